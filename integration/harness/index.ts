@@ -1,0 +1,2 @@
+export async function stopAll(): Promise<void> {}
+export function installExitHandlers(): void {}
