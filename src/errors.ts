@@ -1,0 +1,111 @@
+/**
+ * Every error the library raises is a {@link KafkaError}: a stable `code` to branch on, a `retriable` flag that
+ * the retry helpers trust, and the underlying `cause`. Subclasses add only what their callers need to see.
+ */
+
+export interface KafkaErrorOptions {
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+/** Base class: `code` is a stable string (e.g. `ERR_KAFKA_DECODE`), never a message to parse. */
+export class KafkaError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(message: string, code = 'ERR_KAFKA', options: KafkaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Where a broker error came from, for logs and for routing retries (metadata refresh, coordinator lookup). */
+export interface BrokerErrorContext {
+  api?: string;
+  topic?: string;
+  partition?: number;
+  groupId?: string;
+  brokerMessage?: string | null;
+}
+
+/** A non-zero Kafka error code returned by a broker; `errorName` is Kafka's name, e.g. NOT_LEADER_OR_FOLLOWER. */
+export class BrokerError extends KafkaError {
+  readonly errorCode: number;
+  readonly errorName: string;
+  readonly api?: string;
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly groupId?: string;
+
+  constructor(errorCode: number, errorName: string, message: string, retriable: boolean, context: BrokerErrorContext = {}) {
+    const where = [context.api, context.topic, context.partition, context.groupId].filter((x) => x !== undefined);
+    const suffix = context.brokerMessage ? `: ${context.brokerMessage}` : '';
+    super(`${errorName} (${errorCode})${where.length ? ` [${where.join(' ')}]` : ''}: ${message}${suffix}`, 'ERR_KAFKA_BROKER', { retriable });
+    this.errorCode = errorCode;
+    this.errorName = errorName;
+    this.api = context.api;
+    this.topic = context.topic;
+    this.partition = context.partition;
+    this.groupId = context.groupId;
+  }
+}
+
+/** The socket failed, closed, or could not be opened. Retriable: another attempt may reach the broker. */
+export class ConnectionError extends KafkaError {
+  readonly broker?: string;
+  constructor(message: string, options: KafkaErrorOptions & { broker?: string } = {}) {
+    super(message, 'ERR_KAFKA_CONNECTION', { retriable: options.retriable ?? true, cause: options.cause });
+    this.broker = options.broker;
+  }
+}
+
+/** No response within the request timeout. The late response, if it comes, is consumed and dropped. */
+export class RequestTimeoutError extends KafkaError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, options: KafkaErrorOptions = {}) {
+    super(message, 'ERR_KAFKA_REQUEST_TIMEOUT', { retriable: options.retriable ?? true, cause: options.cause });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Bytes that do not parse: truncated, out of range, or hostile. `offset` is where the reader stopped. */
+export class DecodeError extends KafkaError {
+  readonly offset?: number;
+  constructor(message: string, offset?: number, options: KafkaErrorOptions = {}) {
+    super(offset === undefined ? message : `${message} (at byte ${offset})`, 'ERR_KAFKA_DECODE', options);
+    this.offset = offset;
+  }
+}
+
+/** Neither side supports a common version of an API (or of a feature such as a compression codec). */
+export class UnsupportedVersionError extends KafkaError {
+  constructor(message: string, options: KafkaErrorOptions = {}) {
+    super(message, 'ERR_KAFKA_UNSUPPORTED_VERSION', options);
+  }
+}
+
+/** SASL or TLS authentication was refused. Never retried automatically: wrong credentials stay wrong. */
+export class AuthenticationError extends KafkaError {
+  constructor(message: string, options: KafkaErrorOptions = {}) {
+    super(message, 'ERR_KAFKA_AUTHENTICATION', { retriable: false, cause: options.cause });
+  }
+}
+
+/** A caller's mistake (config, argument). `problems` lists every problem found, not just the first. */
+export class InvalidArgumentError extends KafkaError {
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[], options: KafkaErrorOptions = {}) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.length === 1 ? list[0]! : `${list.length} problems:\n- ${list.join('\n- ')}`, 'ERR_KAFKA_INVALID_ARGUMENT', options);
+    this.problems = list;
+  }
+}
+
+/** An operation on something already closed (a channel, a producer, a connection). */
+export class ClosedError extends KafkaError {
+  constructor(message: string, options: KafkaErrorOptions = {}) {
+    super(message, 'ERR_KAFKA_CLOSED', options);
+  }
+}
