@@ -7,7 +7,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tally } from './kit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -22,6 +21,11 @@ function findTests(dir: string): string[] {
   }
   return out.sort();
 }
+
+// uvu must learn it is driven by a runner before any test module (or kit.ts) imports it, else each suite
+// schedules its own run on a timer and the results interleave.
+(globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
+const { tally } = await import('./kit.js');
 
 async function main(): Promise<void> {
   const kinds = process.argv.slice(2);

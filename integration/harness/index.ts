@@ -1,2 +1,101 @@
-export async function stopAll(): Promise<void> {}
-export function installExitHandlers(): void {}
+/**
+ * The integration harness: real Apache Kafka 4.x brokers for the suites, chosen in this order:
+ *   1. `KAFKA_BROKERS=host:port,...`: that cluster serves the plaintext suites (`brokers()`);
+ *   2. testcontainers, when a container runtime answers;
+ *   3. Kafka's own jars from Maven Central, run as JVMs (Java 17 + Maven).
+ * Suites that need every listener kind (`singleNode()`) or a cluster they can crash (`cluster()`) use 2 or 3.
+ * Brokers started here stop when the process exits, on Ctrl-C and on failure; `npm run broker:start` keeps one.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { containerRuntimeAvailable, startContainerNode } from './container-broker.js';
+import { killStaleNodes } from './jvm-node.js';
+import { ClusterTopology, SingleNodeTopology, type Cluster, type SingleNode } from './topology.js';
+
+export { kafkaLibsDir, kafkaClasspath, kafkaVersion } from './kafka-jars.js';
+export type { Cluster, ClusterNode, SingleNode } from './topology.js';
+
+let single: Promise<SingleNode> | undefined;
+let clusterUp: Promise<Cluster> | undefined;
+const stoppers: Array<() => Promise<void>> = [];
+const syncKillers: Array<() => void> = [];
+const logFiles = new Set<string>();
+
+/** Bootstrap addresses of a plaintext cluster: KAFKA_BROKERS if set, else the harness's single node. */
+export async function brokers(): Promise<string[]> {
+  const env = process.env.KAFKA_BROKERS?.trim();
+  if (env) return env.split(',').map((s) => s.trim()).filter(Boolean);
+  return [(await singleNode()).endpoints.plaintext];
+}
+
+/** One node with PLAINTEXT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, SASL_SSL and mutual-TLS listeners. */
+export function singleNode(): Promise<SingleNode> {
+  single ??= startSingle().catch((err) => { single = undefined; throw err; });
+  return single;
+}
+
+async function startSingle(): Promise<SingleNode> {
+  killStaleNodes();
+  if (await containerRuntimeAvailable()) {
+    const { node, stop } = await startContainerNode();
+    stoppers.push(stop);
+    return node;
+  }
+  const topo = new SingleNodeTopology();
+  const node = await topo.up();
+  node.logPaths.forEach((p) => logFiles.add(p));
+  if (topo.owned) {
+    stoppers.push(() => topo.down());
+    syncKillers.push(() => topo.node.kill9Sync());
+  }
+  return node;
+}
+
+/** Three combined nodes (replication 3, min.insync.replicas 2) from Kafka's jars; nodes can be killed and restarted. */
+export function cluster(): Promise<Cluster> {
+  clusterUp ??= startCluster().catch((err) => { clusterUp = undefined; throw err; });
+  return clusterUp;
+}
+
+async function startCluster(): Promise<Cluster> {
+  killStaleNodes();
+  const topo = new ClusterTopology();
+  const c = await topo.up();
+  c.logPaths.forEach((p) => logFiles.add(p));
+  if (topo.owned) {
+    stoppers.push(() => topo.down());
+    syncKillers.push(() => topo.nodes.forEach((n) => n.kill9Sync()));
+  }
+  return c;
+}
+
+/** Stops every broker this process started (kept `broker:start` brokers stay up). */
+export async function stopAll(): Promise<void> {
+  const list = stoppers.splice(0);
+  await Promise.allSettled(list.map((stop) => stop()));
+  syncKillers.splice(0);
+  single = undefined;
+  clusterUp = undefined;
+}
+
+/** The tail of every broker log this process used, for failure reports. */
+export function brokerLogTails(lines = 60): string {
+  return [...logFiles].filter(existsSync).map((f) => {
+    const text = readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n');
+    return `==> ${f} <==\n${text}`;
+  }).join('\n\n');
+}
+
+let installed = false;
+/** Kills this process's brokers however it ends: normal exit, Ctrl-C, SIGTERM, an uncaught error. */
+export function installExitHandlers(): void {
+  if (installed) return;
+  installed = true;
+  const killAll = () => { for (const k of syncKillers.splice(0)) { try { k(); } catch { /* already gone */ } } };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => { killAll(); process.exit(sig === 'SIGINT' ? 130 : 143); });
+  }
+  process.on('uncaughtException', (err) => { console.error(err); killAll(); process.exit(1); });
+}
+
+export { runKafkaTool, tools } from './java-tools.js';
