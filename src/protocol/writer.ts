@@ -1,0 +1,274 @@
+/**
+ * One growable buffer per request. The 4-byte size prefix is reserved up front and patched at the end
+ * ({@link Writer.reserveInt32} / {@link Writer.patchInt32}), strings are written as UTF-8 straight into the
+ * buffer (no temporary Buffer), and varints are plain arithmetic. Growth doubles, so a request costs a few
+ * allocations at most; {@link Writer.reset} lets a caller reuse one writer for many requests.
+ *
+ * Types mirror {@link Reader}: int64 as `bigint` (with number fast paths), UUIDs as Kafka's 22-character
+ * base64url string, nullable strings/bytes as `null`.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+const TWO_32 = 4294967296;
+const UUID_TEXT = /^[A-Za-z0-9_-]{22}$/;
+
+/** Sequential writer; `finish()` returns a view of the bytes written. */
+export class Writer {
+  /** Current backing store; replaced when it grows, so never keep a reference across writes. */
+  buf: Buffer;
+  /** Next byte to write (also the number of bytes written so far). */
+  offset = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize));
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.offset + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.offset);
+    this.buf = next;
+  }
+
+  /** Starts over, keeping the grown buffer (bytes previously returned by finish() are then overwritten). */
+  reset(): this {
+    this.offset = 0;
+    return this;
+  }
+
+  /** A view of everything written. */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  /** Reserves 4 bytes (e.g. the frame size or a batch length) and returns their position for {@link patchInt32}. */
+  reserveInt32(): number {
+    this.ensure(4);
+    const at = this.offset;
+    this.offset += 4;
+    return at;
+  }
+
+  patchInt32(at: number, value: number): void {
+    this.buf.writeInt32BE(value, at);
+  }
+
+  /** Patches the reserved int32 at `at` with the number of bytes written after it (the usual size prefix). */
+  patchSizeFrom(at: number): void {
+    this.buf.writeInt32BE(this.offset - at - 4, at);
+  }
+
+  int8(v: number): this {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.offset++);
+    return this;
+  }
+
+  uint8(v: number): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v;
+    return this;
+  }
+
+  int16(v: number): this {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.offset);
+    this.offset += 2;
+    return this;
+  }
+
+  uint16(v: number): this {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.offset);
+    this.offset += 2;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  int64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  /** int64 from a safe-integer number, without going through bigint. */
+  int64Number(v: number): this {
+    if (!Number.isSafeInteger(v)) throw new InvalidArgumentError(`int64 value ${v} is not a safe integer`);
+    this.ensure(8);
+    const hi = Math.floor(v / TWO_32);
+    this.buf.writeInt32BE(hi, this.offset);
+    this.buf.writeUInt32BE(v - hi * TWO_32, this.offset + 4);
+    this.offset += 8;
+    return this;
+  }
+
+  float64(v: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v ? 1 : 0;
+    return this;
+  }
+
+  /** Unsigned 32-bit varint (KIP-482). */
+  uvarint(value: number): this {
+    this.ensure(5);
+    const buf = this.buf;
+    let v = value >>> 0;
+    while (v >= 0x80) {
+      buf[this.offset++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[this.offset++] = v;
+    return this;
+  }
+
+  /** Zig-zag signed 32-bit varint. */
+  varint(value: number): this {
+    return this.uvarint((value << 1) ^ (value >> 31));
+  }
+
+  /** Zig-zag signed 64-bit varlong from a bigint. */
+  varlong(value: bigint): this {
+    this.ensure(10);
+    let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+    while (v >= 0x80n) {
+      this.buf[this.offset++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.offset++] = Number(v);
+    return this;
+  }
+
+  /** Zig-zag varlong from a safe-integer number, without bigint (timestamps, deltas). */
+  varlongNumber(value: number): this {
+    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`varlong value ${value} is not a safe integer`);
+    this.ensure(10);
+    // zig-zag = 2m + sign; kept as (m, sign) so that values near 2^53 stay exact in a double.
+    const sign = value < 0 ? 1 : 0;
+    const m = sign ? -value - 1 : value;
+    let v = Math.floor(m / 64);
+    if (v === 0) {
+      this.buf[this.offset++] = (m << 1) | sign;
+      return this;
+    }
+    this.buf[this.offset++] = ((m % 64) << 1) | sign | 0x80;
+    while (v >= 128) {
+      this.buf[this.offset++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.offset++] = v;
+    return this;
+  }
+
+  /** Raw bytes, no prefix. */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.offset);
+    this.offset += bytes.length;
+    return this;
+  }
+
+  /** UTF-8 text of a known byte length, no prefix. */
+  utf8(s: string, byteLength: number): this {
+    this.ensure(byteLength);
+    this.offset += this.buf.write(s, this.offset, byteLength, 'utf8');
+    return this;
+  }
+
+  string(s: string): this {
+    const len = Buffer.byteLength(s, 'utf8');
+    if (len > 0x7fff) throw new InvalidArgumentError(`string of ${len} bytes exceeds the int16 length limit`);
+    return this.int16(len).utf8(s, len);
+  }
+
+  nullableString(s: string | null | undefined): this {
+    return s == null ? this.int16(-1) : this.string(s);
+  }
+
+  compactString(s: string): this {
+    const len = Buffer.byteLength(s, 'utf8');
+    return this.uvarint(len + 1).utf8(s, len);
+  }
+
+  compactNullableString(s: string | null | undefined): this {
+    return s == null ? this.uvarint(0) : this.compactString(s);
+  }
+
+  bytes(b: Uint8Array): this {
+    return this.int32(b.length).raw(b);
+  }
+
+  nullableBytes(b: Uint8Array | null | undefined): this {
+    return b == null ? this.int32(-1) : this.bytes(b);
+  }
+
+  compactBytes(b: Uint8Array): this {
+    return this.uvarint(b.length + 1).raw(b);
+  }
+
+  compactNullableBytes(b: Uint8Array | null | undefined): this {
+    return b == null ? this.uvarint(0) : this.compactBytes(b);
+  }
+
+  /** A UUID given as Kafka's 22-character base64url text (see {@link Reader.uuid}). */
+  uuid(id: string): this {
+    if (!UUID_TEXT.test(id)) throw new InvalidArgumentError(`UUID ${JSON.stringify(id)} is not 22 base64url characters`);
+    this.ensure(16);
+    this.buf.write(id, this.offset, 16, 'base64url');
+    this.offset += 16;
+    return this;
+  }
+
+  /** An int32 array count (-1 for null). */
+  arrayLength(n: number): this {
+    return this.int32(n);
+  }
+
+  /** A compact array count: N+1, or 0 for null (pass -1). */
+  compactArrayLength(n: number): this {
+    return this.uvarint(n + 1);
+  }
+
+  /** A non-null int32-counted array written element by element. */
+  array<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
+    this.int32(items.length);
+    for (let i = 0; i < items.length; i++) write(this, items[i]!);
+    return this;
+  }
+
+  /** A non-null compact array written element by element. */
+  compactArray<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
+    this.uvarint(items.length + 1);
+    for (let i = 0; i < items.length; i++) write(this, items[i]!);
+    return this;
+  }
+
+  /** An empty tagged-field section (KIP-482): the common case in flexible versions. */
+  emptyTaggedFields(): this {
+    return this.uint8(0);
+  }
+}
