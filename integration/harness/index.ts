@@ -41,12 +41,11 @@ async function startSingle(): Promise<SingleNode> {
     return node;
   }
   const topo = new SingleNodeTopology();
+  // Registered before start-up, so a Ctrl-C during it leaves no JVM behind.
+  syncKillers.push(() => { if (topo.owned) topo.node?.kill9Sync(); });
   const node = await topo.up();
   node.logPaths.forEach((p) => logFiles.add(p));
-  if (topo.owned) {
-    stoppers.push(() => topo.down());
-    syncKillers.push(() => topo.node.kill9Sync());
-  }
+  if (topo.owned) stoppers.push(() => topo.down());
   return node;
 }
 
@@ -59,12 +58,10 @@ export function cluster(): Promise<Cluster> {
 async function startCluster(): Promise<Cluster> {
   killStaleNodes();
   const topo = new ClusterTopology();
+  syncKillers.push(() => { if (topo.owned) topo.nodes.forEach((n) => n.kill9Sync()); });
   const c = await topo.up();
   c.logPaths.forEach((p) => logFiles.add(p));
-  if (topo.owned) {
-    stoppers.push(() => topo.down());
-    syncKillers.push(() => topo.nodes.forEach((n) => n.kill9Sync()));
-  }
+  if (topo.owned) stoppers.push(() => topo.down());
   return c;
 }
 

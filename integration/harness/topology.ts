@@ -165,7 +165,8 @@ export class ClusterTopology {
   }
 
   async down(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.stop(5_000)));
+    // Throw-away data: a crash stop is as good as a controlled shutdown here, and seconds faster.
+    await Promise.all(this.nodes.map((n) => n.kill9()));
     for (const n of this.nodes) n.wipe();
     rmSync(savedPath('cluster'), { force: true });
   }
