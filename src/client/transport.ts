@@ -1,0 +1,103 @@
+/**
+ * The one seam between the client and the runtime's sockets. Everything above this file speaks to a
+ * {@link TransportSocket}; Node gets `node:net` / `node:tls` by default, and Bun, Deno or an edge runtime can pass
+ * their own {@link Transport} without touching the connection code.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions, type TLSSocket } from 'node:tls';
+import { AuthenticationError, ConnectionError } from '../errors.js';
+
+/**
+ * A connected byte stream. The shape is the subset of a Node `Socket` the connection needs, so a Node socket is one
+ * as is: `write` returns false when the socket's buffer is full (wait for `'drain'`), like undici's backpressure.
+ */
+export interface TransportSocket {
+  write(chunk: Uint8Array): boolean;
+  /** Half-close after flushing what was written (graceful). */
+  end(): void;
+  /** Close at once, dropping unflushed data. */
+  destroy(err?: Error): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'drain', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/** Where to connect and how. `tls` absent means plaintext. */
+export interface TransportConnectOptions {
+  host: string;
+  port: number;
+  /** Node's TLS options (see `tls-options.ts` for how the client builds them); absent for PLAINTEXT listeners. */
+  tls?: TlsConnectionOptions;
+  /** Give up connecting after this long (TCP connect plus the TLS handshake). */
+  connectTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Opens sockets. Resolves once the stream is usable (after the TLS handshake); rejects with a typed error. */
+export interface Transport {
+  connect(options: TransportConnectOptions): Promise<TransportSocket>;
+}
+
+/**
+ * TLS failures that retrying cannot cure: the certificate chain or host name was refused (either side). They
+ * surface as {@link AuthenticationError}, as Kafka's Java client raises SslAuthenticationException.
+ */
+function isTlsAuthFailure(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_CERT')) return true;
+  // OpenSSL verification codes (X509_V_ERR_* names as Node reports them).
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ISSUER|CHAIN|SIGNATURE/.test(code)
+    || /alert (bad certificate|unknown ca|certificate required|handshake failure)/i.test(err.message);
+}
+
+/** The default: `node:net`, or `node:tls` when `tls` is set. */
+export const nodeTransport: Transport = {
+  connect(options: TransportConnectOptions): Promise<TransportSocket> {
+    return new Promise((resolve, reject) => {
+      const { host, port } = options;
+      const where = `${host}:${port}`;
+      const secure = options.tls !== undefined;
+      const socket: Socket | TLSSocket = secure
+        ? tlsConnect({ ...options.tls, host, port, servername: options.tls!.servername ?? (isIp(host) ? undefined : host) })
+        : netConnect({ host, port });
+      socket.setNoDelay(true);
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (err: Error): void => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onError = (err: NodeJS.ErrnoException): void => {
+        if (secure && isTlsAuthFailure(err)) fail(new AuthenticationError(`TLS handshake with ${where} failed: ${err.message}`, { cause: err }));
+        else fail(new ConnectionError(`cannot connect to ${where}: ${err.message}`, { broker: where, cause: err }));
+      };
+      const onClose = (): void => fail(new ConnectionError(`${where} closed the connection while connecting`, { broker: where }));
+      const onAbort = (): void => fail(new ConnectionError(`connecting to ${where} aborted`, { broker: where, cause: options.signal!.reason }));
+      const onReady = (): void => {
+        cleanup();
+        resolve(socket);
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        socket.off(secure ? 'secureConnect' : 'connect', onReady);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      socket.once(secure ? 'secureConnect' : 'connect', onReady);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.connectTimeoutMs !== undefined) {
+        timer = setTimeout(() => fail(new ConnectionError(`connecting to ${where} timed out after ${options.connectTimeoutMs} ms`, { broker: where })), options.connectTimeoutMs);
+      }
+    });
+  },
+};
+
+/** SNI must be a host name, never an IP literal (RFC 6066 §3); Node warns otherwise. */
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
