@@ -1,0 +1,80 @@
+/**
+ * The design's layering, enforced: imports point down only (channels → group → client → protocol), the protocol
+ * does no I/O, chan.ts and select.ts import nothing but errors, and nothing imports a runtime dependency.
+ */
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { suite } from './kit.js';
+import { repoRoot as root } from '../integration/harness/paths.js';
+
+const src = join(root, 'src');
+const rank: Record<string, number> = { protocol: 0, client: 1, group: 2, channels: 3, testing: 4 };
+const ioModules = new Set(['node:net', 'node:tls', 'node:fs', 'node:child_process', 'node:http', 'node:https', 'node:dgram']);
+const allowedNode = new Set(['node:buffer', 'node:zlib', 'node:crypto', 'node:diagnostics_channel', 'node:net', 'node:tls', 'node:fs',
+  'node:fs/promises', 'node:events', 'node:util', 'node:timers', 'node:timers/promises']);
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? sources(full) : name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g), ...text.matchAll(/import\(\s*'([^']+)'\s*\)/g)]
+    .map((m) => m[1]!);
+}
+
+function layerOf(file: string): string {
+  return relative(src, file).split('/')[0]!.replace(/\.ts$/, '');
+}
+
+const s = suite('layers');
+const files = sources(src);
+
+s('src has files in every layer that exists so far', () => {
+  assert.ok(files.length > 0);
+});
+
+s('imports point down only, and only to node built-ins or our own files', () => {
+  const problems: string[] = [];
+  for (const file of files) {
+    const from = layerOf(file);
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        if (!target.startsWith(src)) { problems.push(`${relative(root, file)} imports outside src: ${spec}`); continue; }
+        const to = layerOf(target);
+        if (rank[from] !== undefined && rank[to] !== undefined && rank[to]! > rank[from]!) {
+          problems.push(`${relative(root, file)} (${from}) imports up into ${to}: ${spec}`);
+        }
+      } else if (!allowedNode.has(spec)) {
+        problems.push(`${relative(root, file)} imports '${spec}' (runtime dependencies and other built-ins are not allowed)`);
+      }
+    }
+  }
+  assert.equal(problems, []);
+});
+
+s('src/protocol does no I/O', () => {
+  const bad = files.filter((f) => layerOf(f) === 'protocol')
+    .flatMap((f) => importsOf(f).filter((spec) => ioModules.has(spec)).map((spec) => `${relative(root, f)}: ${spec}`));
+  assert.equal(bad, []);
+});
+
+s('chan.ts and select.ts import nothing but errors.ts and each other', () => {
+  const bad = files.filter((f) => /channels\/(chan|select)\.ts$/.test(f))
+    .flatMap((f) => importsOf(f).filter((spec) => !/^\.\.?\/(\.\.\/)?(errors|chan|select)\.js$/.test(spec)).map((spec) => `${relative(root, f)}: ${spec}`));
+  assert.equal(bad, []);
+});
+
+s('package.json has no runtime dependencies', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+    assert.equal(Object.keys(pkg[field] ?? {}), [], field);
+  }
+});
+
+s.run();
