@@ -190,6 +190,7 @@ export class Chan<T> implements AsyncIterable<T> {
    */
   send(v: T, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.isClosed) return Promise.reject(closedError('send'));
     if (this.trySend(v)) return starvationGuard() ?? RESOLVED;
     const w = new PromiseWaiter<T>(true, v);
     return this.park(w, this.sendq, signal) as Promise<void>;
