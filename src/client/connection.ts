@@ -96,6 +96,7 @@ export class Connection {
   private abandonedCount = 0;
   private socketFull = false;
   private drainWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
   private closing: Promise<void> | undefined;
   private closeResolve: (() => void) | undefined;
   private failure: Error | undefined;
@@ -157,6 +158,27 @@ export class Connection {
   waitForDrain(): Promise<void> {
     if (!this.backpressured || this.failure) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves when nothing is queued and every in-flight request is answered or abandoned (its late response
+   * will be dropped in order). KIP-368 re-authentication waits for this: SASL frames may not interleave with
+   * other requests.
+   */
+  whenIdle(): Promise<void> {
+    if (this.failure || this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queued.length === 0 && this.inFlightCount <= this.abandonedCount;
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.idleWaiters.length === 0 || !(this.failure || this.isIdle())) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /**
@@ -284,8 +306,9 @@ export class Connection {
   }
 
   private maybeFinishClose(): void {
+    this.wakeIdleWaiters();
     if (!this.closeResolve || this.failure) return;
-    if (this.queued.length > 0 || this.inFlightCount > this.abandonedCount) return;
+    if (!this.isIdle()) return;
     const resolve = this.closeResolve;
     this.closeResolve = undefined;
     this.failure = new ClosedError(`${this.name}: connection closed`);
@@ -306,8 +329,9 @@ export class Connection {
     this.inFlight.length = 0;
     this.inFlightHead = 0;
     for (const p of pending) if (!p.abandoned) this.settle(p, undefined, error);
-    const waiters = this.drainWaiters;
+    const waiters = [...this.drainWaiters, ...this.idleWaiters];
     this.drainWaiters = [];
+    this.idleWaiters = [];
     for (const w of waiters) w();
     if (this.closeResolve) {
       this.closeResolve();
