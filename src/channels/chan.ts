@@ -38,6 +38,10 @@ const guard = {
   yields: 0,
 };
 
+/** The next event-loop turn: setImmediate where the runtime has it (Node, Bun, Deno), else a 0 ms timer. */
+const nextTurn: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
+
 function markerRan(): void {
   guard.armedAt = -1;
 }
@@ -59,18 +63,50 @@ export function starvationGuard(): Promise<void> | null {
   const now = performance.now();
   if (guard.armedAt < 0) {
     guard.armedAt = now;
-    setImmediate(markerRan);
+    nextTurn(markerRan);
     return null;
   }
   if (now - guard.armedAt < guard.MAX_MS) return null;
   guard.yields++;
-  guard.yielding = new Promise<void>((resolve) => setImmediate(yielded, resolve));
+  guard.yielding = new Promise<void>((resolve) => nextTurn(() => yielded(resolve)));
   return guard.yielding;
 }
 
 /** Read-only view of the guard's counters, so tests can tell a yield happened. */
 export function starvationGuardStats(): { readonly yields: number; readonly checkEvery: number; readonly maxMs: number } {
   return { yields: guard.yields, checkEvery: guard.CHECK_EVERY, maxMs: guard.MAX_MS };
+}
+
+/**
+ * One 'abort' listener per signal, however many waiters share it: a consumer's closer signal may guard dozens of
+ * pending operations, and one listener each would trip Node's MaxListenersExceededWarning.
+ */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function dispatchAbort(event: Event): void {
+  const signal = event.target as AbortSignal;
+  const fns = abortWatchers.get(signal);
+  abortWatchers.delete(signal);
+  if (fns !== undefined) for (const fn of fns) fn();
+}
+
+/** Calls `fn` once when `signal` aborts, unless {@link unwatchAbort} comes first. @internal for select.ts. */
+export function watchAbort(signal: AbortSignal, fn: () => void): void {
+  let fns = abortWatchers.get(signal);
+  if (fns === undefined) {
+    fns = new Set();
+    abortWatchers.set(signal, fns);
+    signal.addEventListener('abort', dispatchAbort, { once: true });
+  }
+  fns.add(fn);
+}
+
+/** Undoes {@link watchAbort}. @internal for select.ts. */
+export function unwatchAbort(signal: AbortSignal, fn: () => void): void {
+  const fns = abortWatchers.get(signal);
+  if (fns === undefined || !fns.delete(fn) || fns.size > 0) return;
+  abortWatchers.delete(signal);
+  signal.removeEventListener('abort', dispatchAbort);
 }
 
 /**
@@ -139,7 +175,7 @@ class PromiseWaiter<T> extends Waiter<T> {
   }
 
   private unlisten(): void {
-    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) unwatchAbort(this.signal!, this.onAbort);
   }
 }
 
@@ -291,11 +327,11 @@ export class Chan<T> implements AsyncIterable<T> {
         reject(signal.reason);
       };
       const done = (): void => {
-        signal.removeEventListener('abort', onAbort);
+        unwatchAbort(signal, onAbort);
         resolve();
       };
       this.onClose(done);
-      signal.addEventListener('abort', onAbort, { once: true });
+      watchAbort(signal, onAbort);
     });
   }
 
@@ -376,7 +412,7 @@ export class Chan<T> implements AsyncIterable<T> {
           q.remove(w);
           reject(signal.reason);
         };
-        signal.addEventListener('abort', w.onAbort, { once: true });
+        watchAbort(signal, w.onAbort);
       }
     });
   }

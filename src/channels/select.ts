@@ -6,7 +6,7 @@
  * the select non-blocking. A case that loses never takes a value: while waiting, each case is a waiter on its
  * channel, and the first one a channel completes unlinks the others synchronously, before any other code runs.
  */
-import { Chan, Waiter, starvationGuard } from './chan.js';
+import { Chan, Waiter, starvationGuard, unwatchAbort, watchAbort } from './chan.js';
 
 /** Receive from `recv`; the result carries the value, or `done: true` if the channel is closed and drained. */
 export interface RecvCase<T> {
@@ -137,7 +137,7 @@ class SelectGroup {
   ) {
     if (signal !== undefined) {
       this.onAbort = (): void => this.fail(signal.reason);
-      signal.addEventListener('abort', this.onAbort, { once: true });
+      watchAbort(signal, this.onAbort);
     }
   }
 
@@ -158,6 +158,6 @@ class SelectGroup {
 
   private release(): void {
     for (const w of this.waiters) w.chan.dequeue(w);
-    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) unwatchAbort(this.signal!, this.onAbort);
   }
 }

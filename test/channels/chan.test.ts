@@ -203,6 +203,28 @@ s('abort of a waiting send rejects and its value is never delivered', async () =
   assert.is(ch.tryRecv(), undefined, 'an aborted-before-call send sends nothing');
 });
 
+s('many operations waiting on one signal share a listener: no leak warning, all reject on abort', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const ch = new Chan<number>();
+    const ac = new AbortController();
+    const first = ch.recv(ac.signal);
+    const receivers = Array.from({ length: 30 }, () => rejection(ch.recv(ac.signal)));
+    const waiters = Array.from({ length: 30 }, () => rejection(ch.wait(ac.signal)));
+    assert.ok(ch.trySend(1));
+    assert.equal(await first, { value: 1, done: false }, 'the first receiver was served before the abort');
+    ac.abort('shutdown');
+    for (const err of await Promise.all([...receivers, ...waiters])) assert.is(err, 'shutdown');
+    assert.not.ok(ch.trySend(2), 'no aborted receiver is left in the queue');
+    await settle();
+    assert.equal(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 s('an abort after completion changes nothing', async () => {
   const ch = new Chan<number>();
   const ac = new AbortController();
