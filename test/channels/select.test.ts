@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
-import { Chan } from '../../src/channels/chan.js';
+import { Chan, starvationGuardStats } from '../../src/channels/chan.js';
 import { select, trySelect } from '../../src/channels/select.js';
 import { ClosedError } from '../../src/errors.js';
 
@@ -204,6 +204,34 @@ s('the same channel in two cases fires one case only', async () => {
   assert.ok(a.trySend(1));
   assert.not.ok(a.trySend(2));
   assert.is((await pending).value, 1);
+});
+
+s('loops ping-ponging through select do not starve a timer', async () => {
+  const ping = new Chan<number>();
+  const pong = new Chan<number>();
+  const quit = new Chan<void>();
+  const total = 300_000;
+  let count = 0;
+  let timerAt = -1;
+  const yieldsBefore = starvationGuardStats().yields;
+  setTimeout(() => (timerAt = count), 0);
+  const echo = (async () => {
+    for (;;) {
+      const r = await select([{ recv: ping }, { recv: quit }]);
+      if (r.index === 1) return;
+      await select([{ send: pong, value: r.value }]);
+    }
+  })();
+  for (let i = 0; i < total; i++) {
+    await select([{ send: ping, value: i }]);
+    const r = await select([{ recv: pong }]);
+    assert.is(r.value, i);
+    count++;
+  }
+  quit.close();
+  await echo;
+  assert.ok(timerAt >= 0 && timerAt < total, `setTimeout ran after ${timerAt} values`);
+  assert.ok(starvationGuardStats().yields > yieldsBefore, 'the guard yielded');
 });
 
 s.run();
