@@ -1,0 +1,202 @@
+/**
+ * LZ4, pure TypeScript, in the frame format that Kafka's Java client writes (KafkaLZ4BlockOutputStream, fixed
+ * by KIP-57 to use a correct header checksum): magic 0x184D2204, FLG with version 1 and independent blocks,
+ * BD with 64 KiB maximum blocks, HC = second byte of xxHash32 of the descriptor, then blocks of
+ * `[int32 LE size | 0x80000000 when stored uncompressed][data]`, closed by a zero size. The decoder also honours
+ * block checksums, content size and content checksum flags, which other writers (librdkafka) may set.
+ * Written from the LZ4 frame and block format specifications.
+ */
+import { DecodeError } from '../../errors.js';
+import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { xxhash32 } from './xxhash32.js';
+
+const MAGIC = 0x184d2204;
+const BLOCK_SIZE = 64 * 1024;
+const HASH_BITS = 16;
+/** The block format's end rules: the last 5 bytes are literals, the last match starts 12 bytes before the end. */
+const LAST_LITERALS = 5;
+const MF_LIMIT = 12;
+const BLOCK_MAX_SIZES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
+
+function load32(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+function writeLE32(b: Uint8Array, i: number, v: number): void {
+  b[i] = v & 0xff;
+  b[i + 1] = (v >>> 8) & 0xff;
+  b[i + 2] = (v >>> 16) & 0xff;
+  b[i + 3] = v >>> 24;
+}
+
+/** Compresses `src[start, end)` as one LZ4 block into `out` at `o`; returns the new end, or -1 if it did not shrink. */
+function compressBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number, table: Int32Array): number {
+  const limitOut = o + (end - start);
+  table.fill(-1);
+  let anchor = start;
+  let i = start;
+  const matchLimit = end - MF_LIMIT;
+  while (i < matchLimit) {
+    const cur = load32(src, i);
+    const h = Math.imul(cur, 0x9e3779b1) >>> (32 - HASH_BITS);
+    const cand = table[h]!;
+    table[h] = i;
+    if (cand < 0 || i - cand > 0xffff || load32(src, cand) !== cur) {
+      i++;
+      continue;
+    }
+    let len = 4;
+    const maxLen = end - LAST_LITERALS - i;
+    while (len < maxLen && src[cand + len] === src[i + len]) len++;
+    const litLen = i - anchor;
+    if (o + litLen + 16 + ((litLen + len) >>> 8) > limitOut) return -1;
+    o = writeSequence(src, anchor, litLen, out, o, i - cand, len - 4);
+    i += len;
+    anchor = i;
+  }
+  const litLen = end - anchor;
+  if (o + litLen + 1 + Math.ceil(litLen / 255) > limitOut) return -1;
+  return writeSequence(src, anchor, litLen, out, o, 0, -1);
+}
+
+/** One sequence; `matchExtra` -1 means the final literals-only sequence. */
+function writeSequence(src: Uint8Array, lit: number, litLen: number, out: Uint8Array, o: number, offset: number, matchExtra: number): number {
+  const tokenAt = o++;
+  let token = (litLen >= 15 ? 15 : litLen) << 4;
+  if (litLen >= 15) {
+    let n = litLen - 15;
+    for (; n >= 255; n -= 255) out[o++] = 255;
+    out[o++] = n;
+  }
+  out.set(src.subarray(lit, lit + litLen), o);
+  o += litLen;
+  if (matchExtra >= 0) {
+    out[o++] = offset & 0xff;
+    out[o++] = offset >>> 8;
+    token |= matchExtra >= 15 ? 15 : matchExtra;
+    if (matchExtra >= 15) {
+      let n = matchExtra - 15;
+      for (; n >= 255; n -= 255) out[o++] = 255;
+      out[o++] = n;
+    }
+  }
+  out[tokenAt] = token;
+  return o;
+}
+
+/** Compresses `src` as a Kafka-style LZ4 frame. */
+export function lz4Compress(src: Uint8Array): Buffer {
+  const blocks = Math.max(1, Math.ceil(src.length / BLOCK_SIZE));
+  const out = Buffer.allocUnsafe(7 + blocks * (4 + BLOCK_SIZE) + 4);
+  writeLE32(out, 0, MAGIC);
+  out[4] = 0x60; // version 01, block independence, no checksums, no content size
+  out[5] = 0x40; // 64 KiB blocks
+  out[6] = (xxhash32(out, 4, 6) >>> 8) & 0xff;
+  let o = 7;
+  const table = new Int32Array(1 << HASH_BITS);
+  for (let start = 0; start < src.length; start += BLOCK_SIZE) {
+    const end = Math.min(start + BLOCK_SIZE, src.length);
+    const next = compressBlock(src, start, end, out, o + 4, table);
+    if (next < 0) {
+      writeLE32(out, o, (end - start) | 0x80000000);
+      out.set(src.subarray(start, end), o + 4);
+      o += 4 + end - start;
+    } else {
+      writeLE32(out, o, next - o - 4);
+      o = next;
+    }
+  }
+  writeLE32(out, o, 0);
+  return out.subarray(0, o + 4);
+}
+
+/** Decodes one LZ4 block `src[i, end)` into `sink`, producing at most `maxOut` bytes. */
+function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink, maxOut: number): void {
+  sink.ensure(maxOut);
+  const out = sink.buf;
+  let o = sink.pos;
+  const stop = o + maxOut;
+  for (;;) {
+    if (i >= end) throw new DecodeError('lz4: truncated sequence', i);
+    const token = src[i++]!;
+    let litLen = token >>> 4;
+    if (litLen === 15) {
+      let b: number;
+      do {
+        if (i >= end) throw new DecodeError('lz4: truncated literal length', i);
+        b = src[i++]!;
+        litLen += b;
+      } while (b === 255);
+    }
+    if (litLen > end - i || litLen > stop - o) throw new DecodeError('lz4: literals overrun', i);
+    out.set(src.subarray(i, i + litLen), o);
+    i += litLen;
+    o += litLen;
+    if (i === end) break; // the last sequence has no match
+    if (i + 2 > end) throw new DecodeError('lz4: truncated offset', i);
+    const offset = src[i]! | (src[i + 1]! << 8);
+    i += 2;
+    if (offset === 0 || offset > o) throw new DecodeError(`lz4: match offset ${offset} out of range`, i);
+    let len = (token & 15) + 4;
+    if (len === 19) {
+      let b: number;
+      do {
+        if (i >= end) throw new DecodeError('lz4: truncated match length', i);
+        b = src[i++]!;
+        len += b;
+      } while (b === 255);
+    }
+    if (len > stop - o) throw new DecodeError('lz4: match overruns the block', i);
+    if (offset >= len) out.copyWithin(o, o - offset, o - offset + len);
+    else for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
+    o += len;
+  }
+  sink.pos = o;
+}
+
+/** Decompresses one or more concatenated LZ4 frames; output capped at `maxBytes`. */
+export function lz4Decompress(src: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  const sink = new ByteSink(src.length * 3, maxBytes);
+  let i = 0;
+  do i = decodeFrame(src, i, sink);
+  while (i < src.length);
+  return sink.result();
+}
+
+function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
+  const end = src.length;
+  if (i + 7 > end) throw new DecodeError('lz4: truncated frame header', i);
+  if ((load32(src, i) >>> 0) !== MAGIC) throw new DecodeError('lz4: bad frame magic', i);
+  const flg = src[i + 4]!;
+  const bd = src[i + 5]!;
+  if (flg >>> 6 !== 1) throw new DecodeError(`lz4: unsupported frame version ${flg >>> 6}`, i + 4);
+  if (flg & 0x02 || bd & 0x8f) throw new DecodeError('lz4: reserved frame bits set', i + 4);
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentSize = (flg & 0x08) !== 0;
+  const contentChecksum = (flg & 0x04) !== 0;
+  const blockMax = BLOCK_MAX_SIZES[(bd >>> 4) & 7]!;
+  if (blockMax === 0) throw new DecodeError('lz4: invalid block maximum size', i + 5);
+  const descEnd = i + 6 + (contentSize ? 8 : 0) + (src[i + 4]! & 0x01 ? 4 : 0);
+  if (descEnd + 1 > end) throw new DecodeError('lz4: truncated frame descriptor', i);
+  if (src[descEnd] !== ((xxhash32(src, i + 4, descEnd) >>> 8) & 0xff)) throw new DecodeError('lz4: frame header checksum mismatch', descEnd);
+  i = descEnd + 1;
+  const frameStart = sink.pos;
+  for (;;) {
+    if (i + 4 > end) throw new DecodeError('lz4: truncated block size', i);
+    const word = load32(src, i) >>> 0;
+    i += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    if (size > blockMax || size > end - i) throw new DecodeError(`lz4: block of ${size} bytes overruns`, i);
+    if (blockChecksum && (i + size + 4 > end || (load32(src, i + size) >>> 0) !== xxhash32(src, i, i + size))) throw new DecodeError('lz4: block checksum mismatch', i);
+    if (word & 0x80000000) sink.append(src, i, i + size);
+    else decompressBlock(src, i, i + size, sink, blockMax);
+    i += size + (blockChecksum ? 4 : 0);
+  }
+  if (contentChecksum) {
+    if (i + 4 > end) throw new DecodeError('lz4: truncated content checksum', i);
+    if ((load32(src, i) >>> 0) !== xxhash32(sink.buf, frameStart, sink.pos)) throw new DecodeError('lz4: content checksum mismatch', i);
+    i += 4;
+  }
+  return i;
+}

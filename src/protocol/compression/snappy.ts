@@ -1,0 +1,234 @@
+/**
+ * Snappy, pure TypeScript: the raw block format (compress and decompress) and the xerial stream framing that
+ * the Java client's SnappyOutputStream writes for Kafka (magic `\x82SNAPPY\0`, two int32 versions, then
+ * `[int32 length][raw snappy block]` chunks). {@link snappyDecompress} accepts both, as Kafka brokers do.
+ * Written from Google's format description (format_description.txt) and snappy-java's stream header.
+ */
+import { DecodeError } from '../../errors.js';
+import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+
+const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
+const XERIAL_HEADER = 16;
+/** snappy-java's default stream block size; Kafka's producer uses it. */
+const XERIAL_CHUNK = 32 * 1024;
+/** Snappy compresses in independent 64 KiB fragments, so every copy offset fits in 16 bits. */
+const FRAGMENT = 65536;
+const HASH_BITS = 14;
+
+// ----------------------------------------------------------------------------------------------------------
+// Raw block format
+// ----------------------------------------------------------------------------------------------------------
+
+/** Worst-case size of a raw snappy block for `n` input bytes. */
+function maxCompressedLength(n: number): number {
+  return 32 + n + Math.floor(n / 6);
+}
+
+/** Compresses `src` as one raw snappy block (uvarint length, then literal/copy elements). */
+export function snappyCompressRaw(src: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(maxCompressedLength(src.length));
+  let o = 0;
+  let v = src.length;
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[o++] = v;
+  const table = new Int32Array(1 << HASH_BITS);
+  for (let start = 0; start < src.length; start += FRAGMENT) {
+    o = compressFragment(src, start, Math.min(start + FRAGMENT, src.length), out, o, table);
+  }
+  return out.subarray(0, o);
+}
+
+function load32(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+function hash(x: number): number {
+  return Math.imul(x, 0x1e35a7bd) >>> (32 - HASH_BITS);
+}
+
+function compressFragment(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number, table: Int32Array): number {
+  table.fill(-1);
+  let lit = start;
+  let i = start;
+  const limit = end - 4;
+  while (i < limit) {
+    const cur = load32(src, i);
+    const h = hash(cur);
+    const cand = table[h]!;
+    table[h] = i;
+    if (cand < 0 || load32(src, cand) !== cur) {
+      i++;
+      continue;
+    }
+    let len = 4;
+    while (i + len < end && src[cand + len] === src[i + len]) len++;
+    o = emitLiteral(src, lit, i, out, o);
+    o = emitCopy(out, o, i - cand, len);
+    i += len;
+    lit = i;
+    if (i - 1 < limit) table[hash(load32(src, i - 1))] = i - 1;
+  }
+  return emitLiteral(src, lit, end, out, o);
+}
+
+function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array, o: number): number {
+  const n = to - from;
+  if (n === 0) return o;
+  const m = n - 1;
+  if (m < 60) out[o++] = m << 2;
+  else if (m < 0x100) {
+    out[o++] = 60 << 2;
+    out[o++] = m;
+  } else {
+    out[o++] = 61 << 2;
+    out[o++] = m & 0xff;
+    out[o++] = m >>> 8;
+  }
+  out.set(src.subarray(from, to), o);
+  return o + n;
+}
+
+function emitCopy(out: Uint8Array, o: number, offset: number, len: number): number {
+  // Copies are at most 64 bytes; keep the last piece at least 4 long so the 1-byte-offset form stays usable.
+  while (len >= 68) {
+    o = copy2(out, o, offset, 64);
+    len -= 64;
+  }
+  if (len > 64) {
+    o = copy2(out, o, offset, 60);
+    len -= 60;
+  }
+  if (len < 12 && offset < 2048) {
+    out[o++] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
+    out[o++] = offset & 0xff;
+    return o;
+  }
+  return copy2(out, o, offset, len);
+}
+
+function copy2(out: Uint8Array, o: number, offset: number, len: number): number {
+  out[o++] = 2 | ((len - 1) << 2);
+  out[o++] = offset & 0xff;
+  out[o++] = offset >>> 8;
+  return o;
+}
+
+/** Reads the uncompressed length preamble of a raw block; returns [length, bytes used]. */
+function readLength(src: Uint8Array, start: number, end: number): [number, number] {
+  let v = 0;
+  for (let i = 0, shift = 0; i < 5; i++, shift += 7) {
+    if (start + i >= end) throw new DecodeError('snappy: truncated length', start + i);
+    const b = src[start + i]!;
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [v, i + 1];
+  }
+  throw new DecodeError('snappy: length varint too long', start);
+}
+
+/** Decodes one raw block `src[start, end)` into `sink`. */
+function decompressRawInto(src: Uint8Array, start: number, end: number, sink: ByteSink): void {
+  const [length, used] = readLength(src, start, end);
+  // A raw block expands at most ~21x per input byte-pair (64-byte copies from 2-byte elements) plus literals.
+  if (length > (end - start) * 32 + 64) throw new DecodeError(`snappy: claimed length ${length} impossible for ${end - start} input bytes`, start);
+  sink.ensure(length);
+  const out = sink.buf;
+  const base = sink.pos;
+  const stop = base + length;
+  let o = base;
+  let i = start + used;
+  while (i < end) {
+    const tag = src[i++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let n = tag >>> 2;
+      if (n >= 60) {
+        const extra = n - 59;
+        if (i + extra > end) throw new DecodeError('snappy: truncated literal length', i);
+        n = 0;
+        for (let k = 0; k < extra; k++) n += src[i + k]! * 2 ** (8 * k);
+        i += extra;
+      }
+      n += 1;
+      if (n > end - i || n > stop - o) throw new DecodeError('snappy: literal overruns', i);
+      out.set(src.subarray(i, i + n), o);
+      i += n;
+      o += n;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (kind === 1) {
+      if (i >= end) throw new DecodeError('snappy: truncated copy', i);
+      len = 4 + ((tag >>> 2) & 7);
+      offset = ((tag >>> 5) << 8) | src[i++]!;
+    } else if (kind === 2) {
+      if (i + 2 > end) throw new DecodeError('snappy: truncated copy', i);
+      len = (tag >>> 2) + 1;
+      offset = src[i]! | (src[i + 1]! << 8);
+      i += 2;
+    } else {
+      if (i + 4 > end) throw new DecodeError('snappy: truncated copy', i);
+      len = (tag >>> 2) + 1;
+      offset = load32(src, i) >>> 0;
+      i += 4;
+    }
+    if (offset === 0 || offset > o - base) throw new DecodeError(`snappy: copy offset ${offset} out of range`, i);
+    if (len > stop - o) throw new DecodeError('snappy: copy overruns', i);
+    if (offset >= len) out.copyWithin(o, o - offset, o - offset + len);
+    else for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
+    o += len;
+  }
+  if (o !== stop) throw new DecodeError(`snappy: produced ${o - base} of ${length} bytes`, i);
+  sink.pos = o;
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Xerial framing (snappy-java's SnappyOutputStream), what Kafka's Java client writes
+// ----------------------------------------------------------------------------------------------------------
+
+function isXerial(src: Uint8Array): boolean {
+  if (src.length < XERIAL_HEADER) return false;
+  for (let i = 0; i < 8; i++) if (src[i] !== XERIAL_MAGIC[i]) return false;
+  return true;
+}
+
+/** Compresses as Kafka's Java producer does: xerial header, then 32 KiB chunks each as a raw block. */
+export function snappyCompress(src: Uint8Array): Buffer {
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(XERIAL_HEADER);
+  header.set(XERIAL_MAGIC, 0);
+  header.writeInt32BE(1, 8);
+  header.writeInt32BE(1, 12);
+  parts.push(header);
+  let total = XERIAL_HEADER;
+  for (let start = 0; start < src.length; start += XERIAL_CHUNK) {
+    const block = snappyCompressRaw(src.subarray(start, Math.min(start + XERIAL_CHUNK, src.length)));
+    const len = Buffer.allocUnsafe(4);
+    len.writeInt32BE(block.length, 0);
+    parts.push(len, block);
+    total += 4 + block.length;
+  }
+  return Buffer.concat(parts, total);
+}
+
+/** Decompresses a xerial-framed stream or a raw snappy block, output capped at `maxBytes`. */
+export function snappyDecompress(src: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  const sink = new ByteSink(src.length * 3, maxBytes);
+  if (!isXerial(src)) {
+    decompressRawInto(src, 0, src.length, sink);
+    return sink.result();
+  }
+  let i = XERIAL_HEADER;
+  while (i < src.length) {
+    if (i + 4 > src.length) throw new DecodeError('snappy: truncated xerial chunk length', i);
+    const n = ((src[i]! << 24) | (src[i + 1]! << 16) | (src[i + 2]! << 8) | src[i + 3]!) >>> 0;
+    i += 4;
+    if (n > src.length - i) throw new DecodeError(`snappy: xerial chunk of ${n} bytes overruns`, i);
+    decompressRawInto(src, i, i + n, sink);
+    i += n;
+  }
+  return sink.result();
+}

@@ -1,0 +1,53 @@
+/**
+ * zstd (KIP-110). Compression uses node:zlib's zstd when the runtime has it (Node 22.15+ / 23.8+). Older
+ * runtimes get an HONEST FALLBACK: a valid zstd frame made of raw (stored) blocks, which every zstd reader
+ * accepts but which does not shrink the data; prefer another codec there if size matters.
+ * Decompression uses node:zlib when available and otherwise our pure-TS decoder (zstd-decoder.ts), so every
+ * runtime can read what brokers and the Java client (zstd-jni) write.
+ */
+import * as zlib from 'node:zlib';
+import { DecodeError } from '../../errors.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { zstdDecompressPure } from './zstd-decoder.js';
+
+type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
+const native = zlib as unknown as { zstdCompressSync?: SyncCodec; zstdDecompressSync?: SyncCodec };
+
+/** True when node:zlib implements zstd on this runtime. */
+export const hasNativeZstd = typeof native.zstdCompressSync === 'function' && typeof native.zstdDecompressSync === 'function';
+
+const MAGIC = 0xfd2fb528;
+const MAX_RAW_BLOCK = 128 * 1024;
+
+/** A zstd frame of raw blocks: single segment, 4-byte content size, no checksum. */
+export function zstdStoredFrame(data: Uint8Array): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / MAX_RAW_BLOCK));
+  const out = Buffer.allocUnsafe(9 + blocks * 3 + data.length);
+  out.writeUInt32LE(MAGIC, 0);
+  out[4] = 0xa0; // FCS field of 4 bytes, single segment
+  out.writeUInt32LE(data.length, 5);
+  let o = 9;
+  for (let start = 0, b = 0; b < blocks; b++, start += MAX_RAW_BLOCK) {
+    const end = Math.min(start + MAX_RAW_BLOCK, data.length);
+    const header = ((end - start) << 3) | (b === blocks - 1 ? 1 : 0); // raw block type 0
+    out[o] = header & 0xff;
+    out[o + 1] = (header >>> 8) & 0xff;
+    out[o + 2] = header >>> 16;
+    out.set(data.subarray(start, end), o + 3);
+    o += 3 + end - start;
+  }
+  return out;
+}
+
+export function zstdCompress(data: Uint8Array): Buffer {
+  return hasNativeZstd ? native.zstdCompressSync!(data) : zstdStoredFrame(data);
+}
+
+export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  if (!hasNativeZstd) return zstdDecompressPure(data, maxBytes);
+  try {
+    return native.zstdDecompressSync!(data, { maxOutputLength: maxBytes });
+  } catch (err) {
+    throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}

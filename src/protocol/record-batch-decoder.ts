@@ -1,0 +1,174 @@
+/**
+ * RecordBatch v2 decoder for a fetch response's `records` bytes: several batches back to back, the last one
+ * possibly cut short by the fetch size (dropped silently, as Kafka's clients do). Each batch's header is read
+ * and its CRC-32C verified at once; its records are decoded on first use (`records()`), decompressing if
+ * needed, into plain objects whose key/value are zero-copy views. Every count and length is checked against
+ * the bytes that remain before anything is allocated, so hostile bytes only ever raise a DecodeError.
+ */
+import { DecodeError } from '../errors.js';
+import { decompress, DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression/index.js';
+import { crc32c } from './crc32c.js';
+import { Attributes, CRC_START, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_HEADER_SIZE, type KafkaRecord, type RecordHeader } from './record-batch.js';
+import { Reader } from './reader.js';
+
+export interface DecodeRecordBatchOptions {
+  /** Verify each batch's CRC-32C (default true; brokers already verify on produce, not on fetch). */
+  verifyCrc?: boolean;
+  /** Cap on one batch's decompressed size (default {@link DEFAULT_MAX_DECOMPRESSED_BYTES}). */
+  maxDecompressedBytes?: number;
+}
+
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+/** Smallest encoded record: length, attributes, timestamp delta, offset delta, key, value, header count. */
+const MIN_RECORD_SIZE = 7;
+
+/** One batch: header fields, and its records decoded on demand. */
+export class RecordBatch {
+  readonly baseOffset: number;
+  readonly batchLength: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic = 2;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+  /** The whole batch (header included), a view into the fetch bytes. */
+  readonly bytes: Buffer;
+  private readonly maxDecompressed: number;
+  private decoded: KafkaRecord[] | undefined;
+
+  constructor(bytes: Buffer, r: Reader, maxDecompressed: number) {
+    this.bytes = bytes;
+    this.maxDecompressed = maxDecompressed;
+    this.baseOffset = r.int64Number();
+    this.batchLength = r.int32();
+    this.partitionLeaderEpoch = r.int32();
+    r.skip(1); // magic, checked by the caller
+    this.crc = r.uint32();
+    this.attributes = r.int16();
+    this.lastOffsetDelta = r.int32();
+    this.baseTimestamp = r.int64Number();
+    this.maxTimestamp = r.int64Number();
+    this.producerId = r.int64Number();
+    this.producerEpoch = r.int16();
+    this.baseSequence = r.int32();
+    this.recordCount = r.int32();
+    if (this.recordCount < 0) throw r.error(`negative record count ${this.recordCount}`);
+  }
+
+  /** Codec id of the records (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+  get compression(): number {
+    return this.attributes & Attributes.compressionMask;
+  }
+  /** 0 CreateTime, 1 LogAppendTime. */
+  get timestampType(): number {
+    return this.attributes & Attributes.timestampType ? 1 : 0;
+  }
+  get isTransactional(): boolean {
+    return (this.attributes & Attributes.transactional) !== 0;
+  }
+  /** Control batches carry transaction markers (see readControlRecord), never user records. */
+  get isControl(): boolean {
+    return (this.attributes & Attributes.control) !== 0;
+  }
+  get hasDeleteHorizon(): boolean {
+    return (this.attributes & Attributes.deleteHorizon) !== 0;
+  }
+  get lastOffset(): number {
+    return this.baseOffset + this.lastOffsetDelta;
+  }
+  /** Offset after this batch: where the next fetch starts (compaction may leave gaps, so not count-based). */
+  get nextOffset(): number {
+    return this.lastOffset + 1;
+  }
+
+  /** The records, decoded (and decompressed) on first call. */
+  records(): KafkaRecord[] {
+    this.decoded ??= this.decodeRecords();
+    return this.decoded;
+  }
+
+  private decodeRecords(): KafkaRecord[] {
+    let data = this.bytes;
+    let start = RECORD_BATCH_HEADER_SIZE;
+    if (this.compression !== 0) {
+      data = decompress(this.compression, this.bytes.subarray(RECORD_BATCH_HEADER_SIZE), this.maxDecompressed);
+      start = 0;
+    }
+    const count = this.recordCount;
+    if (count > (data.length - start) / MIN_RECORD_SIZE) throw new DecodeError(`${count} records cannot fit in ${data.length - start} bytes`);
+    const r = new Reader(data, start);
+    const out = new Array<KafkaRecord>(count);
+    for (let i = 0; i < count; i++) out[i] = readRecord(r, this.baseOffset, this.baseTimestamp, this.timestampType === 1 ? this.maxTimestamp : -1);
+    return out;
+  }
+}
+
+/** One record; `logAppendTime` >= 0 overrides every record's timestamp (LogAppendTime batches). */
+function readRecord(r: Reader, baseOffset: number, baseTimestamp: number, logAppendTime: number): KafkaRecord {
+  const length = r.varint();
+  if (length < MIN_RECORD_SIZE - 1 || length > r.remaining()) throw r.error(`invalid record length ${length}`);
+  const end = r.offset + length;
+  r.offset++; // record attributes: unused
+  const tsDelta = r.varlongNumber();
+  const offset = baseOffset + r.varint();
+  const key = readData(r);
+  const value = readData(r);
+  const n = r.varint();
+  let headers = NO_HEADERS;
+  if (n !== 0) {
+    if (n < 0 || n > (end - r.offset) >> 1) throw r.error(`invalid header count ${n}`);
+    const list = new Array<RecordHeader>(n);
+    for (let h = 0; h < n; h++) {
+      const keyLen = r.varint();
+      if (keyLen < 0) throw r.error('null header key');
+      list[h] = { key: r.utf8(keyLen), value: readData(r) };
+    }
+    headers = list;
+  }
+  if (r.offset !== end) throw r.error(`record used ${r.offset - end + length} of its ${length} bytes`);
+  return { offset, timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + tsDelta, key, value, headers };
+}
+
+function readData(r: Reader): Buffer | null {
+  const len = r.varint();
+  if (len === -1) return null;
+  if (len < -1) throw r.error(`invalid length ${len}`);
+  return r.view(len);
+}
+
+/**
+ * Splits a fetch's `records` bytes into batches, verifying each CRC. A trailing partial batch is dropped;
+ * magic 0/1 (and unknown magics) and corrupt batches throw a DecodeError.
+ */
+export function decodeRecordBatches(data: Buffer, options: DecodeRecordBatchOptions = {}): RecordBatch[] {
+  const verify = options.verifyCrc ?? true;
+  const maxDecompressed = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  const batches: RecordBatch[] = [];
+  let pos = 0;
+  while (data.length - pos >= LOG_OVERHEAD) {
+    const length = data.readInt32BE(pos + 8);
+    if (data.length - pos > MAGIC_OFFSET) {
+      const magic = data[pos + MAGIC_OFFSET]!;
+      if (magic === 0 || magic === 1) throw new DecodeError(`message format v${magic} is not supported; Kafka 4 never sends it`, pos + MAGIC_OFFSET);
+      if (magic !== 2) throw new DecodeError(`unknown record batch magic ${magic}`, pos + MAGIC_OFFSET);
+    }
+    if (length < RECORD_BATCH_HEADER_SIZE - LOG_OVERHEAD) throw new DecodeError(`record batch length ${length} below the header size`, pos + 8);
+    const end = pos + LOG_OVERHEAD + length;
+    if (end > data.length) break; // cut by the fetch size: the next fetch starts at this batch again
+    if (verify) {
+      const expected = data.readUInt32BE(pos + 17);
+      const actual = crc32c(data, pos + CRC_START, end);
+      if (expected !== actual) throw new DecodeError(`record batch CRC mismatch: header says ${expected.toString(16)}, bytes give ${actual.toString(16)}`, pos);
+    }
+    const bytes = data.subarray(pos, end);
+    batches.push(new RecordBatch(bytes, new Reader(bytes), maxDecompressed));
+    pos = end;
+  }
+  return batches;
+}

@@ -1,0 +1,186 @@
+/**
+ * RecordBatch v2 encoder. Sizes are computed first so that the batch is written into one exactly sized buffer
+ * (no growth, no per-record temporary buffers); strings are written as UTF-8 in place. With compression, the
+ * records are written into their own buffer, compressed, and placed after the header.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { compress, type CompressionCodec } from './compression/index.js';
+import { crc32c } from './crc32c.js';
+import { Attributes, CRC_START, ControlType, RECORD_BATCH_HEADER_SIZE } from './record-batch.js';
+import { sizeOfVarint, sizeOfVarlongNumber } from './varint.js';
+import { Writer } from './writer.js';
+
+/** Bytes or text (written as UTF-8). */
+type Data = Uint8Array | string;
+
+export interface RecordHeaderInput {
+  key: string;
+  value: Data | null;
+}
+
+/** A record to encode. Absent key/value mean null. */
+export interface RecordInput {
+  key?: Data | null;
+  value?: Data | null;
+  headers?: readonly RecordHeaderInput[];
+  /** Milliseconds since the epoch; defaults to the batch's base timestamp. */
+  timestamp?: number;
+  /** Offset relative to the batch's base offset; defaults to the record's index (what producers send). */
+  offsetDelta?: number;
+}
+
+/** Batch-level fields; defaults are what an idempotence-less producer sends. */
+export interface RecordBatchOptions {
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  compression?: CompressionCodec | number;
+  /** 0 CreateTime (default), 1 LogAppendTime. */
+  timestampType?: number;
+  isTransactional?: boolean;
+  isControl?: boolean;
+  /** -1 when the producer is not idempotent (KIP-98). */
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  /** Defaults to the first record's timestamp, else the current time. */
+  baseTimestamp?: number;
+}
+
+function dataLength(d: Data | null | undefined): number {
+  if (d == null) return -1;
+  return typeof d === 'string' ? Buffer.byteLength(d, 'utf8') : d.length;
+}
+
+function sizeOfData(len: number): number {
+  return len < 0 ? 1 : sizeOfVarint(len) + len;
+}
+
+function writeData(w: Writer, d: Data | null | undefined, len: number): void {
+  w.varint(len);
+  if (len <= 0) return;
+  if (typeof d === 'string') w.utf8(d, len);
+  else w.raw(d as Uint8Array);
+}
+
+/** Body size (after the length varint) of record `r` at index `i`. */
+function recordBodySize(r: RecordInput, i: number, baseTimestamp: number): number {
+  let size = 1 + sizeOfVarlongNumber((r.timestamp ?? baseTimestamp) - baseTimestamp) + sizeOfVarint(r.offsetDelta ?? i);
+  size += sizeOfData(dataLength(r.key)) + sizeOfData(dataLength(r.value));
+  const headers = r.headers;
+  const n = headers === undefined ? 0 : headers.length;
+  size += sizeOfVarint(n);
+  for (let h = 0; h < n; h++) {
+    const header = headers![h]!;
+    size += sizeOfData(Buffer.byteLength(header.key, 'utf8')) + sizeOfData(dataLength(header.value));
+  }
+  return size;
+}
+
+function writeRecord(w: Writer, r: RecordInput, i: number, bodySize: number, baseTimestamp: number): void {
+  w.varint(bodySize);
+  w.uint8(0); // record attributes: unused
+  w.varlongNumber((r.timestamp ?? baseTimestamp) - baseTimestamp);
+  w.varint(r.offsetDelta ?? i);
+  writeData(w, r.key, dataLength(r.key));
+  writeData(w, r.value, dataLength(r.value));
+  const headers = r.headers;
+  const n = headers === undefined ? 0 : headers.length;
+  w.varint(n);
+  for (let h = 0; h < n; h++) {
+    const header = headers![h]!;
+    writeData(w, header.key, Buffer.byteLength(header.key, 'utf8'));
+    writeData(w, header.value, dataLength(header.value));
+  }
+}
+
+/** Writes the records (no batch header) into `w`; returns [lastOffsetDelta, maxTimestamp]. */
+function writeRecords(w: Writer, records: readonly RecordInput[], sizes: Int32Array, baseTimestamp: number): [number, number] {
+  let lastDelta = 0;
+  let maxTs = -1;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    writeRecord(w, r, i, sizes[i]!, baseTimestamp);
+    const delta = r.offsetDelta ?? i;
+    if (delta > lastDelta) lastDelta = delta;
+    const ts = r.timestamp ?? baseTimestamp;
+    if (ts > maxTs) maxTs = ts;
+  }
+  return [lastDelta, maxTs];
+}
+
+/**
+ * Encodes one RecordBatch v2 from `records`, compressed with `options.compression`. The result is ready for a
+ * Produce request's `records` field (several batches may be concatenated).
+ */
+export function encodeRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
+  if (records.length === 0) throw new InvalidArgumentError('a record batch needs at least one record');
+  const codec = options.compression ?? 0;
+  const baseTimestamp = options.baseTimestamp ?? records[0]!.timestamp ?? Date.now();
+  const sizes = new Int32Array(records.length);
+  let recordsSize = 0;
+  for (let i = 0; i < records.length; i++) {
+    const body = recordBodySize(records[i]!, i, baseTimestamp);
+    sizes[i] = body;
+    recordsSize += sizeOfVarint(body) + body;
+  }
+  let w: Writer;
+  let lastDelta: number;
+  let maxTs: number;
+  if (codec === 0) {
+    w = new Writer(RECORD_BATCH_HEADER_SIZE + recordsSize);
+    w.offset = RECORD_BATCH_HEADER_SIZE;
+    [lastDelta, maxTs] = writeRecords(w, records, sizes, baseTimestamp);
+  } else {
+    const inner = new Writer(recordsSize);
+    [lastDelta, maxTs] = writeRecords(inner, records, sizes, baseTimestamp);
+    const packed = compress(codec, inner.finish());
+    w = new Writer(RECORD_BATCH_HEADER_SIZE + packed.length);
+    w.offset = RECORD_BATCH_HEADER_SIZE;
+    w.raw(packed);
+  }
+  const end = w.offset;
+  w.offset = 0;
+  writeHeader(w, options, end, codec, lastDelta, baseTimestamp, maxTs, records.length);
+  w.offset = end;
+  const out = w.finish();
+  out.writeUInt32BE(crc32c(out, CRC_START, end), 17);
+  return out;
+}
+
+function writeHeader(
+  w: Writer, o: RecordBatchOptions, end: number, codec: number, lastDelta: number, baseTimestamp: number, maxTs: number, count: number,
+): void {
+  let attributes = codec & Attributes.compressionMask;
+  if (o.timestampType === 1) attributes |= Attributes.timestampType;
+  if (o.isTransactional) attributes |= Attributes.transactional;
+  if (o.isControl) attributes |= Attributes.control;
+  w.int64Number(o.baseOffset ?? 0);
+  w.int32(end - 12);
+  w.int32(o.partitionLeaderEpoch ?? -1);
+  w.int8(2);
+  w.uint32(0); // CRC, patched once the rest is written
+  w.int16(attributes);
+  w.int32(lastDelta);
+  w.int64Number(baseTimestamp);
+  w.int64Number(maxTs);
+  w.int64Number(o.producerId ?? -1);
+  w.int16(o.producerEpoch ?? -1);
+  w.int32(o.baseSequence ?? -1);
+  w.int32(count);
+}
+
+/**
+ * A control batch holding one transaction marker (KIP-98), as the transaction coordinator writes it: key
+ * `[int16 version 0, int16 type]`, value `[int16 version 0, int32 coordinatorEpoch]`. Brokers write these, not
+ * clients; we encode them for tests and fakes.
+ */
+export function encodeControlBatch(
+  marker: { commit: boolean; coordinatorEpoch: number; timestamp?: number },
+  options: RecordBatchOptions & { producerId: number; producerEpoch: number },
+): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeInt16BE(marker.commit ? ControlType.commit : ControlType.abort, 2);
+  const value = Buffer.alloc(6);
+  value.writeInt32BE(marker.coordinatorEpoch, 2);
+  return encodeRecordBatch([{ key, value, timestamp: marker.timestamp }], { ...options, isControl: true, isTransactional: true });
+}
