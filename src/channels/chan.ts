@@ -323,7 +323,7 @@ export class Chan<T> implements AsyncIterable<T> {
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        this.closeWaiters!.delete(done);
+        this.closeWaiters?.delete(done);
         reject(signal.reason);
       };
       const done = (): void => {
