@@ -42,7 +42,7 @@ export const Fetch = defineApi({
         { name: 'topicId', type: 'uuid', versions: '13+', ignorable: true },
         { name: 'partitions', type: '[]int32', versions: '7+' },
       ] },
-      { name: 'rackId', type: 'string', versions: '11+', default: "", ignorable: true },
+      { name: 'rackId', type: 'string', versions: '11+', default: '', ignorable: true },
     ],
   },
   response: {

@@ -16,7 +16,7 @@ export const TxnOffsetCommit = defineApi({
       { name: 'producerId', type: 'int64', versions: '0+' },
       { name: 'producerEpoch', type: 'int16', versions: '0+' },
       { name: 'generationId', type: 'int32', versions: '3+', default: -1 },
-      { name: 'memberId', type: 'string', versions: '3+', default: "" },
+      { name: 'memberId', type: 'string', versions: '3+', default: '' },
       { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
       { name: 'topics', type: '[]TxnOffsetCommitRequestTopic', versions: '0+', fields: [
         { name: 'name', type: 'string', versions: '0+' },
