@@ -1,5 +1,5 @@
 /**
- * The library's one retry/backoff helper: dp-kafka's cyclic exponential backoff with jitter.
+ * The library's one retry/backoff helper (in the client layer, so every layer above can use it): dp-kafka's cyclic exponential backoff with jitter.
  *
  * Attempt 1 waits `minRetryPeriod`, each later attempt twice as long, until the next doubling would pass
  * `maxRetryPeriod`; then the cycle starts again from `minRetryPeriod`, so a client that cannot reach its cluster

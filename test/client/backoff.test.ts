@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
-import { Backoff, backoffCycleLength, retryDelay, retryForever, seededRandom, sleep } from '../../src/channels/backoff.js';
+import { Backoff, backoffCycleLength, retryDelay, retryForever, seededRandom, sleep } from '../../src/client/backoff.js';
 
 const s = suite('backoff', { timeoutMs: 10_000 });
 
