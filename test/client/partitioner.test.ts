@@ -31,6 +31,13 @@ s('string keys hash as their UTF-8 bytes, including long ones that grow the scra
   const long = '\u4e2d'.repeat(5000) + 'x';
   assert.is(partitionForKey(long, 997), toPositive(murmur2(Buffer.from(long, 'utf8'))) % 997);
   assert.is(partitionForKey('hello', 100), 29); // still right after growing
+  // Short strings take the JS encoder: it must agree with Buffer's UTF-8, lone surrogates included.
+  for (const k of ['a\u0080\u07ff\u0800\uffff', '\ud800', 'x\udc00y', '\ud83d\ude00\ud83d', '\u00e9'.repeat(64)]) {
+    assert.is(partitionForKey(k, 1000003), toPositive(murmur2(Buffer.from(k, 'utf8'))) % 1000003, JSON.stringify(k));
+  }
+  // murmur2 over a prefix equals murmur2 over the subarray.
+  const buf = Buffer.from('abcdefghij');
+  for (let n = 0; n <= buf.length; n++) assert.is(murmur2(buf, n), murmur2(buf.subarray(0, n)));
 });
 
 s('toPositive clears the sign bit like Java, unlike Math.abs', () => {

@@ -18,6 +18,10 @@ s('codes are unique, names are unique, and the table runs from -1 without gaps',
 });
 
 s('named constants match the table', () => {
+  // Typed as literals: these lines would not compile if a constant's type were plain number or wrong.
+  const six: 6 = errorCodes.NOT_LEADER_OR_FOLLOWER;
+  const minusOne: -1 = errorCodes.UNKNOWN_SERVER_ERROR;
+  assert.is(six + minusOne, 5);
   assert.is(errorCodes.NONE, 0);
   assert.is(errorCodes.UNKNOWN_SERVER_ERROR, -1);
   assert.is(errorCodes.NOT_LEADER_OR_FOLLOWER, 6);
