@@ -1,0 +1,152 @@
+/**
+ * The messages users see. A consumed {@link Message} is dp-kafka's `Message` with what Go's lacked (key,
+ * topic, partition, timestamp): `value`, `key`, `headers`, `getHeader`, and the offset controls `mark`,
+ * `commit`, `release`, `commitAndRelease`.
+ *
+ * Delivery contract, as dp-kafka's: per partition, the next message is handed out only after this one is
+ * released, so order holds within a partition and parallelism is bounded by the partitions assigned. `mark()`
+ * records the offset for the next periodic commit; `commit()` marks and commits now. Until released, a message
+ * holds its partition back, so release every message, also when handling fails.
+ *
+ * {@link ConsumerMessage} is the implementation, backed by a {@link MessageSession} the consumer group's session
+ * supplies (one per partition claim, shared by its messages, so a message costs one object).
+ */
+import type { Buffer } from 'node:buffer';
+
+/** A record header. Kafka allows repeated keys and null values (KIP-82). */
+export interface MessageHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+/** A consumed message, as handlers and `upstream` readers get it. */
+export interface Message {
+  /** The record value; null for a tombstone. */
+  readonly value: Buffer | null;
+  readonly key: Buffer | null;
+  readonly headers: readonly MessageHeader[];
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Milliseconds since the epoch (create time, or log-append time if the topic says so). */
+  readonly timestamp: number;
+  /** True once `release()` ran. */
+  readonly released: boolean;
+  /** The first header with this key, as UTF-8 (`''` for a null value); undefined if absent. */
+  getHeader(key: string): string | undefined;
+  /** Marks the offset as processed; it is committed by the next periodic commit. */
+  mark(): void;
+  /** Marks and commits now. Never rejects: a failed commit is reported on the consumer's `errors` channel. */
+  commit(): Promise<void>;
+  /** Lets the partition deliver its next message. Idempotent (dp-kafka's mock panicked on a second call). */
+  release(): void;
+  /** `commit()` then `release()`. */
+  commitAndRelease(): Promise<void>;
+  /** Resolves once released (dp-kafka's `UpstreamDone()` channel). */
+  upstreamDone(): Promise<void>;
+}
+
+/** The decoded record a consumer message is built from. */
+export interface MessageRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly MessageHeader[];
+}
+
+/** What a message needs from the session that delivered it. Implemented by the group session and by mocks. */
+export interface MessageSession {
+  /** Record `message.offset + 1` as the partition's next offset to commit. */
+  mark(message: Message): void;
+  /** Mark and commit now. May reject; the message routes the failure to `reportError`. */
+  commit(message: Message): Promise<void>;
+  /** The message was released: the partition may deliver its next one. Called once per message. */
+  release(message: Message): void;
+  /** Where commit failures go (the consumer's `errors` channel). */
+  reportError(err: unknown, message: Message): void;
+}
+
+/** A message to produce. dp-kafka's producer could send only a value; we carry key, headers, partition, time. */
+export interface ProducerMessage {
+  /** The value; a string is sent as UTF-8; null produces a tombstone. */
+  readonly value: Buffer | Uint8Array | string | null;
+  /** Keyed records go to a partition by murmur2 of the key (Java-compatible); null keys are spread (KIP-480). */
+  readonly key?: Buffer | Uint8Array | string | null;
+  readonly headers?: readonly { readonly key: string; readonly value: Buffer | Uint8Array | string | null }[];
+  /** An explicit partition overrides the partitioner. */
+  readonly partition?: number;
+  /** Create time in ms since the epoch; now by default. */
+  readonly timestamp?: number;
+}
+
+/** The consumed-message implementation. Offsets and callbacks come from the session; no closure per message. */
+export class ConsumerMessage implements Message {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly MessageHeader[];
+  private isReleased = false;
+  private doneWaiters: (() => void)[] | undefined = undefined;
+
+  constructor(record: MessageRecord, private readonly session: MessageSession) {
+    this.topic = record.topic;
+    this.partition = record.partition;
+    this.offset = record.offset;
+    this.timestamp = record.timestamp;
+    this.key = record.key;
+    this.value = record.value;
+    this.headers = record.headers;
+  }
+
+  get released(): boolean {
+    return this.isReleased;
+  }
+
+  getHeader(key: string): string | undefined {
+    for (const h of this.headers) if (h.key === key) return h.value === null ? '' : h.value.toString('utf8');
+    return undefined;
+  }
+
+  mark(): void {
+    this.session.mark(this);
+  }
+
+  commit(): Promise<void> {
+    let p: Promise<void>;
+    try {
+      p = this.session.commit(this);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    // Go callers fire and forget `msg.Commit()`; a rejected promise nobody awaits would crash Node.
+    return p.then(undefined, (err: unknown) => this.session.reportError(err, this));
+  }
+
+  release(): void {
+    if (this.isReleased) return;
+    this.isReleased = true;
+    this.session.release(this);
+    const waiters = this.doneWaiters;
+    this.doneWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w();
+  }
+
+  async commitAndRelease(): Promise<void> {
+    try {
+      await this.commit();
+    } finally {
+      this.release();
+    }
+  }
+
+  upstreamDone(): Promise<void> {
+    if (this.isReleased) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.doneWaiters ??= []).push(resolve));
+  }
+}
