@@ -75,3 +75,35 @@ function readTags(r: Reader, h: { _unknownTags?: UnknownTaggedField[] }): void {
     return true;
   });
 }
+
+/**
+ * Writes a whole request frame: int32 size, header (v1 or v2 as the API version requires) and body. Returns a
+ * view of the writer's bytes (valid until the writer is reused).
+ */
+export function writeRequestFrame<In>(
+  w: Writer, api: ApiDef, codec: { version: number; encode(w: Writer, v: In): void },
+  header: { correlationId: number; clientId: string | null }, body: In,
+): Buffer {
+  const start = w.offset;
+  const size = w.reserveInt32();
+  const [requestHeader] = headerVersions(api, codec.version);
+  writeRequestHeader(w, requestHeader, { apiKey: api.apiKey, apiVersion: codec.version, ...header });
+  codec.encode(w, body);
+  w.patchSizeFrom(size);
+  return w.buf.subarray(start, w.offset);
+}
+
+/** The correlation id of a response frame (without its size prefix): the first 4 bytes of every header version. */
+export function peekCorrelationId(frame: Buffer): number {
+  return new Reader(frame).int32();
+}
+
+/**
+ * Reads a response frame (without its size prefix) for `api` at the version the request used: the header
+ * (v0 or v1, see {@link headerVersions}) then the body. Trailing bytes are ignored, as Kafka's Java client does.
+ */
+export function readResponseFrame<Out>(frame: Buffer, api: ApiDef, codec: { version: number; decode(r: Reader): Out }): { header: ResponseHeader; body: Out } {
+  const r = new Reader(frame);
+  const header = readResponseHeader(r, headerVersions(api, codec.version)[1]);
+  return { header, body: codec.decode(r) };
+}
