@@ -75,19 +75,21 @@ const PRIMITIVES: Record<string, Prim> = {
 };
 
 /** Strings, bytes and records: classic or compact, nullable or not. */
-function variable(type: string, flexible: boolean, nullable: boolean): Prim {
-  const isString = type === 'string';
-  const zero = isString ? '' : type === 'records' ? null : EMPTY;
-  if (isString) {
+function variable(field: FieldDef, type: string, flexible: boolean, nullable: boolean): Prim {
+  const zero = type === 'string' ? '' : type === 'records' ? null : EMPTY;
+  const notNull = (v: unknown): void => {
+    if (v === null || v === undefined) throw new InvalidArgumentError(`field ${field.name} is not nullable in this version`);
+  };
+  if (type === 'string') {
     if (flexible) return nullable ? fixed(1, (r) => r.compactNullableString(), (w, v: string | null) => w.compactNullableString(v), zero)
-      : fixed(1, (r) => r.compactString(), (w, v: string) => w.compactString(v), zero);
+      : fixed(1, (r) => r.compactString(), (w, v: string) => (notNull(v), w.compactString(v)), zero);
     return nullable ? fixed(2, (r) => r.nullableString(), (w, v: string | null) => w.nullableString(v), zero)
-      : fixed(2, (r) => r.string(), (w, v: string) => w.string(v), zero);
+      : fixed(2, (r) => r.string(), (w, v: string) => (notNull(v), w.string(v)), zero);
   }
   if (flexible) return nullable ? fixed(1, (r) => r.compactNullableBytes(), (w, v: Buffer | null) => w.compactNullableBytes(v), zero)
-    : fixed(1, (r) => r.compactBytes(), (w, v: Buffer) => w.compactBytes(v ?? EMPTY), zero);
+    : fixed(1, (r) => r.compactBytes(), (w, v: Buffer) => (notNull(v), w.compactBytes(v)), zero);
   return nullable ? fixed(4, (r) => r.nullableBytes(), (w, v: Buffer | null) => w.nullableBytes(v), zero)
-    : fixed(4, (r) => r.bytes(), (w, v: Buffer) => w.bytes(v ?? EMPTY), zero);
+    : fixed(4, (r) => r.bytes(), (w, v: Buffer) => (notNull(v), w.bytes(v)), zero);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -104,7 +106,7 @@ function valueCodec(field: FieldDef, version: number, flexible: boolean): Codec 
   let element: Codec;
   if (field.fields) element = structCodec(field.fields, version, flexible);
   else {
-    const p = PRIMITIVES[elementType] ?? (['string', 'bytes', 'records'].includes(elementType) ? variable(elementType, flexible, nullable && !isArray) : undefined);
+    const p = PRIMITIVES[elementType] ?? (['string', 'bytes', 'records'].includes(elementType) ? variable(field, elementType, flexible, nullable && !isArray) : undefined);
     if (!p) throw new InvalidArgumentError(`field ${field.name}: unknown type ${field.type}`);
     const zero = field.default !== undefined && !isArray ? field.default : p.zero;
     element = { ...p, defaultValue: () => (zero === EMPTY ? EMPTY : zero), isDefault: (v) => sameValue(v, zero) };
@@ -202,6 +204,7 @@ function structCodec(fields: readonly FieldDef[], version: number, flexible: boo
     defaultValue,
     isDefault,
     encode(w, v) {
+      if (v === null || typeof v !== 'object') throw new InvalidArgumentError(`expected a struct with fields ${fields.map((f) => f.name).join(', ')}, got ${String(v)}`);
       const o = v as Record<string, unknown>;
       for (let i = 0; i < regular.length; i++) {
         const s = regular[i]!;

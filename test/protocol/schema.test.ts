@@ -48,7 +48,8 @@ s('classic versions: int16 strings, int32 arrays, version-gated fields', () => {
   assert.is(enc((w) => requestCodec(Demo, 1).encode(w, { ...v, name: null, extra: -2 })), '00000001' + 'ffff' + 'fffe' + '00000001' + '05');
   const d = requestCodec(Demo, 0).decode(new Reader(hex('00000002 0001 7a 00000000')));
   assert.equal(d, { id: 2, name: 'z', extra: 7, items: [], note: null, blob: Buffer.alloc(0) });
-  assert.throws(() => requestCodec(Demo, 0).encode(new Writer(), { ...v, name: null }));
+  assert.throws(() => requestCodec(Demo, 0).encode(new Writer(), { ...v, name: null }), /field name is not nullable/);
+  assert.throws(() => requestCodec(Demo, 0).encode(new Writer(), { ...v, items: [null as never] }), /expected a struct/);
 });
 
 s('flexible versions: compact forms, struct tag sections, tagged fields only when not default', () => {
