@@ -3,7 +3,7 @@
  * Mocks for users' own tests live at `kafka-channels/testing`.
  */
 export * from './errors.js';
-export { Chan } from './channels/chan.js';
+export { Chan, DONE } from './channels/chan.js';
 export type { RecvResult } from './channels/chan.js';
-export { select } from './channels/select.js';
-export type { SelectCase, RecvCase, SendCase, DefaultCase } from './channels/select.js';
+export { select, trySelect } from './channels/select.js';
+export type { SelectCase, RecvCase, SendCase, DefaultCase, Selected } from './channels/select.js';
