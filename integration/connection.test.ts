@@ -5,6 +5,7 @@
  */
 import * as assert from 'uvu/assert';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { suite } from '../test/kit.js';
 import { singleNode } from './harness/index.js';
 import { Broker, decodeApiVersionsResponse } from '../src/client/broker.js';
@@ -13,7 +14,7 @@ import { ApiVersions } from '../src/protocol/apis/api-versions.js';
 import { CreateTopics } from '../src/protocol/apis/create-topics.js';
 import { Fetch } from '../src/protocol/apis/fetch.js';
 import { Metadata } from '../src/protocol/apis/metadata.js';
-import { RequestTimeoutError } from '../src/errors.js';
+import { ConnectionError, RequestTimeoutError } from '../src/errors.js';
 
 function hostPort(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
@@ -25,6 +26,55 @@ async function plaintextBroker(extra: Partial<ConstructorParameters<typeof Broke
   const b = new Broker({ ...hostPort((await singleNode()).endpoints.plaintext), ...extra });
   brokers.push(b);
   return b;
+}
+
+/** Creates a one-partition topic and waits until it has a leader; returns its id. */
+async function createTopic(b: Broker, topic: string): Promise<string> {
+  const created = await b.request(CreateTopics, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000 });
+  assert.is(created.topics[0]!.errorCode, 0);
+  for (let i = 0; i < 50; i++) {
+    const md = await b.request(Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const t = md.topics[0]!;
+    if (t.errorCode === 0 && t.partitions[0]?.leaderId === 1) return t.topicId!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`topic ${topic} has no leader`);
+}
+
+/** A long poll: an empty partition with minBytes 1 makes the broker hold the fetch for `maxWaitMs`. */
+function longPoll(topic: string, topicId: string, maxWaitMs: number) {
+  return { maxWaitMs, minBytes: 1, topics: [{ topic, topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [] };
+}
+
+/** A TCP relay in front of the real broker that a test can cut (the broker "vanishes") or stall. */
+class Relay {
+  server!: Server;
+  port = 0;
+  pairs: Array<[Socket, Socket]> = [];
+  async start(target: { host: string; port: number }): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = tcpConnect(target);
+      this.pairs.push([client, upstream]);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+  cut(): void {
+    for (const [a, b] of this.pairs.splice(0)) { a.destroy(); b.destroy(); }
+  }
+  stall(): void {
+    for (const [, upstream] of this.pairs) upstream.unpipe();
+  }
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise((r) => this.server.close(r));
+  }
 }
 
 const s = suite('connection (real broker)', { timeoutMs: 120_000 });
@@ -80,22 +130,11 @@ s('a version the broker does not know gets UNSUPPORTED_VERSION in the v0 layout,
 s('a request that times out while the broker works on it: late response dropped, same connection still serves', async () => {
   const b = await plaintextBroker();
   const topic = `conn-late-${Date.now()}`;
-  const created = await b.request(CreateTopics, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000 });
-  assert.is(created.topics[0]!.errorCode, 0);
-  let topicId = created.topics[0]!.topicId ?? '';
-  for (let i = 0; i < 50; i++) {
-    const md = await b.request(Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
-    const t = md.topics[0]!;
-    if (t.errorCode === 0 && t.partitions[0]?.leaderId === 1) { topicId = t.topicId ?? topicId; break; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const topicId = await createTopic(b, topic);
   const conn = await b.connection('fetch');
   // An empty partition and minBytes 1: the broker holds the fetch for maxWaitMs (1.5 s) before answering.
   const started = Date.now();
-  const err = await b.request(Fetch, {
-    maxWaitMs: 1500, minBytes: 1, topics: [{ topic, topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
-    forgottenTopicsData: [],
-  }, { lane: 'fetch', timeoutMs: 200 }).then(() => null, (e: Error) => e);
+  const err = await b.request(Fetch, longPoll(topic, topicId, 1500), { lane: 'fetch', timeoutMs: 200 }).then(() => null, (e: Error) => e);
   assert.instance(err, RequestTimeoutError);
   assert.ok(Date.now() - started < 1000, 'the timeout fired before the broker answered');
   assert.is(conn.inFlightCount, 1, 'the abandoned fetch keeps its slot until its response comes');
@@ -105,6 +144,44 @@ s('a request that times out while the broker works on it: late response dropped,
   assert.is(await b.connection('fetch'), conn, 'same socket');
   assert.not.ok(conn.closed);
   assert.is(conn.inFlightCount, 0);
+});
+
+s('a broker that vanishes mid-request: every pending request gets a ConnectionError at once; the next one reconnects', async () => {
+  const relay = new Relay();
+  await relay.start(hostPort((await singleNode()).endpoints.plaintext));
+  try {
+    const b = await plaintextBroker({ host: '127.0.0.1', port: relay.port });
+    const topic = `conn-vanish-${Date.now()}`;
+    const topicId = await createTopic(b, topic);
+    const fetch = b.request(Fetch, longPoll(topic, topicId, 5000), { timeoutMs: 30_000 }).then(() => null, (e: Error) => e);
+    const meta = b.request(Metadata, { topics: [], includeTopicAuthorizedOperations: false }, { timeoutMs: 30_000 }).then(() => null, (e: Error) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const cutAt = Date.now();
+    relay.cut();
+    const [e1, e2] = await Promise.all([fetch, meta]);
+    assert.instance(e1, ConnectionError);
+    assert.instance(e2, ConnectionError, 'the request queued behind the long poll fails too');
+    assert.ok(Date.now() - cutAt < 1000, 'failed at once, not after a timeout');
+    const md = await b.request(Metadata, { topics: [], includeTopicAuthorizedOperations: false });
+    assert.ok(md.brokers.length >= 1, 'a new connection serves');
+    assert.is(relay.pairs.length, 1);
+  } finally {
+    await relay.stop();
+  }
+});
+
+s('a broker that stops answering (no FIN) gives RequestTimeoutError, never a hang', async () => {
+  const relay = new Relay();
+  await relay.start(hostPort((await singleNode()).endpoints.plaintext));
+  try {
+    const b = await plaintextBroker({ host: '127.0.0.1', port: relay.port });
+    await b.request(Metadata, { topics: [], includeTopicAuthorizedOperations: false });
+    relay.stall();
+    const err = await b.request(Metadata, { topics: [], includeTopicAuthorizedOperations: false }, { timeoutMs: 300 }).then(() => null, (e: Error) => e);
+    assert.instance(err, RequestTimeoutError);
+  } finally {
+    await relay.stop();
+  }
 });
 
 s('diagnostics_channel sees the handshake requests of a new connection', async () => {
