@@ -1,0 +1,154 @@
+/**
+ * The consumer protocol: the opaque bytes that the classic group protocol carries for consumers ("protocol type"
+ * `consumer`). Each member puts a {@link ConsumerProtocolSubscription} in JoinGroup's protocol metadata; the leader
+ * runs an assignor and hands each member a {@link ConsumerProtocolAssignment} through SyncGroup. The broker never
+ * reads either, so these bytes are a contract between clients: ours must be exactly what Kafka's Java client writes
+ * (`ConsumerProtocol.serializeSubscription/serializeAssignment`) for mixed groups to work.
+ *
+ * Layout (Kafka's ConsumerProtocolSubscription.json / ConsumerProtocolAssignment.json, never flexible): an int16
+ * version, then the fields of that version. Subscription v1 added owned partitions (KIP-429, cooperative
+ * rebalancing), v2 the generation id (KIP-792), v3 the rack id (KIP-881). Assignment v0-v3 share one layout.
+ *
+ * Forward compatibility as Kafka defines it: a version newer than ours is read with our newest layout and the bytes
+ * after it are ignored (new versions may only append fields). Hostile bytes fail with a {@link DecodeError}.
+ */
+import { DecodeError, InvalidArgumentError } from '../errors.js';
+import { Reader } from '../protocol/reader.js';
+import { Writer } from '../protocol/writer.js';
+
+/** The protocol type that JoinGroup carries for consumer groups. */
+export const CONSUMER_PROTOCOL_TYPE = 'consumer';
+
+/** Newest ConsumerProtocolSubscription / ConsumerProtocolAssignment version we write (Kafka 4.3 also stops at 3). */
+export const CONSUMER_PROTOCOL_VERSION = 3;
+
+/** A topic and some of its partitions: Kafka's `TopicPartition` struct inside both messages. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+/** What a member tells the leader it wants (JoinGroup protocol metadata). */
+export interface ConsumerProtocolSubscription {
+  /** Subscribed topics. */
+  topics: string[];
+  /** Assignor-specific bytes (the sticky assignors' generation), or null. */
+  userData: Buffer | null;
+  /** Partitions the member owns now (v1+): lets cooperative assignors avoid moving them (KIP-429). */
+  ownedPartitions: TopicPartitions[];
+  /** Generation in which the owned partitions were assigned (v2+); -1 when unknown. */
+  generationId: number;
+  /** The member's `client.rack` (v3+), or null. */
+  rackId: string | null;
+}
+
+/** What the leader hands a member (SyncGroup assignment). */
+export interface ConsumerProtocolAssignment {
+  assignedPartitions: TopicPartitions[];
+  userData: Buffer | null;
+}
+
+/** A decoded message and the version it was written with (which may be newer than {@link CONSUMER_PROTOCOL_VERSION}). */
+export type Versioned<T> = T & { version: number };
+
+function checkVersion(version: number): void {
+  if (!Number.isInteger(version) || version < 0 || version > CONSUMER_PROTOCOL_VERSION) {
+    throw new InvalidArgumentError(`consumer protocol version ${version} is not in 0..${CONSUMER_PROTOCOL_VERSION}`);
+  }
+}
+
+/**
+ * Subscription bytes as Java's `ConsumerProtocol.serializeSubscription(subscription, version)` writes them: topics
+ * sorted, owned partitions sorted by topic then partition and grouped per topic. Fields the version lacks are
+ * dropped, as Java drops them (they are "ignorable").
+ */
+export function encodeSubscription(sub: Partial<ConsumerProtocolSubscription> & { topics: readonly string[] },
+  version = CONSUMER_PROTOCOL_VERSION): Buffer {
+  checkVersion(version);
+  const w = new Writer(64);
+  w.int16(version);
+  w.array([...sub.topics].sort(compareStrings), (wr, t) => wr.string(t));
+  w.nullableBytes(sub.userData ?? null);
+  if (version >= 1) writeTopicPartitions(w, groupSorted(sub.ownedPartitions ?? []));
+  if (version >= 2) w.int32(sub.generationId ?? -1);
+  if (version >= 3) w.nullableString(sub.rackId ?? null);
+  return Buffer.from(w.finish());
+}
+
+/**
+ * Assignment bytes as Java's `ConsumerProtocol.serializeAssignment` writes them: topics in the order they first
+ * appear (entries for one topic merged), partitions in the order given.
+ */
+export function encodeAssignment(assignment: Partial<ConsumerProtocolAssignment> & { assignedPartitions: readonly TopicPartitions[] },
+  version = CONSUMER_PROTOCOL_VERSION): Buffer {
+  checkVersion(version);
+  const w = new Writer(64);
+  w.int16(version);
+  writeTopicPartitions(w, mergeByTopic(assignment.assignedPartitions));
+  w.nullableBytes(assignment.userData ?? null);
+  return Buffer.from(w.finish());
+}
+
+/** Reads subscription bytes; `userData` is a view into `buf`. */
+export function decodeSubscription(buf: Buffer): Versioned<ConsumerProtocolSubscription> {
+  const r = new Reader(buf);
+  const version = readVersion(r);
+  const topics = r.array((x) => x.string(), 2);
+  const userData = r.nullableBytes();
+  const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
+  const generationId = version >= 2 ? r.int32() : -1;
+  const rackId = version >= 3 ? r.nullableString() : null;
+  return { version, topics, userData, ownedPartitions, generationId, rackId };
+}
+
+/** Reads assignment bytes; `userData` is a view into `buf`. */
+export function decodeAssignment(buf: Buffer): Versioned<ConsumerProtocolAssignment> {
+  const r = new Reader(buf);
+  const version = readVersion(r);
+  const assignedPartitions = readTopicPartitions(r);
+  const userData = r.nullableBytes();
+  return { version, assignedPartitions, userData };
+}
+
+function readVersion(r: Reader): number {
+  const version = r.int16();
+  if (version < 0) throw new DecodeError(`unsupported consumer protocol version ${version}`, 0);
+  return version;
+}
+
+function readTopicPartitions(r: Reader): TopicPartitions[] {
+  // Smallest element: an empty topic name (2 bytes) and an empty partition array (4 bytes).
+  return r.array((x) => ({ topic: x.string(), partitions: x.array((y) => y.int32(), 4) }), 6);
+}
+
+function writeTopicPartitions(w: Writer, list: readonly TopicPartitions[]): void {
+  w.array(list, (wr, tp) => {
+    wr.string(tp.topic);
+    wr.array(tp.partitions, (wp, p) => wp.int32(p));
+  });
+}
+
+/** Java's String.compareTo: UTF-16 code units, which is also how JavaScript compares strings. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Owned partitions sorted by topic then partition, one entry per topic (Java sorts before grouping). */
+function groupSorted(list: readonly TopicPartitions[]): TopicPartitions[] {
+  const merged = mergeByTopic(list);
+  merged.sort((a, b) => compareStrings(a.topic, b.topic));
+  for (const tp of merged) tp.partitions.sort((a, b) => a - b);
+  return merged;
+}
+
+/** One entry per topic in the order of its first partition, partitions concatenated (copies; the input is not touched). */
+function mergeByTopic(list: readonly TopicPartitions[]): TopicPartitions[] {
+  const byTopic = new Map<string, TopicPartitions>();
+  for (const tp of list) {
+    if (tp.partitions.length === 0) continue; // Java builds from a flat partition list: no empty entries
+    const have = byTopic.get(tp.topic);
+    if (have) have.partitions.push(...tp.partitions);
+    else byTopic.set(tp.topic, { topic: tp.topic, partitions: [...tp.partitions] });
+  }
+  return [...byTopic.values()];
+}
