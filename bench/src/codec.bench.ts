@@ -2,7 +2,7 @@
  * Protocol micro-benchmarks: RecordBatch v2 encode and decode (1,000 records of 100 B and of 1 KB, each
  * compression a library supports), CRC-32C and varints, for kafka-channels beside KafkaJS and @platformatic/kafka.
  *
- *   node .build/bench/src/codec.bench.js [--quick] [--out results/codec-node22.json] [--only encode|decode|crc|varint]
+ *   node .build/bench/src/codec.bench.js [--quick] [--out results/codec-node22.json] [--only encode|decode|compression|crc|varint]
  *
  * Every library encodes the same records; every decoder decodes the same bytes (kafka-channels' output when it
  * has the compression, else the first peer's), after each library's output was checked by the others' decoders.
@@ -10,14 +10,14 @@
 
 import { COMPRESSIONS, expected, mismatch, type CodecContender, type Compression } from './contender.js';
 import { makeBytes, makeRecords, seededRandom, type RecordSet } from './fixtures.js';
-import { FULL, QUICK, machine, measure, parseArgs, writeJson, type TimingOptions } from './harness.js';
+import { FULL, QUICK, machine, measureAll, parseArgs, writeJson, type TimingOptions } from './harness.js';
 import { kafkajs } from './peers/kafkajs.js';
 import { ours } from './peers/ours.js';
 import { loadPlatformatic } from './peers/platformatic.js';
 
 /** One measured row of the results file. */
 export interface Row {
-  bench: 'encode' | 'decode' | 'crc32c' | 'varint-write' | 'varint-read';
+  bench: 'encode' | 'decode' | 'compress' | 'decompress' | 'crc32c' | 'varint-write' | 'varint-read';
   input: string;
   compression?: Compression;
   variant?: string;
@@ -62,24 +62,50 @@ async function crossCheck(set: RecordSet, c: Compression, libs: CodecContender[]
   return reference;
 }
 
+/** A case to time: its row (without timings) and the operation. */
+interface Case {
+  row: Omit<Row, 'nsPerOp' | 'minNs' | 'maxNs'>;
+  op: () => unknown;
+  /** Turns a median ns/op into rates for the row. */
+  rates?: (nsPerOp: number) => Partial<Row>;
+}
+
+/** Times the cases of one comparison together (interleaved runs) and logs them. */
+async function compare(cases: Case[], opts: TimingOptions): Promise<void> {
+  const timings = await measureAll(cases.map((c) => c.op), opts);
+  cases.forEach((c, i) => {
+    const t = timings[i]!;
+    log({ ...c.row, ...t, ...(c.rates?.(t.nsPerOp) ?? {}) } as Row);
+  });
+}
+
 async function batchBenches(libs: CodecContender[], opts: TimingOptions, only?: string): Promise<void> {
   for (const set of [makeRecords(1000, 100), makeRecords(1000, 1024)]) {
     for (const c of COMPRESSIONS) {
       const reference = await crossCheck(set, c, libs);
       if (!reference) continue;
-      for (const lib of libs) {
-        const b = lib.batch;
-        if (!b?.compressions.includes(c)) continue;
-        if (!only || only === 'encode') {
+      const withIt = libs.filter((l) => l.batch?.compressions.includes(c));
+      const rate = (ns: number) => rates(set, ns);
+      if (!only || only === 'encode') {
+        const cases: Case[] = [];
+        for (const lib of withIt) {
+          const b = lib.batch!;
           const prepared = b.prepare(set);
-          const t = await measure(() => b.encode(prepared, c), opts);
           const batchBytes = b.bytes(await b.encode(prepared, c)).length;
-          log({ bench: 'encode', input: set.name, compression: c, lib: lib.name, ...t, ...rates(set, t.nsPerOp), batchBytes });
+          cases.push({ row: { bench: 'encode', input: set.name, compression: c, lib: lib.name, batchBytes }, op: () => b.encode(prepared, c), rates: rate });
         }
-        if (!only || only === 'decode') {
-          const t = await measure(() => b.decode(reference), opts);
-          log({ bench: 'decode', input: set.name, compression: c, lib: lib.name, ...t, ...rates(set, t.nsPerOp), batchBytes: reference.length });
+        await compare(cases, opts);
+      }
+      if (!only || only === 'decode') {
+        const cases: Case[] = [];
+        const row = { bench: 'decode' as const, input: set.name, compression: c, batchBytes: reference.length };
+        for (const lib of withIt) {
+          const b = lib.batch!;
+          cases.push({ row: { ...row, lib: lib.name }, op: () => b.decode(reference), rates: rate });
+          const noCrc = b.decodeWithoutCrc;
+          if (noCrc) cases.push({ row: { ...row, lib: `${lib.name} (verifyCrc off)` }, op: () => noCrc(reference), rates: rate });
         }
+        await compare(cases, opts);
       }
     }
   }
@@ -89,17 +115,45 @@ function rates(set: RecordSet, nsPerOp: number): { recordsPerSec: number; mbPerS
   return { recordsPerSec: (set.records.length * 1e9) / nsPerOp, mbPerSec: (set.payloadBytes * 1e3) / nsPerOp };
 }
 
+/**
+ * The codecs alone, on the records' payload (keys and values back to back): separates codec speed from record
+ * framing, and checks that each library reads what the others compress.
+ */
+async function compressionBenches(libs: CodecContender[], opts: TimingOptions): Promise<void> {
+  for (const set of [makeRecords(1000, 100), makeRecords(1000, 1024)]) {
+    const data = Buffer.concat(set.records.flatMap((r) => [r.key, r.value]));
+    for (const c of COMPRESSIONS) {
+      const withIt = libs.filter((l) => l.codecs?.[c]);
+      for (const from of withIt) {
+        const packed = Buffer.from(from.codecs![c]!.compress(data));
+        for (const to of withIt) {
+          const ok = Buffer.from(to.codecs![c]!.decompress(packed)).equals(data);
+          const line = `codec ${set.name} ${c}: ${from.name} -> ${to.name}: ${ok ? 'ok' : 'differs'}`;
+          checks.push(line);
+          if (!ok) console.error(`CHECK FAILED ${line}`);
+        }
+      }
+      const packed = withIt.map((lib) => Buffer.from(lib.codecs![c]!.compress(data)));
+      const mb = (ns: number) => ({ mbPerSec: (data.length * 1e3) / ns });
+      await compare(withIt.map((lib, i) => ({ row: { bench: 'compress', input: set.name, compression: c, lib: lib.name, batchBytes: packed[i]!.length }, op: () => lib.codecs![c]!.compress(data), rates: mb })), opts);
+      // Each library decompresses its own output (the cross-check above proved they read each other's).
+      await compare(withIt.map((lib, i) => ({ row: { bench: 'decompress', input: set.name, compression: c, lib: lib.name, batchBytes: packed[i]!.length }, op: () => lib.codecs![c]!.decompress(packed[i]!), rates: mb })), opts);
+    }
+  }
+}
+
 async function crcBenches(libs: CodecContender[], opts: TimingOptions): Promise<void> {
   for (const size of [1024, 1 << 20]) {
     const data = makeBytes(size);
     const want = libs[0]!.crc32c[Object.keys(libs[0]!.crc32c)[0]!]!(data);
+    const cases: Case[] = [];
     for (const lib of libs) {
       for (const [variant, fn] of Object.entries(lib.crc32c)) {
         if (fn(data) !== want) console.error(`CHECK FAILED crc32c ${lib.name} ${variant}`);
-        const t = await measure(() => fn(data), opts);
-        log({ bench: 'crc32c', input: size >= 1 << 20 ? '1MiB' : '1KiB', variant, lib: lib.name, ...t, mbPerSec: (size * 1e3) / t.nsPerOp });
+        cases.push({ row: { bench: 'crc32c', input: size >= 1 << 20 ? '1MiB' : '1KiB', variant, lib: lib.name }, op: () => fn(data), rates: (ns) => ({ mbPerSec: (size * 1e3) / ns }) });
       }
     }
+    await compare(cases, opts);
   }
 }
 
@@ -120,15 +174,14 @@ async function varintBenches(libs: CodecContender[], opts: TimingOptions): Promi
   const values = varintValues();
   const encoded = kafkajs.writeVarints!(values) as Buffer;
   const want = values.reduce((a, b) => a + b, 0);
-  for (const lib of libs) {
-    if (!lib.writeVarints || !lib.readVarints) continue;
-    if (!Buffer.from(lib.writeVarints(values) as Uint8Array).equals(encoded)) console.error(`CHECK FAILED varint write ${lib.name}`);
-    if (lib.readVarints(encoded, values.length) !== want) console.error(`CHECK FAILED varint read ${lib.name}`);
-    const w = await measure(() => lib.writeVarints!(values), opts);
-    log({ bench: 'varint-write', input: '10k', lib: lib.name, ...w, recordsPerSec: (values.length * 1e9) / w.nsPerOp });
-    const r = await measure(() => lib.readVarints!(encoded, values.length), opts);
-    log({ bench: 'varint-read', input: '10k', lib: lib.name, ...r, recordsPerSec: (values.length * 1e9) / r.nsPerOp });
+  const withIt = libs.filter((l) => l.writeVarints && l.readVarints);
+  for (const lib of withIt) {
+    if (!Buffer.from(lib.writeVarints!(values) as Uint8Array).equals(encoded)) console.error(`CHECK FAILED varint write ${lib.name}`);
+    if (lib.readVarints!(encoded, values.length) !== want) console.error(`CHECK FAILED varint read ${lib.name}`);
   }
+  const rate = (ns: number) => ({ recordsPerSec: (values.length * 1e9) / ns });
+  await compare(withIt.map((lib) => ({ row: { bench: 'varint-write', input: '10k', lib: lib.name }, op: () => lib.writeVarints!(values), rates: rate })), opts);
+  await compare(withIt.map((lib) => ({ row: { bench: 'varint-read', input: '10k', lib: lib.name }, op: () => lib.readVarints!(encoded, values.length), rates: rate })), opts);
 }
 
 async function main(): Promise<void> {
@@ -139,6 +192,7 @@ async function main(): Promise<void> {
   console.log(`codec benchmarks on Node ${process.version}${args.quick ? ' (quick)' : ''}: ${libs.map((l) => l.name).join(', ')}`);
   if (!ours.batch) console.log('kafka-channels record batch codec not wired yet: its encode/decode rows are missing');
   if (!args.only || args.only === 'encode' || args.only === 'decode') await batchBenches(libs, opts, args.only);
+  if (!args.only || args.only === 'compression') await compressionBenches(libs, opts);
   if (!args.only || args.only === 'crc') await crcBenches(libs, opts);
   if (!args.only || args.only === 'varint') await varintBenches(libs, opts);
   const out = args.out ?? new URL(`../../../results/codec-node${process.versions.node.split('.')[0]}.json`, import.meta.url).pathname;

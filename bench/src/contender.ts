@@ -23,10 +23,18 @@ export interface CodecContender {
   readonly batch?: BatchCodec;
   /** CRC-32C implementations the library ships, by label. */
   readonly crc32c: Record<string, (data: Buffer) => number>;
+  /** The library's block codecs, called as its record batch code calls them. */
+  readonly codecs?: Partial<Record<Compression, BlockCodec>>;
   /** Encodes `values` as zigzag varints into one buffer, as the library's writer does. */
   writeVarints?(values: Int32Array): unknown;
   /** Reads `count` zigzag varints from `data`, as the library's reader does; returns their sum. */
   readVarints?(data: Buffer, count: number): number;
+}
+
+/** One compression codec (the records section of a batch in, compressed bytes out, and back). */
+export interface BlockCodec {
+  compress(data: Buffer): Uint8Array;
+  decompress(data: Buffer): Uint8Array;
 }
 
 /**
@@ -47,6 +55,8 @@ export interface BatchCodec {
    * (lazy decoders must do the work here); timed. Returns a checksum so the JIT keeps the work.
    */
   decode(batch: Buffer): number | Promise<number>;
+  /** As `decode` without CRC verification, for libraries that verify by default (peers never verify on fetch). */
+  decodeWithoutCrc?(batch: Buffer): number;
   /** Decodes one batch into plain records, for cross-checking; not timed. */
   read(batch: Buffer): PlainRecord[] | Promise<PlainRecord[]>;
 }

@@ -65,6 +65,15 @@ export async function loadPlatformatic(): Promise<CodecContender | undefined> {
       decode,
       read,
     },
+    codecs: Object.fromEntries(
+      (zstd ? ['gzip', 'snappy', 'lz4', 'zstd'] : ['gzip', 'snappy', 'lz4']).map((c) => [
+        c,
+        {
+          compress: (data: Buffer) => plt.compressionsAlgorithms[c].compressSync(data),
+          decompress: (data: Buffer) => plt.compressionsAlgorithms[c].decompressSync(data),
+        },
+      ]),
+    ),
     crc32c: {
       [plt.loadNativeCRC32C() ? 'native (@node-rs/crc32, default)' : 'default']: (data: Buffer) => crc32c(data),
       wasm: (data: Buffer) => wasm.crc32c(data),
