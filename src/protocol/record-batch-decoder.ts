@@ -109,30 +109,83 @@ export class RecordBatch {
   }
 }
 
+/**
+ * A decoded record. Key and value are made into views only when read (creating a typed-array view costs more
+ * than decoding the rest of a small record), each read returning a fresh view of the same bytes.
+ */
+class DecodedRecord implements KafkaRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly headers: readonly RecordHeader[];
+  private readonly src: Buffer;
+  private readonly keyAt: number;
+  private readonly keyLen: number;
+  private readonly valueAt: number;
+  private readonly valueLen: number;
+
+  constructor(src: Buffer, offset: number, timestamp: number, keyAt: number, keyLen: number, valueAt: number, valueLen: number, headers: readonly RecordHeader[]) {
+    this.src = src;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.keyAt = keyAt;
+    this.keyLen = keyLen;
+    this.valueAt = valueAt;
+    this.valueLen = valueLen;
+    this.headers = headers;
+  }
+
+  get key(): Buffer | null {
+    return this.keyLen < 0 ? null : this.src.subarray(this.keyAt, this.keyAt + this.keyLen);
+  }
+
+  get value(): Buffer | null {
+    return this.valueLen < 0 ? null : this.src.subarray(this.valueAt, this.valueAt + this.valueLen);
+  }
+
+  /** Plain-object form (key/value as views), e.g. for logging or deep equality in tests. */
+  toJSON(): { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: readonly RecordHeader[] } {
+    return { offset: this.offset, timestamp: this.timestamp, key: this.key, value: this.value, headers: this.headers };
+  }
+}
+
 /** One record; `logAppendTime` >= 0 overrides every record's timestamp (LogAppendTime batches). */
 function readRecord(r: Reader, baseOffset: number, baseTimestamp: number, logAppendTime: number): KafkaRecord {
   const length = r.varint();
-  if (length < MIN_RECORD_SIZE - 1 || length > r.remaining()) throw r.error(`invalid record length ${length}`);
+  if (length < MIN_RECORD_SIZE - 1 || length > r.end - r.offset) throw r.error(`invalid record length ${length}`);
   const end = r.offset + length;
   r.offset++; // record attributes: unused
   const tsDelta = r.varlongNumber();
   const offset = baseOffset + r.varint();
-  const key = readData(r);
-  const value = readData(r);
+  const keyLen = dataLength(r);
+  const keyAt = r.offset;
+  r.offset += keyLen < 0 ? 0 : keyLen;
+  const valueLen = dataLength(r);
+  const valueAt = r.offset;
+  r.offset += valueLen < 0 ? 0 : valueLen;
   const n = r.varint();
   let headers = NO_HEADERS;
-  if (n !== 0) {
-    if (n < 0 || n > (end - r.offset) >> 1) throw r.error(`invalid header count ${n}`);
-    const list = new Array<RecordHeader>(n);
-    for (let h = 0; h < n; h++) {
-      const keyLen = r.varint();
-      if (keyLen < 0) throw r.error('null header key');
-      list[h] = { key: r.utf8(keyLen), value: readData(r) };
-    }
-    headers = list;
-  }
+  if (n !== 0) headers = readHeaders(r, n, end);
   if (r.offset !== end) throw r.error(`record used ${r.offset - end + length} of its ${length} bytes`);
-  return { offset, timestamp: logAppendTime >= 0 ? logAppendTime : baseTimestamp + tsDelta, key, value, headers };
+  const timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + tsDelta;
+  return new DecodedRecord(r.buf, offset, timestamp, keyAt, keyLen, valueAt, valueLen, headers);
+}
+
+/** A key or value length (-1 for null), checked against the bytes left. */
+function dataLength(r: Reader): number {
+  const len = r.varint();
+  if (len < -1 || len > r.end - r.offset) throw r.error(`invalid length ${len}`);
+  return len;
+}
+
+function readHeaders(r: Reader, n: number, end: number): RecordHeader[] {
+  if (n < 0 || n > (end - r.offset) >> 1) throw r.error(`invalid header count ${n}`);
+  const list = new Array<RecordHeader>(n);
+  for (let h = 0; h < n; h++) {
+    const keyLen = r.varint();
+    if (keyLen < 0) throw r.error('null header key');
+    list[h] = { key: r.utf8(keyLen), value: readData(r) };
+  }
+  return list;
 }
 
 function readData(r: Reader): Buffer | null {

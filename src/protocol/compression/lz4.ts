@@ -129,7 +129,8 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
       } while (b === 255);
     }
     if (litLen > end - i || litLen > stop - o) throw new DecodeError('lz4: literals overrun', i);
-    out.set(src.subarray(i, i + litLen), o);
+    if (litLen < 32) for (let k = 0; k < litLen; k++) out[o + k] = src[i + k]!;
+    else out.set(src.subarray(i, i + litLen), o);
     i += litLen;
     o += litLen;
     if (i === end) break; // the last sequence has no match
@@ -147,7 +148,7 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
       } while (b === 255);
     }
     if (len > stop - o) throw new DecodeError('lz4: match overruns the block', i);
-    if (offset >= len) out.copyWithin(o, o - offset, o - offset + len);
+    if (offset >= len && len >= 32) out.copyWithin(o, o - offset, o - offset + len);
     else for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
     o += len;
   }

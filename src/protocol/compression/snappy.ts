@@ -153,7 +153,8 @@ function decompressRawInto(src: Uint8Array, start: number, end: number, sink: By
       }
       n += 1;
       if (n > end - i || n > stop - o) throw new DecodeError('snappy: literal overruns', i);
-      out.set(src.subarray(i, i + n), o);
+      if (n < 32) for (let k = 0; k < n; k++) out[o + k] = src[i + k]!;
+      else out.set(src.subarray(i, i + n), o);
       i += n;
       o += n;
       continue;
@@ -177,7 +178,7 @@ function decompressRawInto(src: Uint8Array, start: number, end: number, sink: By
     }
     if (offset === 0 || offset > o - base) throw new DecodeError(`snappy: copy offset ${offset} out of range`, i);
     if (len > stop - o) throw new DecodeError('snappy: copy overruns', i);
-    if (offset >= len) out.copyWithin(o, o - offset, o - offset + len);
+    if (offset >= len && len >= 32) out.copyWithin(o, o - offset, o - offset + len);
     else for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
     o += len;
   }

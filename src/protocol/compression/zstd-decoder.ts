@@ -318,11 +318,13 @@ function executeSequences(src: Uint8Array, p: number, end: number, nbSeq: number
     if (bits.overflowed()) throw new DecodeError('zstd: sequence bit stream overrun', p);
     if (llLen > state.litLen - litPos) throw new DecodeError('zstd: sequence uses more literals than decoded', p);
     if (llLen + mlLen > limit - o) throw new DecodeError('zstd: block output exceeds its limit', p);
-    out.set(state.lits.subarray(litPos, litPos + llLen), o);
+    const lits = state.lits;
+    if (llLen < 32) for (let k = 0; k < llLen; k++) out[o + k] = lits[litPos + k]!;
+    else out.set(lits.subarray(litPos, litPos + llLen), o);
     litPos += llLen;
     o += llLen;
     if (offset === 0 || offset > o - state.frameStart) throw new DecodeError(`zstd: match offset ${offset} out of range`, p);
-    if (offset >= mlLen) out.copyWithin(o, o - offset, o - offset + mlLen);
+    if (offset >= mlLen && mlLen >= 32) out.copyWithin(o, o - offset, o - offset + mlLen);
     else for (let k = 0; k < mlLen; k++) out[o + k] = out[o + k - offset]!;
     o += mlLen;
   }

@@ -1,0 +1,151 @@
+import * as assert from 'uvu/assert';
+import * as zlib from 'node:zlib';
+import { suite } from '../kit.js';
+import { DecodeError } from '../../src/errors.js';
+import { Compression, compress, compressAsync, decompress, decompressAsync } from '../../src/protocol/compression/index.js';
+import { snappyCompressRaw, snappyDecompress } from '../../src/protocol/compression/snappy.js';
+import { lz4Decompress } from '../../src/protocol/compression/lz4.js';
+import { xxhash32 } from '../../src/protocol/compression/xxhash32.js';
+import { zstdDecompressPure } from '../../src/protocol/compression/zstd-decoder.js';
+import { zstdStoredFrame } from '../../src/protocol/compression/zstd.js';
+import { JAVA_STREAMS, JAVA_STREAM_INPUTS } from './fixtures/java-record-batches.js';
+
+const s = suite('compression');
+const CODECS = [Compression.none, Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd];
+
+function prng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
+}
+
+/** Text-like bytes (compressible), random bytes, and long runs: the three shapes codecs branch on. */
+function samples(): Buffer[] {
+  const next = prng(7);
+  const words = ['kafka', 'record', '{"id":', ' ', 'offset', 'é'];
+  let text = '';
+  while (text.length < 300_000) text += words[next() % words.length];
+  return [
+    Buffer.alloc(0), Buffer.from('x'), Buffer.from('abcabcabcabcabcabcabc'), Buffer.from(text.slice(0, 100)), Buffer.from(text.slice(0, 70_000)),
+    Buffer.from(text), Buffer.from(Array.from({ length: 100_000 }, () => next() & 0xff)), Buffer.alloc(200_000, 0x61),
+  ];
+}
+
+s('every codec round-trips empty, tiny, text, random and run-length data', () => {
+  for (const codec of CODECS) {
+    for (const data of samples()) {
+      const packed = compress(codec, data);
+      assert.ok(decompress(codec, packed).equals(data), `codec ${codec}, ${data.length} bytes`);
+    }
+  }
+});
+
+s('async variants agree with the sync ones', async () => {
+  const data = samples()[5]!;
+  for (const codec of CODECS) {
+    assert.ok((await decompressAsync(codec, await compressAsync(codec, data))).equals(data));
+  }
+});
+
+s('streams written by Kafka\'s Java codecs decompress exactly (zstd-jni levels 1/19/-3, xerial snappy, Kafka LZ4)', () => {
+  assert.ok(JAVA_STREAMS.length >= 8);
+  for (const c of JAVA_STREAMS) {
+    const codec = Compression[c.case.split(':')[0] as keyof typeof Compression];
+    const input = Buffer.from(JAVA_STREAM_INPUTS[String(c.size)]!, 'base64');
+    const output = Buffer.from(c.output, 'base64');
+    assert.is(input.length, c.size);
+    assert.ok(decompress(codec, output).equals(input), c.case);
+    if (codec === Compression.zstd) assert.ok(zstdDecompressPure(output).equals(input), `pure ${c.case}`);
+  }
+});
+
+s('snappy: hand-assembled raw block (literal + 1- and 2-byte-offset copies) and both framings', () => {
+  // uvarint 14 | literal "abcd" (tag (4-1)<<2) | copy1 len 4 off 4 | copy2 len 6 off 8 (overlap-free)
+  const raw = Buffer.from([14, 3 << 2, 0x61, 0x62, 0x63, 0x64, 0x01 | (0 << 2), 4, 0x02 | (5 << 2), 8, 0]);
+  assert.is(snappyDecompress(raw).toString(), 'abcdabcdabcdab');
+  const framed = Buffer.concat([Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, raw.length]), raw]);
+  assert.is(snappyDecompress(framed).toString(), 'abcdabcdabcdab');
+  const data = samples()[5]!;
+  assert.ok(snappyDecompress(snappyCompressRaw(data)).equals(data));
+  assert.ok(compress(Compression.snappy, data).subarray(0, 8).equals(framed.subarray(0, 8)), 'we write the xerial header');
+});
+
+s('xxhash32 known vectors', () => {
+  assert.is(xxhash32(Buffer.alloc(0)), 0x02cc5d05);
+  assert.is(xxhash32(Buffer.from('a')), 0x550d7456);
+  assert.is(xxhash32(Buffer.from('abc')), 0x32d153ff);
+  assert.is(xxhash32(Buffer.from('Nobody inspects the spammish repetition')), 0xe2293b2f);
+});
+
+s('lz4: a hand-built frame with a stored (uncompressed-flag) block; a bad header checksum is refused', () => {
+  const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0]);
+  header[6] = (xxhash32(header, 4, 6) >>> 8) & 0xff;
+  const block = Buffer.from('hello kafka');
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE((block.length | 0x80000000) >>> 0);
+  const frame = Buffer.concat([header, size, block, Buffer.alloc(4)]);
+  assert.is(lz4Decompress(frame).toString(), 'hello kafka');
+  frame[6] ^= 1;
+  assert.throws(() => lz4Decompress(frame), (e: unknown) => e instanceof DecodeError && /header checksum/.test((e as Error).message));
+});
+
+s('zstd: stored-block frames, RLE blocks, skippable frames and our compressor\'s output read back', () => {
+  const data = samples()[5]!;
+  assert.ok(zstdDecompressPure(zstdStoredFrame(data)).equals(data));
+  // Single segment, 1-byte content size 10, one last RLE block of 10 x 'z'.
+  const rle = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 10, 0x01 | (1 << 1) | (10 << 3), 0, 0, 0x7a]);
+  assert.is(zstdDecompressPure(rle).toString(), 'zzzzzzzzzz');
+  const skippable = Buffer.from([0x50, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 9, 9]);
+  assert.is(zstdDecompressPure(Buffer.concat([skippable, rle, rle])).toString(), 'z'.repeat(20));
+});
+
+s('outputs are capped: bombs fail with DecodeError at the limit', () => {
+  const zeros = Buffer.alloc(4 << 20);
+  for (const codec of [Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd]) {
+    const packed = compress(codec, zeros);
+    assert.throws(() => decompress(codec, packed, 1 << 20), (e: unknown) => e instanceof DecodeError, `codec ${codec}`);
+    assert.is(decompress(codec, packed, 4 << 20).length, zeros.length);
+  }
+  // 200 RLE blocks of 128 KiB each (4 bytes apiece): 25 MiB from 806 bytes.
+  const rleBomb = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x48, ...Array(199).fill([0x02, 0x00, 0x10, 0]).flat(), 0x03, 0x00, 0x10, 0]);
+  assert.is(zstdDecompressPure(rleBomb, 32 << 20).length, 200 * 131072);
+  assert.throws(() => zstdDecompressPure(rleBomb, 1 << 20), (e: unknown) => e instanceof DecodeError && /limit/.test((e as Error).message));
+});
+
+s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () => {
+  const next = prng(42);
+  const text = samples()[4]!.subarray(0, 5000);
+  const valid: [number, Buffer][] = [];
+  for (const codec of [Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd]) valid.push([codec, compress(codec, text)]);
+  for (const c of JAVA_STREAMS) valid.push([Compression[c.case.split(':')[0] as keyof typeof Compression], Buffer.from(c.output, 'base64')]);
+  let decoded = 0;
+  let rejected = 0;
+  for (let iter = 0; iter < 3000; iter++) {
+    const [codec, base] = valid[iter % valid.length]!;
+    let input: Buffer;
+    const mode = next() % 4;
+    if (mode === 0) input = base.subarray(0, next() % (base.length + 1));
+    else if (mode === 3) input = Buffer.from(Array.from({ length: next() % 64 }, () => next() & 0xff));
+    else {
+      input = Buffer.from(base);
+      for (let k = 1 + (next() % 4); k > 0; k--) input[next() % input.length] = next() & 0xff;
+    }
+    try {
+      decompress(codec, input, 1 << 20);
+      if (codec === Compression.zstd) zstdDecompressPure(input, 1 << 20);
+      decoded++;
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw new Error(`codec ${codec} iteration ${iter} threw ${String(err)}`);
+      rejected++;
+    }
+  }
+  assert.ok(rejected > 1000, `only ${rejected} rejected`);
+  assert.ok(decoded > 0);
+});
+
+s('gzip matches node:zlib both ways (the Java client writes plain gzip streams)', () => {
+  const data = samples()[5]!;
+  assert.ok(decompress(Compression.gzip, zlib.gzipSync(data)).equals(data));
+  assert.ok(zlib.gunzipSync(compress(Compression.gzip, data)).equals(data));
+});
+
+s.run();
