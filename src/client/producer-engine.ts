@@ -1,0 +1,571 @@
+/**
+ * The produce path below the channel API: records → partition (Java-compatible) → per-partition batches
+ * (accumulator.ts) → each batch encoded once as a RecordBatch v2 → one Produce request per leader broker on the
+ * produce lane → per-record results through one callback per `send` call.
+ *
+ * Idempotence (KIP-98) is on by default with acks=all, as in Kafka 3+: a producer id and epoch, a sequence per
+ * partition, up to `maxInFlight` requests per broker; retried batches keep their sequence and go back in order,
+ * one at a time, so the broker writes every record exactly once and in order even across leader changes.
+ * Retriable errors are retried (with a metadata refresh when the error says the leader moved) until the
+ * delivery timeout (Kafka's delivery.timeout.ms, KIP-91); a gap in the sequences bumps the epoch (KIP-360).
+ */
+import { ClosedError, InvalidArgumentError, KafkaError } from '../errors.js';
+import { Produce } from '../protocol/apis/produce.js';
+import type { CompressionCodec } from '../protocol/compression/index.js';
+import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
+import { encodeRecordBatch } from '../protocol/record-batch.js';
+import type { RequestOf, ResponseOf } from '../protocol/schema-types.js';
+import { Accumulator, Delivery, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord } from './accumulator.js';
+import { retryDelay } from './backoff.js';
+import type { Broker } from './broker.js';
+import { ProducerIdentity, stampProducerState } from './idempotence.js';
+import { choosePartition, StickyPartitioner } from './partitioner.js';
+
+/** What the engine needs of the cluster (src/client/cluster.ts `Cluster` provides it). */
+export interface ProducerCluster {
+  topic(name: string): Promise<{ name: string; topicId: string; partitions: ReadonlyArray<{ partition: number; leaderId: number }> }>;
+  broker(nodeId: number): Pick<Broker, 'request'>;
+  anyBroker(): Promise<Pick<Broker, 'request'>>;
+  invalidate(topic?: string): void;
+}
+
+export interface ProducerEngineOptions {
+  cluster: ProducerCluster;
+  /** 0 (no response), 1 (leader) or -1 (all in-sync replicas, default). */
+  acks?: 0 | 1 | -1;
+  /** Default: true with acks=-1, false otherwise (idempotence needs acks=all). */
+  idempotent?: boolean;
+  compression?: CompressionCodec;
+  /** Kafka's linger.ms (default 5, KIP-1030). */
+  lingerMs?: number;
+  /** Kafka's batch.size in bytes (default 16384). */
+  batchSize?: number;
+  /** Kafka's buffer.memory: `send` returns false past it (default 32 MiB). */
+  maxBufferedBytes?: number;
+  /** Kafka's max.request.size (default 1 MiB). */
+  maxRequestBytes?: number;
+  /** Produce requests in flight per broker (default 5, at most 5 with idempotence). */
+  maxInFlight?: number;
+  /** Broker-side ack timeout and our wait for the response (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Kafka's delivery.timeout.ms: a record not written by then fails with DeliveryTimeoutError (default 120 s). */
+  deliveryTimeoutMs?: number;
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  partitioner?: StickyPartitioner;
+}
+
+/** A record was not written within the delivery timeout; `cause` is the last error seen, if any. */
+export class DeliveryTimeoutError extends KafkaError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'ERR_KAFKA_DELIVERY_TIMEOUT', { retriable: true, cause });
+  }
+}
+
+interface TopicState {
+  name: string;
+  topicId: string;
+  /** Leader node id per partition (-1: none known); empty until metadata arrives. */
+  leaders: number[];
+  available: number[];
+  loading: boolean;
+  /** Records waiting for the topic's first metadata, as parallel arrays. */
+  waiting: { records: ProducerRecord[]; owners: Delivery[]; indexes: number[]; sizes: number[]; since: number } | undefined;
+  lastError: unknown;
+}
+
+/** One Produce request being assembled for a broker. */
+interface RequestGroup {
+  nodeId: number;
+  bytes: number;
+  batches: ProducerBatch[];
+}
+
+type ProduceResponse = ResponseOf<typeof Produce>;
+type Resolved<T> = Required<Omit<ProducerEngineOptions, 'cluster' | 'partitioner' | 'idempotent' | 'compression'>> & T;
+
+function resolveOptions(o: ProducerEngineOptions): Resolved<{ idempotent: boolean; compression: number }> {
+  const acks = o.acks ?? -1;
+  const r = {
+    acks, idempotent: o.idempotent ?? acks === -1, compression: o.compression ?? 0, lingerMs: o.lingerMs ?? 5,
+    batchSize: o.batchSize ?? 16_384, maxBufferedBytes: o.maxBufferedBytes ?? 32 * 1024 * 1024,
+    maxRequestBytes: o.maxRequestBytes ?? 1024 * 1024, maxInFlight: o.maxInFlight ?? 5, requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 120_000, retryBackoffMs: o.retryBackoffMs ?? 100, retryBackoffMaxMs: o.retryBackoffMaxMs ?? 1_000,
+  };
+  const problems: string[] = [];
+  if (![0, 1, -1].includes(r.acks)) problems.push(`acks must be 0, 1 or -1 (all), not ${r.acks}`);
+  if (r.idempotent && r.acks !== -1) problems.push('idempotence needs acks=-1 (all)');
+  if (r.idempotent && r.maxInFlight > 5) problems.push('idempotence allows at most 5 requests in flight per broker');
+  if (!(r.maxInFlight >= 1)) problems.push('maxInFlight must be at least 1');
+  if (!(r.batchSize >= 1)) problems.push('batchSize must be positive');
+  if (!(r.lingerMs >= 0)) problems.push('lingerMs must be 0 or more');
+  if (![0, 1, 2, 3, 4].includes(r.compression)) problems.push(`unknown compression codec ${r.compression}`);
+  if (problems.length > 0) throw new InvalidArgumentError(problems);
+  return r;
+}
+
+const DUPLICATE_SEQUENCE = errorCodes.DUPLICATE_SEQUENCE_NUMBER;
+const OUT_OF_ORDER = errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER;
+const UNKNOWN_PRODUCER = errorCodes.UNKNOWN_PRODUCER_ID;
+const FENCED = new Set<number>([errorCodes.INVALID_PRODUCER_EPOCH, errorCodes.PRODUCER_FENCED]);
+/** While records wait, the sender wakes at least this often to expire them. */
+const IDLE_WAKE_MS = 1_000;
+
+/**
+ * The sender. `send(records, callback)` accepts records at once (no await per record) and returns false when
+ * the memory bound is reached: await `waitForSpace()` before sending more. `flush()` and `close()` wait for
+ * every accepted record's outcome.
+ */
+export class ProducerEngine {
+  private readonly o: Resolved<{ idempotent: boolean; compression: number }>;
+  private readonly cluster: ProducerCluster;
+  private readonly sticky: StickyPartitioner;
+  readonly accumulator: Accumulator;
+  private readonly identity = new ProducerIdentity();
+  private readonly topics = new Map<string, TopicState>();
+  private readonly brokerInFlight = new Map<number, number>();
+  private inFlightTotal = 0;
+  /** Pending epoch change: 'bump' (local, KIP-360) or 'reinit' (new producer id). */
+  private epochChange: 'bump' | 'reinit' | undefined;
+  private identityBusy = false;
+  private identityAttempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private flushing = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: ProducerEngineOptions) {
+    this.o = resolveOptions(options);
+    this.cluster = options.cluster;
+    this.sticky = options.partitioner ?? new StickyPartitioner();
+    this.accumulator = new Accumulator({ batchSize: this.o.batchSize, maxBufferedBytes: this.o.maxBufferedBytes });
+  }
+
+  /** The producer id and epoch in use (-1 before the first InitProducerId, or without idempotence). */
+  get producerId(): { id: number; epoch: number } {
+    return { id: this.identity.producerId, epoch: this.identity.epoch };
+  }
+
+  /**
+   * Accepts `records`; `callback` gets one report when all of them are written or have failed. Returns false
+   * when the buffered bytes reached `maxBufferedBytes`: the records are kept, but the caller should await
+   * {@link waitForSpace} before sending more. Throws ClosedError after `close()`.
+   */
+  send(records: readonly ProducerRecord[], callback?: DeliveryCallback): boolean {
+    if (this.closed) throw new ClosedError('the producer is closed');
+    const owner = new Delivery(records, callback);
+    const now = Date.now();
+    let filled = false;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const size = estimateRecordSize(r);
+      const t = this.topicState(r.topic);
+      if (t.leaders.length === 0) {
+        this.wait(t, r, owner, i, size, now);
+        continue;
+      }
+      const p = this.partitionFor(r, t, size, owner, i);
+      if (p >= 0 && this.accumulator.append(r, size, p, owner, i, now)) filled = true;
+    }
+    this.schedule(filled || this.flushing > 0 ? 0 : this.o.lingerMs);
+    return !this.accumulator.full;
+  }
+
+  /** Resolves once the buffered bytes are below `maxBufferedBytes`. */
+  waitForSpace(): Promise<void> {
+    return this.accumulator.waitForSpace();
+  }
+
+  /** Sends everything now, without lingering, and resolves when every record accepted so far has its outcome. */
+  async flush(): Promise<void> {
+    if (this.accumulator.bufferedRecords === 0) return;
+    this.flushing++;
+    this.schedule(0);
+    try {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** Refuses new records, then flushes what was accepted. Idempotent. The cluster stays open (it is the caller's). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private topicState(name: string): TopicState {
+    let t = this.topics.get(name);
+    if (t === undefined) {
+      if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('a record needs a topic');
+      t = { name, topicId: '', leaders: [], available: [], loading: false, waiting: undefined, lastError: undefined };
+      this.topics.set(name, t);
+    }
+    return t;
+  }
+
+  /** The record's partition, or -1 after failing it (an explicit partition the topic does not have). */
+  private partitionFor(r: ProducerRecord, t: TopicState, size: number, owner: Delivery, index: number): number {
+    const n = t.leaders.length;
+    try {
+      if ((r.partition === undefined || r.partition === null) && (r.key === undefined || r.key === null)) {
+        // KIP-480: stay on the sticky partition while its batch has room, move on when a new batch would start.
+        let p = this.sticky.partition(t.name, n, t.available);
+        if (!this.accumulator.fits(t.name, p, size)) {
+          this.sticky.onNewBatch(t.name, p);
+          p = this.sticky.partition(t.name, n, t.available);
+        }
+        return p;
+      }
+      return choosePartition(r, t.name, n, this.sticky, t.available);
+    } catch (err) {
+      owner.fail(index, err as Error);
+      return -1;
+    }
+  }
+
+  /** Parks a record until its topic's metadata is known. */
+  private wait(t: TopicState, r: ProducerRecord, owner: Delivery, index: number, size: number, now: number): void {
+    const w = (t.waiting ??= { records: [], owners: [], indexes: [], sizes: [], since: now });
+    w.records.push(r);
+    w.owners.push(owner);
+    w.indexes.push(index);
+    w.sizes.push(size);
+    this.accumulator.adjust(size, 1);
+    this.loadTopic(t);
+  }
+
+  /** Fetches the topic's metadata (the cluster retries and waits for leaders); retried until records expire. */
+  private loadTopic(t: TopicState): void {
+    if (t.loading) return;
+    t.loading = true;
+    this.cluster.topic(t.name).then((meta) => {
+      t.loading = false;
+      t.lastError = undefined;
+      t.topicId = meta.topicId;
+      t.leaders = meta.partitions.map((p) => p.leaderId);
+      t.available = meta.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition);
+      this.releaseWaiting(t);
+      this.schedule(0);
+    }, (err: unknown) => {
+      t.loading = false;
+      t.lastError = err;
+      if (err instanceof KafkaError && !err.retriable && t.waiting) this.failWaiting(t, err);
+      // Retried on the sender's next wake while anything of this topic is still waiting or queued.
+      this.schedule(this.o.retryBackoffMs);
+    });
+  }
+
+  private refreshTopic(name: string): void {
+    this.cluster.invalidate(name);
+    const t = this.topics.get(name);
+    if (t !== undefined) this.loadTopic(t);
+  }
+
+  private releaseWaiting(t: TopicState): void {
+    const w = t.waiting;
+    if (w === undefined) return;
+    t.waiting = undefined;
+    const now = Date.now();
+    for (let i = 0; i < w.records.length; i++) {
+      const r = w.records[i]!;
+      this.accumulator.adjust(-w.sizes[i]!, -1);
+      const p = this.partitionFor(r, t, w.sizes[i]!, w.owners[i]!, w.indexes[i]!);
+      if (p >= 0) this.accumulator.append(r, w.sizes[i]!, p, w.owners[i]!, w.indexes[i]!, now);
+    }
+    this.checkIdle();
+  }
+
+  private failWaiting(t: TopicState, err: Error): void {
+    const w = t.waiting!;
+    t.waiting = undefined;
+    let bytes = 0;
+    for (let i = 0; i < w.records.length; i++) {
+      bytes += w.sizes[i]!;
+      w.owners[i]!.fail(w.indexes[i]!, err);
+    }
+    this.accumulator.adjust(-bytes, -w.records.length);
+    this.checkIdle();
+  }
+
+  /** Runs the sender after `delayMs` (sooner if already due sooner). */
+  private schedule(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.run();
+    }, delayMs);
+  }
+
+  /** One sender pass: expire, handle identity, send what is ready, and plan the next wake. */
+  private run(): void {
+    const now = Date.now();
+    let wake = this.expire(now);
+    if (this.o.idempotent && !this.identityReady()) {
+      if (this.accumulator.bufferedRecords > 0) this.schedule(Math.min(wake - now, IDLE_WAKE_MS));
+      return;
+    }
+    for (let pass = 0; pass < 64; pass++) {
+      const [sent, next] = this.drain(now);
+      wake = Math.min(wake, next);
+      if (!sent) break;
+    }
+    if (this.accumulator.bufferedRecords > 0) this.schedule(Math.max(0, Math.min(wake - now, IDLE_WAKE_MS)));
+  }
+
+  /**
+   * True when batches may be stamped and sent: a producer id is known and no epoch change is pending. Starts
+   * InitProducerId, or the epoch change once nothing is in flight, when needed.
+   */
+  private identityReady(): boolean {
+    if (this.identityBusy) return false;
+    if (this.identity.hasId && this.epochChange === undefined) return true;
+    if (this.accumulator.bufferedRecords === 0 && !this.identity.hasId) return false;
+    if (this.inFlightTotal > 0) return false; // the change waits for every in-flight answer
+    if (this.epochChange === 'bump' && this.identity.bumpEpoch()) {
+      this.afterEpochChange();
+      return true;
+    }
+    this.identityBusy = true;
+    void this.cluster.anyBroker()
+      .then((b) => this.identity.init(b, this.o.requestTimeoutMs))
+      .then(() => { this.identityAttempts = 0; this.afterEpochChange(); }, (err: unknown) => {
+        this.identityAttempts++;
+        if (err instanceof KafkaError && !err.retriable) this.failAll(err);
+      })
+      .finally(() => {
+        this.identityBusy = false;
+        this.schedule(this.identityAttempts === 0 ? 0 : retryDelay(this.identityAttempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs));
+      });
+    return false;
+  }
+
+  /** New id or epoch: every partition starts at sequence 0; queued batches are re-stamped when sent. */
+  private afterEpochChange(): void {
+    this.epochChange = undefined;
+    for (const q of this.accumulator.queues) q.sequence.reset();
+  }
+
+  private requestEpochChange(kind: 'bump' | 'reinit'): void {
+    if (!this.o.idempotent) return;
+    if (this.epochChange !== 'reinit') this.epochChange = kind;
+  }
+
+  /** Sends what is ready as one request per leader. Returns whether anything was sent, and the next wake time. */
+  private drain(now: number): [boolean, number] {
+    const groups = new Map<number, RequestGroup>();
+    let wake = Infinity;
+    const linger = this.flushing > 0 || this.closed ? 0 : this.o.lingerMs;
+    for (const q of this.accumulator.queues) {
+      const head = q.batches[0];
+      if (head === undefined) continue;
+      const t = this.topics.get(q.topic)!;
+      if (t.loading) continue;
+      if (head.retryAt > now) { wake = Math.min(wake, head.retryAt); continue; }
+      if (!head.closed && now - head.createdAt < linger) { wake = Math.min(wake, head.createdAt + linger); continue; }
+      if (this.o.idempotent && (q.retrying > 0 ? q.inFlight > 0 : q.inFlight >= this.o.maxInFlight)) continue;
+      const leader = t.leaders[q.partition] ?? -1;
+      if (leader < 0) { this.refreshTopic(q.topic); continue; }
+      let g = groups.get(leader);
+      if (g === undefined) {
+        if ((this.brokerInFlight.get(leader) ?? 0) >= this.o.maxInFlight) continue;
+        groups.set(leader, (g = { nodeId: leader, bytes: 0, batches: [] }));
+      }
+      if (g.batches.length > 0 && g.bytes + head.sizeBytes > this.o.maxRequestBytes) continue;
+      const batch = this.accumulator.take(q);
+      this.prepare(batch, q);
+      g.bytes += batch.encoded!.length;
+      g.batches.push(batch);
+      q.inFlight++;
+    }
+    for (const g of groups.values()) this.sendRequest(g);
+    return [groups.size > 0, wake];
+  }
+
+  /** Encodes a batch on its first send; stamps sequences under the current producer id and epoch. */
+  private prepare(batch: ProducerBatch, q: PartitionQueue): void {
+    batch.attempts++;
+    if (batch.order < 0) batch.order = q.nextOrder++;
+    const id = this.identity;
+    if (this.o.idempotent && batch.generation !== id.generation) {
+      batch.baseSequence = q.sequence.assign(batch.recordCount);
+      batch.generation = id.generation;
+      if (batch.encoded !== undefined) stampProducerState(batch.encoded, id.producerId, id.epoch, batch.baseSequence);
+    }
+    batch.encoded ??= encodeRecordBatch(batch.records, {
+      compression: this.o.compression, baseTimestamp: batch.createdAt,
+      producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
+      baseSequence: this.o.idempotent ? batch.baseSequence : -1,
+    });
+  }
+
+  private sendRequest(g: RequestGroup): void {
+    type PartitionData = { index: number; records: Buffer };
+    const byTopic = new Map<string, { name: string; topicId: string; partitionData: PartitionData[] }>();
+    for (const b of g.batches) {
+      let td = byTopic.get(b.topic);
+      if (td === undefined) byTopic.set(b.topic, (td = { name: b.topic, topicId: this.topics.get(b.topic)!.topicId, partitionData: [] }));
+      td.partitionData.push({ index: b.partition, records: b.encoded! });
+    }
+    const body: RequestOf<typeof Produce> = {
+      transactionalId: null, acks: this.o.acks, timeoutMs: this.o.requestTimeoutMs, topicData: [...byTopic.values()],
+    };
+    this.brokerInFlight.set(g.nodeId, (this.brokerInFlight.get(g.nodeId) ?? 0) + 1);
+    this.inFlightTotal++;
+    let pending: Promise<ProduceResponse | undefined>;
+    try {
+      const broker = this.cluster.broker(g.nodeId);
+      pending = this.o.acks === 0
+        ? broker.request(Produce, body, { lane: 'produce', expectResponse: false })
+        : broker.request(Produce, body, { lane: 'produce', timeoutMs: this.o.requestTimeoutMs + 5_000 });
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then((res) => this.onResponse(g, res), (err: unknown) => this.onRequestError(g, err)).finally(() => {
+      this.brokerInFlight.set(g.nodeId, this.brokerInFlight.get(g.nodeId)! - 1);
+      this.inFlightTotal--;
+      this.schedule(0);
+    }).catch((err: unknown) => queueMicrotask(() => { throw err; }));
+  }
+
+  private onResponse(g: RequestGroup, res: ProduceResponse | undefined): void {
+    if (res === undefined) {
+      for (const b of g.batches) this.complete(b, 0, -1);
+      return;
+    }
+    const done = new Set<ProducerBatch>();
+    for (const tr of res.responses) {
+      const name = tr.name !== '' ? tr.name : this.nameOfTopicId(tr.topicId);
+      for (const pr of tr.partitionResponses) {
+        const b = g.batches.find((x) => x.topic === name && x.partition === pr.index && !done.has(x));
+        if (b === undefined) continue;
+        done.add(b);
+        if (pr.errorCode === 0 || pr.errorCode === DUPLICATE_SEQUENCE) {
+          this.complete(b, pr.errorCode, Number(pr.baseOffset));
+        } else {
+          this.onPartitionError(b, pr.errorCode, pr.errorMessage ?? pr.recordErrors[0]?.batchIndexErrorMessage ?? null);
+        }
+      }
+    }
+    for (const b of g.batches) {
+      if (!done.has(b)) this.retryOrFail(b, new KafkaError(`no answer for ${b.topic}-${b.partition} in the Produce response`, 'ERR_KAFKA_PRODUCE', { retriable: true }));
+    }
+  }
+
+  private nameOfTopicId(id: string): string {
+    for (const t of this.topics.values()) if (t.topicId === id) return t.name;
+    return '';
+  }
+
+  /** The batch is written (or was already: a duplicate); its records get their offsets. */
+  private complete(b: ProducerBatch, errorCode: number, baseOffset: number): void {
+    const q = this.accumulator.queue(b.topic, b.partition);
+    q.inFlight--;
+    if (b.requeued) q.retrying--;
+    if (this.o.idempotent) q.sequence.acknowledge(b.baseSequence, b.recordCount);
+    b.succeed(errorCode === 0 ? baseOffset : -1);
+    this.accumulator.release(b);
+    this.checkIdle();
+  }
+
+  /** Kafka's idempotent-producer rules for a refused batch (TransactionManager.canRetry, KIP-360). */
+  private onPartitionError(b: ProducerBatch, code: number, message: string | null): void {
+    const err = brokerError(code, { api: 'Produce', topic: b.topic, partition: b.partition, brokerMessage: message });
+    const q = this.accumulator.queue(b.topic, b.partition);
+    if (this.o.idempotent && (code === OUT_OF_ORDER || code === UNKNOWN_PRODUCER)) {
+      // Out of order behind a batch that failed first: retrying in order closes the gap. Otherwise the broker
+      // lost our state or a batch is missing for good: a new epoch starts the sequences again.
+      if (code === UNKNOWN_PRODUCER || q.sequence.isNextExpected(b.baseSequence)) this.requestEpochChange('bump');
+      this.retryOrFail(b, err, true);
+      return;
+    }
+    if (this.o.idempotent && FENCED.has(code)) {
+      this.requestEpochChange('reinit');
+      this.retryOrFail(b, err, true);
+      return;
+    }
+    const info = errorByCode(code);
+    if (info.refreshMetadata) this.refreshTopic(b.topic);
+    this.retryOrFail(b, err, info.retriable);
+  }
+
+  /** The whole request failed (connection lost, timeout): every batch in it is retried or failed. */
+  private onRequestError(g: RequestGroup, err: unknown): void {
+    const e = err instanceof Error ? err : new KafkaError(String(err));
+    const retriable = e instanceof KafkaError && e.retriable;
+    // A lost connection may mean a lost leader: look again before retrying.
+    if (retriable) for (const topic of new Set(g.batches.map((b) => b.topic))) this.refreshTopic(topic);
+    for (const b of g.batches) this.retryOrFail(b, e, retriable);
+  }
+
+  private retryOrFail(b: ProducerBatch, err: Error, retriable = true): void {
+    const q = this.accumulator.queue(b.topic, b.partition);
+    q.inFlight--;
+    const now = Date.now();
+    if (!retriable || this.closedForGood || now - b.createdAt >= this.o.deliveryTimeoutMs) {
+      this.fail(b, q, retriable ? new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${this.o.deliveryTimeoutMs} ms`, err) : err);
+      return;
+    }
+    if (!b.requeued) { b.requeued = true; q.retrying++; }
+    b.retryAt = now + retryDelay(b.attempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs);
+    q.requeue(b);
+  }
+
+  /** Set once the engine gives up on everything (a fatal identity error). */
+  private closedForGood = false;
+
+  private fail(b: ProducerBatch, q: PartitionQueue, err: Error): void {
+    if (b.requeued) q.retrying--;
+    // A batch that may have reached the broker leaves a sequence gap behind it: start a new epoch.
+    if (this.o.idempotent && b.attempts > 0) this.requestEpochChange('bump');
+    b.fail(err);
+    this.accumulator.release(b);
+    this.checkIdle();
+  }
+
+  /** Fails queued batches and waiting records past the delivery timeout; returns the next expiry time. */
+  private expire(now: number): number {
+    const limit = this.o.deliveryTimeoutMs;
+    let next = Infinity;
+    for (const q of this.accumulator.queues) {
+      for (let i = 0; i < q.batches.length; i++) {
+        const b = q.batches[i]!;
+        if (now - b.createdAt < limit) { next = Math.min(next, b.createdAt + limit); continue; }
+        q.batches.splice(i--, 1);
+        if (!b.closed && b.attempts === 0) b.closed = true;
+        else if (b.attempts === 0) this.accumulator.fullBatches--;
+        const t = this.topics.get(b.topic);
+        this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, t?.lastError));
+      }
+    }
+    for (const t of this.topics.values()) {
+      if (t.waiting === undefined) continue;
+      if (now - t.waiting.since >= limit) this.failWaiting(t, new DeliveryTimeoutError(`no metadata for topic ${t.name} within ${limit} ms`, t.lastError));
+      else { next = Math.min(next, t.waiting.since + limit); if (!t.loading) this.loadTopic(t); }
+    }
+    return next;
+  }
+
+  /** A fatal error: every queued record fails with it. */
+  private failAll(err: Error): void {
+    this.closedForGood = true;
+    for (const q of this.accumulator.queues) {
+      while (q.batches.length > 0) this.fail(this.accumulator.take(q), q, err);
+    }
+    for (const t of this.topics.values()) if (t.waiting) this.failWaiting(t, err);
+  }
+
+  private checkIdle(): void {
+    if (this.accumulator.bufferedRecords !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}
