@@ -3,11 +3,10 @@
 // Input lines (JSON), each with an "id":
 //   {"kind":"assign", "assignor":"range"|"roundrobin"|"cooperative-sticky", "partitions":{"topic":count,...},
 //    "members":[{"memberId", "groupInstanceId"?, "topics":[...], "owned":[["t",p],...]?, "generationId"?,
-//                "userData"?:hex}], "suffixes"?:["", "x", ...], "followUp"?:bool}
-//     Runs the assignor once per suffix (appended to every member id and topic name, then stripped from the result,
-//     so that Java's HashMap orders change while the names keep their sort order) and prints
-//     {"id", "runs":[{"assignment":{member:[["t",p],...]}, "followUp"?:{...}}]}. With followUp, each member then
-//     owns what it was given, at the next generation, and the assignor runs again (KIP-429's second rebalance).
+//                "userData"?:hex, "rackId"?}], "followUp"?:bool}
+//     Runs the assignor through ConsumerPartitionAssignor.assign(Cluster, GroupSubscription) and prints
+//     {"id", "assignment":{member:[["t",p],...]}, "followUp"?:{...}}. With followUp, each member then owns what it
+//     was given, at the next generation, and the assignor runs again (KIP-429's second rebalance).
 //   {"kind":"subscription", "version", "topics", "userData"?, "owned"?:[["t",p],...], "generationId"?, "rackId"?}
 //   {"kind":"assignment", "version", "partitions":[["t",p],...], "userData"?}
 //     Print {"id", "hex"} from ConsumerProtocol.serializeSubscription / serializeAssignment.
@@ -49,6 +48,8 @@ public class Assignors {
     private static final Node NODE = new Node(0, "localhost", 9092);
 
     public static void main(String[] args) throws Exception {
+        // The sticky assignor logs (to stdout, with log4j's default configuration); only our JSON may go there.
+        System.setProperty("log4j2.level", "OFF");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         String line;
@@ -60,9 +61,9 @@ public class Assignors {
                 result.set("id", req.get("id"));
                 switch (req.get("kind").asText()) {
                     case "assign": assign(req, result); break;
-                    case "subscription": result.put("hex", hex(ConsumerProtocol.serializeSubscription(subscription(req, ""), version(req)))); break;
+                    case "subscription": result.put("hex", hex(ConsumerProtocol.serializeSubscription(subscription(req), version(req)))); break;
                     case "assignment": result.put("hex", hex(ConsumerProtocol.serializeAssignment(
-                        new Assignment(partitions(req.get("partitions"), ""), bytes(req.get("userData"))), version(req)))); break;
+                        new Assignment(partitions(req.get("partitions")), bytes(req.get("userData"))), version(req)))); break;
                     case "decodeSubscription": result.set("json", subscriptionJson(ConsumerProtocol.deserializeSubscription(unhex(req)))); break;
                     case "decodeAssignment": result.set("json", assignmentJson(ConsumerProtocol.deserializeAssignment(unhex(req)))); break;
                     default: throw new IllegalArgumentException("unknown kind " + req.get("kind"));
@@ -85,39 +86,28 @@ public class Assignors {
     }
 
     private static void assign(JsonNode req, ObjectNode result) {
-        ArrayNode runs = result.putArray("runs");
-        JsonNode suffixes = req.get("suffixes");
-        int n = suffixes == null ? 1 : suffixes.size();
-        for (int i = 0; i < n; i++) {
-            String suffix = suffixes == null ? "" : suffixes.get(i).asText();
-            ObjectNode run = runs.addObject();
-            try {
-                Map<String, Integer> counts = new HashMap<>();
-                req.get("partitions").properties().forEach(e -> counts.put(e.getKey() + suffix, e.getValue().asInt()));
-                Map<String, Subscription> subs = new HashMap<>();
-                for (JsonNode m : req.get("members")) {
-                    Subscription s = subscription(m, suffix);
-                    if (m.hasNonNull("groupInstanceId")) s.setGroupInstanceId(Optional.of(m.get("groupInstanceId").asText() + suffix));
-                    subs.put(m.get("memberId").asText() + suffix, s);
-                }
-                String name = req.get("assignor").asText();
-                Map<String, List<TopicPartition>> first = runAssignor(name, counts, subs);
-                run.set("assignment", assignmentJson(first, suffix));
-                if (req.path("followUp").asBoolean(false)) {
-                    int generation = 0;
-                    for (Subscription s : subs.values()) generation = Math.max(generation, s.generationId().orElse(-1) + 1);
-                    Map<String, Subscription> next = new HashMap<>();
-                    for (Map.Entry<String, Subscription> e : subs.entrySet()) {
-                        Subscription s = e.getValue();
-                        Subscription n2 = new Subscription(s.topics(), null, first.get(e.getKey()), generation, Optional.empty());
-                        n2.setGroupInstanceId(s.groupInstanceId());
-                        next.put(e.getKey(), n2);
-                    }
-                    run.set("followUp", assignmentJson(runAssignor(name, counts, next), suffix));
-                }
-            } catch (Throwable t) {
-                run.put("error", t.toString());
+        Map<String, Integer> counts = new HashMap<>();
+        req.get("partitions").properties().forEach(e -> counts.put(e.getKey(), e.getValue().asInt()));
+        Map<String, Subscription> subs = new HashMap<>();
+        for (JsonNode m : req.get("members")) {
+            Subscription s = subscription(m);
+            if (m.hasNonNull("groupInstanceId")) s.setGroupInstanceId(Optional.of(m.get("groupInstanceId").asText()));
+            subs.put(m.get("memberId").asText(), s);
+        }
+        String name = req.get("assignor").asText();
+        Map<String, List<TopicPartition>> first = runAssignor(name, counts, subs);
+        result.set("assignment", assignmentJson(first));
+        if (req.path("followUp").asBoolean(false)) {
+            int generation = 0;
+            for (Subscription s : subs.values()) generation = Math.max(generation, s.generationId().orElse(-1) + 1);
+            Map<String, Subscription> next = new HashMap<>();
+            for (Map.Entry<String, Subscription> e : subs.entrySet()) {
+                Subscription s = e.getValue();
+                Subscription n = new Subscription(s.topics(), null, first.get(e.getKey()), generation, Optional.empty());
+                n.setGroupInstanceId(s.groupInstanceId());
+                next.put(e.getKey(), n);
             }
+            result.set("followUp", assignmentJson(runAssignor(name, counts, next)));
         }
     }
 
@@ -133,29 +123,29 @@ public class Assignors {
         return out;
     }
 
-    private static Subscription subscription(JsonNode m, String suffix) {
+    private static Subscription subscription(JsonNode m) {
         List<String> topics = new ArrayList<>();
-        for (JsonNode t : m.get("topics")) topics.add(t.asText() + suffix);
+        for (JsonNode t : m.get("topics")) topics.add(t.asText());
         Optional<String> rack = m.hasNonNull("rackId") ? Optional.of(m.get("rackId").asText()) : Optional.empty();
-        return new Subscription(topics, bytes(m.get("userData")), partitions(m.get("owned"), suffix),
+        return new Subscription(topics, bytes(m.get("userData")), partitions(m.get("owned")),
             m.path("generationId").asInt(-1), rack);
     }
 
-    private static List<TopicPartition> partitions(JsonNode list, String suffix) {
+    private static List<TopicPartition> partitions(JsonNode list) {
         List<TopicPartition> out = new ArrayList<>();
-        if (list != null) for (JsonNode tp : list) out.add(new TopicPartition(tp.get(0).asText() + suffix, tp.get(1).asInt()));
+        if (list != null) for (JsonNode tp : list) out.add(new TopicPartition(tp.get(0).asText(), tp.get(1).asInt()));
         return out;
     }
 
-    private static ObjectNode assignmentJson(Map<String, List<TopicPartition>> assignment, String suffix) {
+    private static ObjectNode assignmentJson(Map<String, List<TopicPartition>> assignment) {
         ObjectNode out = MAPPER.createObjectNode();
-        assignment.forEach((member, list) -> out.set(strip(member, suffix), partitionsJson(list, suffix)));
+        assignment.forEach((member, list) -> out.set(member, partitionsJson(list)));
         return out;
     }
 
-    private static ArrayNode partitionsJson(List<TopicPartition> list, String suffix) {
+    private static ArrayNode partitionsJson(List<TopicPartition> list) {
         ArrayNode arr = MAPPER.createArrayNode();
-        for (TopicPartition tp : list) arr.addArray().add(strip(tp.topic(), suffix)).add(tp.partition());
+        for (TopicPartition tp : list) arr.addArray().add(tp.topic()).add(tp.partition());
         return arr;
     }
 
@@ -164,7 +154,7 @@ public class Assignors {
         ArrayNode topics = out.putArray("topics");
         s.topics().forEach(topics::add);
         out.put("userData", s.userData() == null ? null : hex(s.userData()));
-        out.set("owned", partitionsJson(s.ownedPartitions(), ""));
+        out.set("owned", partitionsJson(s.ownedPartitions()));
         out.put("generationId", s.generationId().orElse(-1));
         out.put("rackId", s.rackId().orElse(null));
         return out;
@@ -172,14 +162,9 @@ public class Assignors {
 
     private static ObjectNode assignmentJson(Assignment a) {
         ObjectNode out = MAPPER.createObjectNode();
-        out.set("partitions", partitionsJson(a.partitions(), ""));
+        out.set("partitions", partitionsJson(a.partitions()));
         out.put("userData", a.userData() == null ? null : hex(a.userData()));
         return out;
-    }
-
-    private static String strip(String s, String suffix) {
-        if (!s.endsWith(suffix)) throw new IllegalStateException(s + " lacks suffix " + suffix);
-        return s.substring(0, s.length() - suffix.length());
     }
 
     private static short version(JsonNode req) {
