@@ -300,4 +300,109 @@ s('cooperative-sticky: matches Java wherever Java\'s result does not depend on h
     + `Java bugs (skipped): ${JSON.stringify(javaBugs)}`);
   assert.ok(identical > cases.length * 0.6, `${identical} of ${cases.length} comparable`);
 });
+/** A random subscription or assignment with awkward content: unicode and empty names, odd orders, nulls. */
+function randomContent(rnd: () => number): { topics: string[]; owned: Array<[string, number]>; userData: Buffer | null; generationId: number; rackId: string | null } {
+  const names = ['orders', 'a', 'b', '', 'émoji-✓', '日本語', 't'.repeat(int(rnd, 1, 300)), 'x.y_z-1'];
+  const topics = [...new Set(names.filter(() => rnd() < 0.4))];
+  const owned: Array<[string, number]> = [];
+  for (let k = int(rnd, 0, 12); k > 0; k--) owned.push([pick(rnd, names), pick(rnd, [0, 1, 2, 7, 100, 2147483647, int(rnd, 0, 5000)])]);
+  const userData = rnd() < 0.3 ? null : Buffer.from(Array.from({ length: pick(rnd, [0, 1, 4, int(rnd, 0, 300)]) }, () => int(rnd, 0, 255)));
+  const generationId = pick(rnd, [-1, 0, 1, 5, 2147483647, int(rnd, 0, 100000), -7]);
+  const rackId = pick(rnd, [null, '', 'rack-1', 'zone/ä']);
+  return { topics, owned, userData, generationId, rackId };
+}
+
+const pairsOf = (list: ReadonlyArray<{ topic: string; partitions: number[] }>): Array<[string, number]> =>
+  list.flatMap((tp) => tp.partitions.map((p) => [tp.topic, p] as [string, number]));
+
+s('ConsumerProtocolSubscription and Assignment: our bytes are Java\'s at every version, and we read Java\'s', () => {
+  const rnd = prng(0x62797465);
+  type Item = { kind: 'subscription' | 'assignment'; version: number; content: ReturnType<typeof randomContent> };
+  const items: Item[] = [];
+  for (let i = 0; i < 150; i++) {
+    for (let version = 0; version <= 3; version++) {
+      items.push({ kind: 'subscription', version, content: randomContent(rnd) }, { kind: 'assignment', version, content: randomContent(rnd) });
+    }
+  }
+  const java = runJava(items.map((it, id) => (it.kind === 'subscription'
+    ? { id, kind: 'subscription', version: it.version, topics: it.content.topics, userData: it.content.userData?.toString('hex') ?? null,
+      owned: it.content.owned, generationId: it.content.generationId, rackId: it.content.rackId }
+    : { id, kind: 'assignment', version: it.version, partitions: it.content.owned, userData: it.content.userData?.toString('hex') ?? null })));
+  items.forEach((it, id) => {
+    const { content: c, version } = it;
+    const javaHex = java.get(id)!.hex!;
+    assert.ok(javaHex, `Java failed on ${JSON.stringify(it)}: ${java.get(id)!.error}`);
+    const single = c.owned.map(([topic, p]) => ({ topic, partitions: [p] }));
+    if (it.kind === 'subscription') {
+      const ours = encodeSubscription({ topics: c.topics, userData: c.userData, ownedPartitions: single, generationId: c.generationId, rackId: c.rackId }, version);
+      assert.is(ours.toString('hex'), javaHex, `subscription v${version} ${JSON.stringify(it)}`);
+      const back = decodeSubscription(Buffer.from(javaHex, 'hex'));
+      assert.is(back.version, version);
+      assert.equal(back.topics, [...c.topics].sort());
+      assert.is(back.userData?.toString('hex') ?? null, c.userData?.toString('hex') ?? null);
+      assert.equal(pairsOf(back.ownedPartitions), version >= 1 ? [...c.owned].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1])) : []);
+      assert.is(back.generationId, version >= 2 && c.generationId >= 0 ? c.generationId : -1);
+      assert.is(back.rackId, version >= 3 ? c.rackId : null);
+    } else {
+      const ours = encodeAssignment({ assignedPartitions: single, userData: c.userData }, version);
+      assert.is(ours.toString('hex'), javaHex, `assignment v${version} ${JSON.stringify(it)}`);
+      const back = decodeAssignment(Buffer.from(javaHex, 'hex'));
+      assert.is(back.version, version);
+      const grouped = [...new Set(c.owned.map(([t]) => t))].flatMap((t) => c.owned.filter(([u]) => u === t));
+      assert.equal(pairsOf(back.assignedPartitions), grouped);
+      assert.is(back.userData?.toString('hex') ?? null, c.userData?.toString('hex') ?? null);
+    }
+  });
+});
+
+s('newer versions are read as Java reads them, and every truncation fails on both sides', () => {
+  const rnd = prng(0x66757475);
+  const requests: object[] = [];
+  const expectations: Array<{ hex: string; kind: 'subscription' | 'assignment' }> = [];
+  for (let i = 0; i < 40; i++) {
+    const c = randomContent(rnd);
+    const single = c.owned.map(([topic, p]) => ({ topic, partitions: [p] }));
+    const sub = encodeSubscription({ topics: c.topics, userData: c.userData, ownedPartitions: single, generationId: c.generationId, rackId: c.rackId });
+    const asg = encodeAssignment({ assignedPartitions: single, userData: c.userData });
+    for (const [kind, bytes] of [['subscription', sub], ['assignment', asg]] as const) {
+      // A future version: same leading fields, a new version number and a field appended.
+      const future = Buffer.concat([bytes, Buffer.from('0000002a7fff', 'hex')]);
+      future.writeInt16BE(pick(rnd, [4, 9, 32767]), 0);
+      expectations.push({ hex: future.toString('hex'), kind });
+      // Every proper prefix of the current version.
+      for (const cut of new Set([0, 1, 2, 3, int(rnd, 0, bytes.length - 1), bytes.length - 1])) {
+        if (cut < bytes.length) expectations.push({ hex: bytes.subarray(0, cut).toString('hex'), kind });
+      }
+    }
+  }
+  expectations.forEach((e, id) => requests.push({ id, kind: e.kind === 'subscription' ? 'decodeSubscription' : 'decodeAssignment', hex: e.hex }));
+  const java = runJava(requests);
+  let agreedFailures = 0;
+  expectations.forEach((e, id) => {
+    const j = java.get(id)!;
+    const bytes = Buffer.from(e.hex, 'hex');
+    let ours: Record<string, unknown> | undefined;
+    let oursError: unknown;
+    try {
+      if (e.kind === 'subscription') {
+        const d = decodeSubscription(bytes);
+        ours = { topics: d.topics, userData: d.userData?.toString('hex') ?? null, owned: pairsOf(d.ownedPartitions), generationId: d.generationId, rackId: d.rackId || null };
+      } else {
+        const d = decodeAssignment(bytes);
+        ours = { partitions: pairsOf(d.assignedPartitions), userData: d.userData?.toString('hex') ?? null };
+      }
+    } catch (err) {
+      oursError = err;
+    }
+    if (j.error !== undefined) {
+      assert.ok(oursError instanceof Error && (oursError as { code?: string }).code === 'ERR_KAFKA_DECODE', `Java rejects ${e.hex} (${j.error}), we read ${JSON.stringify(ours)}`);
+      agreedFailures++;
+    } else {
+      assert.is(oursError, undefined, `Java reads ${e.hex}, we fail: ${String(oursError)}`);
+      assert.equal(ours, j.json, e.hex);
+    }
+  });
+  assert.ok(agreedFailures > 300, `${agreedFailures} truncations`);
+});
+
 s.run();

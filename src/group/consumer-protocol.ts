@@ -70,7 +70,8 @@ export function encodeSubscription(sub: Partial<ConsumerProtocolSubscription> & 
   w.array([...sub.topics].sort(compareStrings), (wr, t) => wr.string(t));
   w.nullableBytes(sub.userData ?? null);
   if (version >= 1) writeTopicPartitions(w, groupSorted(sub.ownedPartitions ?? []));
-  if (version >= 2) w.int32(sub.generationId ?? -1);
+  // Java keeps a negative generation as "none" and writes -1 for it.
+  if (version >= 2) w.int32(sub.generationId !== undefined && sub.generationId >= 0 ? sub.generationId : -1);
   if (version >= 3) w.nullableString(sub.rackId ?? null);
   return Buffer.from(w.finish());
 }
