@@ -17,6 +17,7 @@ import { Buffer } from 'node:buffer';
 import { compareStrings, type ConsumerProtocolAssignment } from '../consumer-protocol.js';
 import type { Assignor, GroupAssignment, GroupMember, MemberSubscription, RebalanceProtocol } from './index.js';
 import { checkMembers, PartitionIndex, removeOne, subscribedPartitionCounts } from './common.js';
+import { constrainedAssign } from './sticky-constrained.js';
 import { generalAssign, type StickyInput } from './sticky-general.js';
 
 /** Java's `AbstractStickyAssignor.DEFAULT_GENERATION`: no known generation. */
@@ -135,81 +136,6 @@ function settleClaims(member: number, claims: readonly number[], generation: num
     }
   }
   return kept;
-}
-
-/**
- * Java's ConstrainedAssignmentBuilder, for groups whose members all subscribe to the same topics: each member
- * keeps up to its quota of owned partitions (minQuota, or maxQuota while fewer than `total % members` members
- * have it), then the rest are dealt round-robin to the members still under quota.
- */
-function constrainedAssign(input: StickyInput): { assignment: number[][]; transferring: Map<number, number> } {
-  const { index, owned, multipleOwners } = input;
-  const n = owned.length;
-  const total = index.total;
-  const minQuota = Math.floor(total / n);
-  const maxQuota = Math.ceil(total / n);
-  const expectedOverMin = total % n;
-  let overMin = 0;
-  const assignment: number[][] = owned.map(() => []);
-  const assigned = new Uint8Array(total);
-  const maybeRevoked = new Int32Array(total).fill(-1);
-  const underMin: number[] = [];
-  let atMin: number[] = [];
-  const keep = (c: number, list: number[], count: number): void => {
-    for (let k = 0; k < list.length; k++) {
-      if (k < count) {
-        assignment[c]!.push(list[k]!);
-        assigned[list[k]!] = 1;
-      } else maybeRevoked[list[k]!] = c;
-    }
-  };
-  for (let c = 0; c < n; c++) {
-    // Java keeps the lowest partition numbers first, across topics.
-    const mine = owned[c]!.filter((p) => !multipleOwners.has(p))
-      .sort((a, b) => index.partitionOf(a) - index.partitionOf(b) || index.topicOf[a]! - index.topicOf[b]!);
-    if (mine.length < minQuota) {
-      keep(c, mine, mine.length);
-      underMin.push(c);
-    } else if (mine.length >= maxQuota && overMin < expectedOverMin) {
-      overMin++;
-      if (overMin === expectedOverMin) atMin = [];
-      keep(c, mine, maxQuota);
-    } else {
-      keep(c, mine, minQuota);
-      if (overMin < expectedOverMin) atMin.push(c);
-    }
-  }
-  const transferring = new Map<number, number>();
-  const give = (p: number, c: number): number => {
-    assignment[c]!.push(p);
-    if ((maybeRevoked[p]! >= 0 && maybeRevoked[p] !== c) || multipleOwners.has(p)) transferring.set(p, c);
-    return assignment[c]!.length;
-  };
-  // Members were visited in id order, so both lists are already sorted as Java sorts them here.
-  let at = 0;
-  for (let p = 0; p < total; p++) {
-    if (assigned[p]) continue;
-    let c: number;
-    let fromUnderMin = true;
-    if (at < underMin.length) c = underMin[at++]!;
-    else if (underMin.length === 0 && atMin.length === 0) throw new Error('sticky assignor: no member left under quota');
-    else if (underMin.length === 0) {
-      c = atMin.shift()!;
-      fromUnderMin = false;
-    } else {
-      at = 0;
-      c = underMin[at++]!;
-    }
-    const count = give(p, c);
-    if (count === minQuota && fromUnderMin) {
-      underMin.splice(--at, 1);
-      atMin.push(c);
-    } else if (count === maxQuota) overMin++;
-  }
-  if (underMin.some((c) => assignment[c]!.length !== minQuota) || (underMin.length > 0 && overMin !== expectedOverMin)) {
-    throw new Error('sticky assignor: a member was left under its quota');
-  }
-  return { assignment, transferring };
 }
 
 /**
