@@ -405,4 +405,16 @@ s('newer versions are read as Java reads them, and every truncation fails on bot
   assert.ok(agreedFailures > 300, `${agreedFailures} truncations`);
 });
 
+s('cooperative-sticky user data is what Java\'s CooperativeStickyAssignor writes', () => {
+  const generations = [undefined, 0, 1, 7, 65536, 2147483647];
+  const java = runJava(generations.map((generation, id) => ({ id, kind: 'stickyUserData', ...(generation === undefined ? {} : { generation }) })));
+  generations.forEach((generation, id) => {
+    const ours = builtInAssignor('cooperative-sticky');
+    if (generation !== undefined) ours.onAssignment!({ assignedPartitions: [], userData: null }, generation);
+    const hex = java.get(id)!.hex;
+    assert.is(ours.subscriptionUserData!([])!.toString('hex'), hex, `generation ${generation}`);
+    assert.is(stickyMemberGeneration({ topics: [], userData: Buffer.from(hex!, 'hex') }), generation ?? -1);
+  });
+});
+
 s.run();

@@ -10,6 +10,8 @@
 //   {"kind":"subscription", "version", "topics", "userData"?, "owned"?:[["t",p],...], "generationId"?, "rackId"?}
 //   {"kind":"assignment", "version", "partitions":[["t",p],...], "userData"?}
 //     Print {"id", "hex"} from ConsumerProtocol.serializeSubscription / serializeAssignment.
+//   {"kind":"stickyUserData", "generation"?}
+//     Print {"id", "hex"}: CooperativeStickyAssignor's subscription user data, after onAssignment at that generation.
 //   {"kind":"decodeSubscription"|"decodeAssignment", "hex"}
 //     Print {"id", "json"} from ConsumerProtocol.deserializeSubscription / deserializeAssignment.
 // Any failure prints {"id", "error"}.
@@ -17,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupSubscription;
@@ -43,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+@SuppressWarnings("deprecation") // ConsumerGroupMetadata's constructor, the only way to call onAssignment
 public class Assignors {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Node NODE = new Node(0, "localhost", 9092);
@@ -64,6 +68,12 @@ public class Assignors {
                     case "subscription": result.put("hex", hex(ConsumerProtocol.serializeSubscription(subscription(req), version(req)))); break;
                     case "assignment": result.put("hex", hex(ConsumerProtocol.serializeAssignment(
                         new Assignment(partitions(req.get("partitions")), bytes(req.get("userData"))), version(req)))); break;
+                    case "stickyUserData": {
+                        CooperativeStickyAssignor sticky = new CooperativeStickyAssignor();
+                        if (req.has("generation")) sticky.onAssignment(null, new ConsumerGroupMetadata("group", req.get("generation").asInt(), "member", Optional.empty()));
+                        result.put("hex", hex(sticky.subscriptionUserData(new HashSet<>())));
+                        break;
+                    }
                     case "decodeSubscription": result.set("json", subscriptionJson(ConsumerProtocol.deserializeSubscription(unhex(req)))); break;
                     case "decodeAssignment": result.set("json", assignmentJson(ConsumerProtocol.deserializeAssignment(unhex(req)))); break;
                     default: throw new IllegalArgumentException("unknown kind " + req.get("kind"));
