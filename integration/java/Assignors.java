@@ -46,7 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-@SuppressWarnings("deprecation") // ConsumerGroupMetadata's constructor, the only way to call onAssignment
+@SuppressWarnings({"deprecation", "removal"}) // ConsumerGroupMetadata's constructor, the only way to call onAssignment
 public class Assignors {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Node NODE = new Node(0, "localhost", 9092);
