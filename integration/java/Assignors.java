@@ -12,6 +12,9 @@
 //     Print {"id", "hex"} from ConsumerProtocol.serializeSubscription / serializeAssignment.
 //   {"kind":"stickyUserData", "generation"?}
 //     Print {"id", "hex"}: CooperativeStickyAssignor's subscription user data, after onAssignment at that generation.
+//   {"kind":"groupRound", "assignor", "partitions", "metadata":{member:hex} (the other members' JoinGroup metadata),
+//    "javaMembers":[{"memberId", "topics", "generation", "assignment"?:hex}], "javaLeader":bool}
+//     Print {"id", "metadata":{javaMember:hex}, "assignments"?:{member:hex}}: see groupRound.
 //   {"kind":"decodeSubscription"|"decodeAssignment", "hex"}
 //     Print {"id", "json"} from ConsumerProtocol.deserializeSubscription / deserializeAssignment.
 // Any failure prints {"id", "error"}.
@@ -74,6 +77,7 @@ public class Assignors {
                         result.put("hex", hex(sticky.subscriptionUserData(new HashSet<>())));
                         break;
                     }
+                    case "groupRound": groupRound(req, result); break;
                     case "decodeSubscription": result.set("json", subscriptionJson(ConsumerProtocol.deserializeSubscription(unhex(req)))); break;
                     case "decodeAssignment": result.set("json", assignmentJson(ConsumerProtocol.deserializeAssignment(unhex(req)))); break;
                     default: throw new IllegalArgumentException("unknown kind " + req.get("kind"));
@@ -119,6 +123,38 @@ public class Assignors {
             }
             result.set("followUp", assignmentJson(runAssignor(name, counts, next)));
         }
+    }
+
+    // One rebalance of a group mixing Java members and others: Java members build their JoinGroup metadata as
+    // ConsumerCoordinator.metadata() does (owned partitions decoded from the assignment bytes they last received,
+    // the assignor's user data, the generation); if the leader is a Java member, it decodes every member's metadata
+    // and serialises each member's assignment, as ConsumerCoordinator.onLeaderElected does.
+    private static void groupRound(JsonNode req, ObjectNode result) {
+        ObjectNode metadata = result.putObject("metadata");
+        Map<String, ByteBuffer> all = new HashMap<>();
+        req.get("metadata").properties().forEach(e -> all.put(e.getKey(), ByteBuffer.wrap(HexFormat.of().parseHex(e.getValue().asText()))));
+        for (JsonNode m : req.get("javaMembers")) {
+            List<String> topics = new ArrayList<>();
+            for (JsonNode t : m.get("topics")) topics.add(t.asText());
+            int generation = m.get("generation").asInt();
+            Assignment last = m.hasNonNull("assignment")
+                ? ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(HexFormat.of().parseHex(m.get("assignment").asText())))
+                : new Assignment(List.of());
+            CooperativeStickyAssignor assignor = new CooperativeStickyAssignor();
+            if (generation >= 0) assignor.onAssignment(last, new ConsumerGroupMetadata("group", generation, m.get("memberId").asText(), Optional.empty()));
+            Subscription s = new Subscription(topics, assignor.subscriptionUserData(new HashSet<>(topics)), last.partitions(), generation, Optional.empty());
+            ByteBuffer bytes = ConsumerProtocol.serializeSubscription(s);
+            metadata.put(m.get("memberId").asText(), hex(bytes));
+            all.put(m.get("memberId").asText(), bytes);
+        }
+        if (!req.path("javaLeader").asBoolean(false)) return;
+        Map<String, Integer> counts = new HashMap<>();
+        req.get("partitions").properties().forEach(e -> counts.put(e.getKey(), e.getValue().asInt()));
+        Map<String, Subscription> subs = new HashMap<>();
+        all.forEach((member, bytes) -> subs.put(member, ConsumerProtocol.deserializeSubscription(bytes.duplicate())));
+        ObjectNode assignments = result.putObject("assignments");
+        runAssignor(req.get("assignor").asText(), counts, subs)
+            .forEach((member, list) -> assignments.put(member, hex(ConsumerProtocol.serializeAssignment(new Assignment(list)))));
     }
 
     private static Map<String, List<TopicPartition>> runAssignor(String name, Map<String, Integer> counts, Map<String, Subscription> subs) {
