@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
 import { suite } from '../kit.js';
 import {
-  builtInAssignor, CooperativeStickyAssignor, RangeAssignor, RoundRobinAssignor, stickyMemberGeneration,
+  builtInAssignor, CooperativeStickyAssignor, RangeAssignor, rebalanceProtocolOf, RoundRobinAssignor, stickyMemberGeneration,
   type Assignor, type GroupMember,
 } from '../../src/group/assignors/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
@@ -29,6 +29,14 @@ s('protocol names are those of the Java client and Sarama; cooperative only for 
   assert.equal(new RangeAssignor().supportedProtocols, ['eager']);
   assert.equal(new RoundRobinAssignor().supportedProtocols, ['eager']);
   assert.equal(new CooperativeStickyAssignor().supportedProtocols, ['cooperative', 'eager']);
+});
+
+s('rebalance protocol: cooperative only when every configured assignor supports it (Java\'s rule)', () => {
+  assert.is(rebalanceProtocolOf([new CooperativeStickyAssignor()]), 'cooperative');
+  assert.is(rebalanceProtocolOf([new CooperativeStickyAssignor(), new RangeAssignor()]), 'eager');
+  const custom: Assignor = { name: 'mine', supportedProtocols: ['cooperative'], assign: () => new Map() };
+  assert.throws(() => rebalanceProtocolOf([custom, new RangeAssignor()]), (e: unknown) => e instanceof InvalidArgumentError);
+  assert.throws(() => rebalanceProtocolOf([]), (e: unknown) => e instanceof InvalidArgumentError);
 });
 
 s('range: the example of RangeAssignor\'s documentation', () => {

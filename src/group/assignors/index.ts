@@ -11,6 +11,7 @@
  * Custom assignors implement {@link Assignor}; their `name` goes into JoinGroup as the protocol name.
  */
 import type { Buffer } from 'node:buffer';
+import { InvalidArgumentError } from '../../errors.js';
 import type { ConsumerProtocolAssignment, TopicPartitions } from '../consumer-protocol.js';
 import { CooperativeStickyAssignor } from './cooperative-sticky.js';
 import { RangeAssignor } from './range.js';
@@ -73,6 +74,20 @@ export interface Assignor {
    * it (or with 0 partitions) are not assigned. Must return an entry for every member.
    */
   assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, number>): GroupAssignment;
+}
+
+/**
+ * The rebalance protocol a member uses with these assignors, as Java's ConsumerCoordinator picks it: the highest
+ * one (cooperative above eager) that every configured assignor supports, so that a consumer listing both `range`
+ * and `cooperative-sticky` stays eager (KIP-429's upgrade path). Throws when they share none.
+ */
+export function rebalanceProtocolOf(assignors: readonly Assignor[]): RebalanceProtocol {
+  if (assignors.length === 0) throw new InvalidArgumentError('at least one assignor is needed');
+  const common = (['cooperative', 'eager'] as const).filter((p) => assignors.every((a) => a.supportedProtocols.includes(p)));
+  if (common.length === 0) {
+    throw new InvalidArgumentError(`assignors ${assignors.map((a) => a.name).join(', ')} share no rebalance protocol`);
+  }
+  return common[0]!;
 }
 
 /** The names the Java client and Sarama use for the built-in assignors. */
