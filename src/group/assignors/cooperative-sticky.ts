@@ -11,7 +11,12 @@
  *   ones.
  *
  * Where Java iterates a HashMap of member ids (whose order depends on Java's string hashes), we iterate members
- * sorted by id; results can then differ from Java's only in which of several equally good choices is made.
+ * sorted by id; results can then differ from Java's only in which of several equally good choices is made
+ * (integration/assignors-java.test.ts finds the cases where Java's choice depends on hash order, and requires an
+ * identical result everywhere else). Three deliberate departures, each fixing a Java bug that the same test
+ * exhibits: a member subscribed to nothing never makes the group look "equally subscribed" (Java then gives it
+ * partitions); a partition is never handed back to a former owner no longer subscribed to its topic (Java does so,
+ * or fails with a NullPointerException); claims on partitions that do not exist are ignored.
  */
 import { Buffer } from 'node:buffer';
 import { compareStrings, type ConsumerProtocolAssignment } from '../consumer-protocol.js';
