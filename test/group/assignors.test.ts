@@ -133,6 +133,13 @@ s('cooperative-sticky: conflicting claims settle by generation (values from Kafk
     { A: ['t0:0', 't0:1'], B: ['t1:1'] });
 });
 
+s('cooperative-sticky: a member subscribed to nothing gets nothing, even first in order (Java gets this wrong)', () => {
+  // Kafka 4.3.1 answers A: [t:2], C: [t:3] here: A, first in its HashMap, makes everyone look equally subscribed.
+  const a = new CooperativeStickyAssignor();
+  const r = run(a, [all('A', []), all('B', ['t'], ['t:0', 't:1'], 3), all('C', ['t'], [], 3)], { t: 4 });
+  assert.equal(r, { A: [], B: ['t:0', 't:1'], C: ['t:2', 't:3'] });
+});
+
 s('cooperative-sticky: generation from the subscription (v2+), else from Java\'s user data', () => {
   const ud = (hex: string): Buffer => Buffer.from(hex, 'hex');
   assert.is(stickyMemberGeneration({ topics: [], generationId: 4, userData: ud('00000009') }), 4);
