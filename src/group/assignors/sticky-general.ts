@@ -293,7 +293,7 @@ class GeneralBuilder {
   /** Balanced when sizes differ by at most one, or when no member could take a partition from a heavier one. */
   private isBalanced(): boolean {
     const list = this.bySize.list;
-    if (this.size(list[0]!) >= this.size(list[list.length - 1]!) - 1) return true;
+    if (list.length === 0 || this.size(list[0]!) >= this.size(list[list.length - 1]!) - 1) return true;
     const { index } = this;
     for (const m of list) {
       const count = this.size(m);
