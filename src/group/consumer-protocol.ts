@@ -48,6 +48,21 @@ export interface ConsumerProtocolAssignment {
   userData: Buffer | null;
 }
 
+/** What {@link encodeSubscription} takes: only the topics are required. */
+export interface SubscriptionInput {
+  topics: readonly string[];
+  userData?: Uint8Array | null;
+  ownedPartitions?: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }>;
+  generationId?: number;
+  rackId?: string | null;
+}
+
+/** What {@link encodeAssignment} takes. */
+export interface AssignmentInput {
+  assignedPartitions: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }>;
+  userData?: Uint8Array | null;
+}
+
 /** A decoded message and the version it was written with (which may be newer than {@link CONSUMER_PROTOCOL_VERSION}). */
 export type Versioned<T> = T & { version: number };
 
@@ -62,8 +77,7 @@ function checkVersion(version: number): void {
  * sorted, owned partitions sorted by topic then partition and grouped per topic. Fields the version lacks are
  * dropped, as Java drops them (they are "ignorable").
  */
-export function encodeSubscription(sub: Partial<ConsumerProtocolSubscription> & { topics: readonly string[] },
-  version = CONSUMER_PROTOCOL_VERSION): Buffer {
+export function encodeSubscription(sub: SubscriptionInput, version = CONSUMER_PROTOCOL_VERSION): Buffer {
   checkVersion(version);
   const w = new Writer(64);
   w.int16(version);
@@ -80,8 +94,7 @@ export function encodeSubscription(sub: Partial<ConsumerProtocolSubscription> & 
  * Assignment bytes as Java's `ConsumerProtocol.serializeAssignment` writes them: topics in the order they first
  * appear (entries for one topic merged), partitions in the order given.
  */
-export function encodeAssignment(assignment: Partial<ConsumerProtocolAssignment> & { assignedPartitions: readonly TopicPartitions[] },
-  version = CONSUMER_PROTOCOL_VERSION): Buffer {
+export function encodeAssignment(assignment: AssignmentInput, version = CONSUMER_PROTOCOL_VERSION): Buffer {
   checkVersion(version);
   const w = new Writer(64);
   w.int16(version);
@@ -135,7 +148,7 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /** Owned partitions sorted by topic then partition, one entry per topic (Java sorts before grouping). */
-function groupSorted(list: readonly TopicPartitions[]): TopicPartitions[] {
+function groupSorted(list: AssignmentInput['assignedPartitions']): TopicPartitions[] {
   const merged = mergeByTopic(list);
   merged.sort((a, b) => compareStrings(a.topic, b.topic));
   for (const tp of merged) tp.partitions.sort((a, b) => a - b);
@@ -143,7 +156,7 @@ function groupSorted(list: readonly TopicPartitions[]): TopicPartitions[] {
 }
 
 /** One entry per topic in the order of its first partition, partitions concatenated (copies; the input is not touched). */
-function mergeByTopic(list: readonly TopicPartitions[]): TopicPartitions[] {
+function mergeByTopic(list: AssignmentInput['assignedPartitions']): TopicPartitions[] {
   const byTopic = new Map<string, TopicPartitions>();
   for (const tp of list) {
     if (tp.partitions.length === 0) continue; // Java builds from a flat partition list: no empty entries
