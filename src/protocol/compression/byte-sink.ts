@@ -12,6 +12,14 @@ import { DecodeError } from '../../errors.js';
  */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
+/**
+ * The same bytes as a plain Uint8Array: Buffer's subarray takes a slow species path that costs more than
+ * copying a short literal, so the codecs' inner loops work on plain views.
+ */
+export function plain(data: Uint8Array): Uint8Array {
+  return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
 export class ByteSink {
   buf: Uint8Array;
   pos = 0;

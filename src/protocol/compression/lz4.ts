@@ -7,12 +7,13 @@
  * Written from the LZ4 frame and block format specifications.
  */
 import { DecodeError } from '../../errors.js';
-import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
 import { xxhash32 } from './xxhash32.js';
 
 const MAGIC = 0x184d2204;
 const BLOCK_SIZE = 64 * 1024;
-const HASH_BITS = 16;
+/** 4096 entries, as the reference's default: small enough to clear per block. */
+const HASH_BITS = 12;
 /** The block format's end rules: the last 5 bytes are literals, the last match starts 12 bytes before the end. */
 const LAST_LITERALS = 5;
 const MF_LIMIT = 12;
@@ -36,15 +37,17 @@ function compressBlock(src: Uint8Array, start: number, end: number, out: Uint8Ar
   let anchor = start;
   let i = start;
   const matchLimit = end - MF_LIMIT;
+  let misses = 0;
   while (i < matchLimit) {
     const cur = load32(src, i);
     const h = Math.imul(cur, 0x9e3779b1) >>> (32 - HASH_BITS);
     const cand = table[h]!;
     table[h] = i;
     if (cand < 0 || i - cand > 0xffff || load32(src, cand) !== cur) {
-      i++;
+      i += 1 + (misses++ >>> 6); // skip faster through incompressible stretches
       continue;
     }
+    misses = 0;
     let len = 4;
     const maxLen = end - LAST_LITERALS - i;
     while (len < maxLen && src[cand + len] === src[i + len]) len++;
@@ -68,7 +71,8 @@ function writeSequence(src: Uint8Array, lit: number, litLen: number, out: Uint8A
     for (; n >= 255; n -= 255) out[o++] = 255;
     out[o++] = n;
   }
-  out.set(src.subarray(lit, lit + litLen), o);
+  if (litLen < 32) for (let k = 0; k < litLen; k++) out[o + k] = src[lit + k]!;
+  else out.set(src.subarray(lit, lit + litLen), o);
   o += litLen;
   if (matchExtra >= 0) {
     out[o++] = offset & 0xff;
@@ -85,9 +89,11 @@ function writeSequence(src: Uint8Array, lit: number, litLen: number, out: Uint8A
 }
 
 /** Compresses `src` as a Kafka-style LZ4 frame. */
-export function lz4Compress(src: Uint8Array): Buffer {
+export function lz4Compress(data: Uint8Array): Buffer {
+  const src = plain(data);
   const blocks = Math.max(1, Math.ceil(src.length / BLOCK_SIZE));
-  const out = Buffer.allocUnsafe(7 + blocks * (4 + BLOCK_SIZE) + 4);
+  const outBuf = Buffer.allocUnsafe(7 + blocks * (4 + BLOCK_SIZE) + 4);
+  const out = plain(outBuf);
   writeLE32(out, 0, MAGIC);
   out[4] = 0x60; // version 01, block independence, no checksums, no content size
   out[5] = 0x40; // 64 KiB blocks
@@ -107,7 +113,7 @@ export function lz4Compress(src: Uint8Array): Buffer {
     }
   }
   writeLE32(out, o, 0);
-  return out.subarray(0, o + 4);
+  return outBuf.subarray(0, o + 4);
 }
 
 /** Decodes one LZ4 block `src[i, end)` into `sink`, producing at most `maxOut` bytes. */
@@ -156,7 +162,8 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
 }
 
 /** Decompresses one or more concatenated LZ4 frames; output capped at `maxBytes`. */
-export function lz4Decompress(src: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+export function lz4Decompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  const src = plain(data);
   const sink = new ByteSink(src.length * 3, maxBytes);
   let i = 0;
   do i = decodeFrame(src, i, sink);

@@ -5,7 +5,7 @@
  * Written from Google's format description (format_description.txt) and snappy-java's stream header.
  */
 import { DecodeError } from '../../errors.js';
-import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
 
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
 const XERIAL_HEADER = 16;
@@ -25,8 +25,10 @@ function maxCompressedLength(n: number): number {
 }
 
 /** Compresses `src` as one raw snappy block (uvarint length, then literal/copy elements). */
-export function snappyCompressRaw(src: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(maxCompressedLength(src.length));
+export function snappyCompressRaw(data: Uint8Array): Buffer {
+  const src = plain(data);
+  const outBuf = Buffer.allocUnsafe(maxCompressedLength(src.length));
+  const out = plain(outBuf);
   let o = 0;
   let v = src.length;
   while (v >= 0x80) {
@@ -38,7 +40,7 @@ export function snappyCompressRaw(src: Uint8Array): Buffer {
   for (let start = 0; start < src.length; start += FRAGMENT) {
     o = compressFragment(src, start, Math.min(start + FRAGMENT, src.length), out, o, table);
   }
-  return out.subarray(0, o);
+  return outBuf.subarray(0, o);
 }
 
 function load32(b: Uint8Array, i: number): number {
@@ -87,7 +89,8 @@ function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array,
     out[o++] = m & 0xff;
     out[o++] = m >>> 8;
   }
-  out.set(src.subarray(from, to), o);
+  if (n < 32) for (let k = 0; k < n; k++) out[o + k] = src[from + k]!;
+  else out.set(src.subarray(from, to), o);
   return o + n;
 }
 
@@ -216,7 +219,8 @@ export function snappyCompress(src: Uint8Array): Buffer {
 }
 
 /** Decompresses a xerial-framed stream or a raw snappy block, output capped at `maxBytes`. */
-export function snappyDecompress(src: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+export function snappyDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  const src = plain(data);
   const sink = new ByteSink(src.length * 3, maxBytes);
   if (!isXerial(src)) {
     decompressRawInto(src, 0, src.length, sink);

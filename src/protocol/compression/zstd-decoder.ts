@@ -8,7 +8,7 @@
  * and back-references are checked against what this frame produced.
  */
 import { DecodeError } from '../../errors.js';
-import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
 import { BackwardBits, buildFseTable, readFseTable, readHuffmanTable, rleFseTable, type FseTable, type HuffmanTable } from './zstd-entropy.js';
 
 const MAGIC = 0xfd2fb528;
@@ -39,6 +39,8 @@ function predefinedTables(): [FseTable, FseTable, FseTable] {
   return predefined;
 }
 
+const LIT_BUF = new Uint8Array(BLOCK_MAX);
+
 /** What carries over from block to block within a frame. */
 class FrameState {
   reps = [1, 4, 8];
@@ -50,7 +52,8 @@ class FrameState {
   /** Literals of the current block: a view of the input (raw) or of `litBuf`. */
   lits: Uint8Array = new Uint8Array(0);
   litLen = 0;
-  readonly litBuf = new Uint8Array(BLOCK_MAX);
+  /** Shared scratch: decoding is synchronous, so one buffer serves every frame. */
+  readonly litBuf = LIT_BUF;
   readonly bits = new BackwardBits();
 }
 
@@ -59,7 +62,8 @@ function le32(b: Uint8Array, i: number): number {
 }
 
 /** Decompresses one or more zstd frames (skippable frames are skipped); output capped at `maxBytes`. */
-export function zstdDecompressPure(src: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+export function zstdDecompressPure(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
+  const src = plain(data);
   if (src.length < 4) throw new DecodeError('zstd: input too short for a frame', 0);
   const sink = new ByteSink(src.length * 4, maxBytes);
   let i = 0;
@@ -264,9 +268,9 @@ function decodeHuffmanStream(src: Uint8Array, start: number, end: number, table:
   for (let k = 0; k < n; k++) {
     const v = bits.peek(maxBits);
     out[o + k] = symbol[v]!;
-    bits.bitPos -= nbBits[v]!;
+    bits.consume(nbBits[v]!);
   }
-  if (bits.bitPos !== 0) throw new DecodeError('zstd: Huffman stream not consumed exactly', start);
+  if (bits.remaining() !== 0) throw new DecodeError('zstd: Huffman stream not consumed exactly', start);
 }
 
 function copyLiterals(state: FrameState, from: number, n: number, sink: ByteSink, limit: number): void {
@@ -328,7 +332,7 @@ function executeSequences(src: Uint8Array, p: number, end: number, nbSeq: number
     else for (let k = 0; k < mlLen; k++) out[o + k] = out[o + k - offset]!;
     o += mlLen;
   }
-  if (bits.bitPos !== 0) throw new DecodeError('zstd: sequence bit stream not consumed exactly', p);
+  if (bits.remaining() !== 0) throw new DecodeError('zstd: sequence bit stream not consumed exactly', p);
   sink.pos = o;
   copyLiterals(state, litPos, state.litLen - litPos, sink, limit);
 }

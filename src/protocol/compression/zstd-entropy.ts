@@ -5,12 +5,18 @@
  */
 import { DecodeError } from '../../errors.js';
 
-/** Reads a zstd backward bit stream: the last byte's highest set bit marks the start; bits are read downwards. */
+/**
+ * Reads a zstd backward bit stream: the last byte's highest set bit marks the start; bits are read downwards.
+ * A 32-bit container holds the next `count` bits (most significant first) and is refilled a byte at a time.
+ */
 export class BackwardBits {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
-  /** Bits not yet read; negative once a read went past the beginning (those bits read as zeros). */
-  bitPos = 0;
+  /** The next byte to load is buf[ptr - 1]. */
+  private ptr = 0;
+  private container = 0;
+  /** Valid bits in the container; negative once reads went past the beginning (those bits read as zeros). */
+  private count = 0;
 
   init(buf: Uint8Array, start: number, end: number): this {
     if (end <= start) throw new DecodeError('zstd: empty bit stream', start);
@@ -18,45 +24,52 @@ export class BackwardBits {
     if (last === 0) throw new DecodeError('zstd: bit stream without end mark', end - 1);
     this.buf = buf;
     this.start = start;
-    this.bitPos = (end - start - 1) * 8 + (31 - Math.clz32(last));
+    this.ptr = end - 1;
+    this.count = 31 - Math.clz32(last);
+    this.container = last;
+    this.refill();
     return this;
   }
 
-  /** The next `n` (0..24) bits without consuming them. */
-  peek(n: number): number {
-    const lo = this.bitPos - n;
-    if (lo >= 0) {
-      const b = this.buf;
-      const i = this.start + (lo >>> 3);
-      const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
-      return (w >>> (lo & 7)) & ((1 << n) - 1);
+  private refill(): void {
+    while (this.count <= 24 && this.ptr > this.start) {
+      this.container = (this.container << 8) | this.buf[--this.ptr]!;
+      this.count += 8;
     }
-    if (this.bitPos <= 0) return 0;
-    return this.peekLow(this.bitPos) << -lo;
   }
 
-  private peekLow(n: number): number {
-    const b = this.buf;
-    const i = this.start;
-    const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
-    return w & ((1 << n) - 1);
+  /** The next `n` (0..24) bits without consuming them; zeros past the beginning. */
+  peek(n: number): number {
+    if (this.count < n) {
+      this.refill();
+      if (this.count < n) return this.count <= 0 ? 0 : (this.container << (n - this.count)) & ((1 << n) - 1);
+    }
+    return (this.container >>> (this.count - n)) & ((1 << n) - 1);
+  }
+
+  consume(n: number): void {
+    this.count -= n;
   }
 
   /** Reads `n` (0..31) bits. */
   read(n: number): number {
-    if (n === 0) return 0;
     if (n > 24) {
       const hi = this.read(n - 16);
       return hi * 65536 + this.read(16);
     }
     const v = this.peek(n);
-    this.bitPos -= n;
+    this.count -= n;
     return v;
+  }
+
+  /** Bits not yet read (negative after reading past the beginning). */
+  remaining(): number {
+    return this.count + (this.ptr - this.start) * 8;
   }
 
   /** True when reads went past the beginning of the stream. */
   overflowed(): boolean {
-    return this.bitPos < 0;
+    return this.count < 0;
   }
 }
 
