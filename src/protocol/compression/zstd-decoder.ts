@@ -295,7 +295,7 @@ function executeSequences(src: Uint8Array, p: number, end: number, nbSeq: number
     const ofCode = of.symbol[ofState]!;
     const mlCode = ml.symbol[mlState]!;
     const llCode = ll.symbol[llState]!;
-    const offValue = 2 ** ofCode + bits.read(ofCode);
+    const offValue = ((1 << ofCode) >>> 0) + bits.read(ofCode);
     const mlLen = ML_BASE[mlCode]! + bits.read(ML_BITS[mlCode]!);
     const llLen = LL_BASE[llCode]! + bits.read(LL_BITS[llCode]!);
     let offset: number;

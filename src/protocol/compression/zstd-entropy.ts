@@ -53,13 +53,19 @@ export class BackwardBits {
 
   /** Reads `n` (0..31) bits. */
   read(n: number): number {
-    if (n > 24) {
-      const hi = this.read(n - 16);
-      return hi * 65536 + this.read(16);
-    }
+    if (n > 24) return this.readLong(n);
     const v = this.peek(n);
     this.count -= n;
     return v;
+  }
+
+  /** Kept apart from read() so that read() stays small and non-recursive, hence inlined in hot loops. */
+  private readLong(n: number): number {
+    const hi = this.peek(n - 16);
+    this.count -= n - 16;
+    const lo = this.peek(16);
+    this.count -= 16;
+    return hi * 65536 + lo;
   }
 
   /** Bits not yet read (negative after reading past the beginning). */
