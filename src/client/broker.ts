@@ -314,15 +314,26 @@ export class Broker {
     state.reauthTimer.unref?.();
   }
 
-  /** Closes every lane gracefully (in-flight requests are answered first). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * True while `lane`'s socket refuses more bytes or requests wait behind it: a producer stops draining its
+   * accumulator until {@link Connection.waitForDrain} resolves, rather than buffering without bound.
+   */
+  isBackpressured(lane: Lane): boolean {
+    return this.lanes.get(lane)?.conn?.backpressured ?? false;
+  }
+
+  /**
+   * Closes every lane gracefully (in-flight requests are answered first; with `timeoutMs`, those still pending
+   * at the deadline fail). Idempotent.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closed = true;
     const conns = [...this.lanes.values()].map((s) => {
       const c = s.conn;
       this.forget(s);
       return c;
     });
-    await Promise.all(conns.map((c) => c?.close()));
+    await Promise.all(conns.map((c) => c?.close(options)));
   }
 
   /** Closes every lane now, failing pending requests with `err`. */

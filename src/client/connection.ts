@@ -295,12 +295,19 @@ export class Connection {
 
   /**
    * Stops taking requests, waits for those accepted to be answered (or to time out), then ends the socket.
-   * Idempotent: every call returns the same promise.
+   * With `timeoutMs`, requests still pending at the deadline fail with {@link ClosedError}.
+   * Idempotent: every call returns the same promise (the first call's deadline applies).
    */
-  close(): Promise<void> {
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing) return this.closing;
     if (this.failure) return Promise.resolve();
     this.closing = new Promise((resolve) => { this.closeResolve = resolve; });
+    if (options.timeoutMs !== undefined) {
+      // A deadline for the graceful part: what is still pending then fails, as destroy() does.
+      const timer = setTimeout(() => this.destroy(new ClosedError(`${this.name}: closed before a response came (close deadline ${options.timeoutMs} ms)`)), options.timeoutMs);
+      timer.unref?.();
+      void this.closing.then(() => clearTimeout(timer));
+    }
     this.maybeFinishClose();
     return this.closing;
   }

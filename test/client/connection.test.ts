@@ -229,6 +229,18 @@ s('close() waits for in-flight requests, then refuses new ones', async () => {
   assert.ok(closed);
 });
 
+s('close({ timeoutMs }) fails what is still pending at the deadline', async () => {
+  peer.onRequest = () => {};
+  const c = await open();
+  const a = c.request(frame(1, 'a')).then(() => null, (e: Error) => e);
+  await peer.waitFor(1);
+  const started = Date.now();
+  await c.close({ timeoutMs: 50 });
+  assert.instance(await a, ClosedError);
+  assert.ok(Date.now() - started < 1000);
+  assert.ok(c.closed);
+});
+
 s('destroy(err) fails everything pending with that error', async () => {
   peer.onRequest = () => {};
   const c = await open({ maxInFlight: 1 });
