@@ -34,6 +34,8 @@ export interface RecordBatchOptions {
   baseOffset?: number;
   partitionLeaderEpoch?: number;
   compression?: CompressionCodec | number;
+  /** Codec level (gzip 1-9, zstd), as Kafka's compression.<codec>.level (KIP-390); the codec's default if absent. */
+  compressionLevel?: number;
   /** 0 CreateTime (default), 1 LogAppendTime. */
   timestampType?: number;
   isTransactional?: boolean;
@@ -133,7 +135,7 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
   } else {
     const inner = new Writer(recordsSize);
     [lastDelta, maxTs] = writeRecords(inner, records, sizes, baseTimestamp);
-    const packed = compress(codec, inner.finish());
+    const packed = compress(codec, inner.finish(), options.compressionLevel);
     w = new Writer(RECORD_BATCH_HEADER_SIZE + packed.length);
     w.offset = RECORD_BATCH_HEADER_SIZE;
     w.raw(packed);

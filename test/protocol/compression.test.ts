@@ -46,6 +46,14 @@ s('async variants agree with the sync ones', async () => {
   }
 });
 
+s('gzip levels (KIP-390) change the output and still round-trip', () => {
+  const data = samples()[5]!;
+  const fast = compress(Compression.gzip, data, 1);
+  const best = compress(Compression.gzip, data, 9);
+  assert.ok(best.length < fast.length, `${best.length} vs ${fast.length}`);
+  assert.ok(decompress(Compression.gzip, fast).equals(data) && decompress(Compression.gzip, best).equals(data));
+});
+
 s('streams written by Kafka\'s Java codecs decompress exactly (zstd-jni levels 1/19/-3, xerial snappy, Kafka LZ4)', () => {
   assert.ok(JAVA_STREAMS.length >= 8);
   for (const c of JAVA_STREAMS) {

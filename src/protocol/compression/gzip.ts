@@ -10,8 +10,9 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 const gzipAsync = promisify(zlib.gzip);
 const gunzipAsync = promisify(zlib.gunzip);
 
-export function gzipCompress(data: Uint8Array): Buffer {
-  return zlib.gzipSync(data);
+/** `level` 1-9 as Kafka's compression.gzip.level (KIP-390); zlib's default (6) when absent, as Java's. */
+export function gzipCompress(data: Uint8Array, level?: number): Buffer {
+  return zlib.gzipSync(data, level === undefined ? undefined : { level });
 }
 
 export function gzipDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
@@ -23,8 +24,8 @@ export function gzipDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRE
 }
 
 /** Off the main thread (libuv pool): worth it for large batches. */
-export function gzipCompressAsync(data: Uint8Array): Promise<Buffer> {
-  return gzipAsync(data);
+export function gzipCompressAsync(data: Uint8Array, level?: number): Promise<Buffer> {
+  return gzipAsync(data, level === undefined ? {} : { level });
 }
 
 export async function gzipDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { gzipCompress, gzipCompressAsync, gzipDecompress, gzipDecompressAsync } from './gzip.js';
 import { lz4Compress, lz4Decompress } from './lz4.js';
 import { snappyCompress, snappyDecompress } from './snappy.js';
-import { zstdCompress, zstdDecompress } from './zstd.js';
+import { zstdCompress, zstdCompressAsync, zstdDecompress, zstdDecompressAsync } from './zstd.js';
 
 export { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 export { hasNativeZstd } from './zstd.js';
@@ -28,19 +28,22 @@ export function compressionName(codec: number): CompressionName {
   return name;
 }
 
-/** Compresses `data` with `codec` (0 returns it unchanged). */
-export function compress(codec: CompressionCodec | number, data: Uint8Array): Buffer {
+/**
+ * Compresses `data` with `codec` (0 returns it unchanged). `level` applies to gzip and (native) zstd as
+ * Kafka's compression.<codec>.level (KIP-390); snappy has none and our LZ4 has one fast level.
+ */
+export function compress(codec: CompressionCodec | number, data: Uint8Array, level?: number): Buffer {
   switch (codec) {
     case 0:
       return Buffer.from(data.buffer, data.byteOffset, data.length);
     case 1:
-      return gzipCompress(data);
+      return gzipCompress(data, level);
     case 2:
       return snappyCompress(data);
     case 3:
       return lz4Compress(data);
     case 4:
-      return zstdCompress(data);
+      return zstdCompress(data, level);
     default:
       throw new UnsupportedVersionError(`unknown compression codec ${codec}`);
   }
@@ -64,12 +67,16 @@ export function decompress(codec: CompressionCodec | number, data: Uint8Array, m
   }
 }
 
-/** As {@link compress}, but gzip runs on libuv's thread pool. */
-export async function compressAsync(codec: CompressionCodec | number, data: Uint8Array): Promise<Buffer> {
-  return codec === 1 ? gzipCompressAsync(data) : compress(codec, data);
+/** As {@link compress}, but gzip (and zstd where node:zlib has it) run on libuv's thread pool. */
+export async function compressAsync(codec: CompressionCodec | number, data: Uint8Array, level?: number): Promise<Buffer> {
+  if (codec === 1) return gzipCompressAsync(data, level);
+  if (codec === 4) return zstdCompressAsync(data, level);
+  return compress(codec, data, level);
 }
 
-/** As {@link decompress}, but gzip runs on libuv's thread pool. */
+/** As {@link decompress}, but gzip (and zstd where node:zlib has it) run on libuv's thread pool. */
 export async function decompressAsync(codec: CompressionCodec | number, data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {
-  return codec === 1 ? gzipDecompressAsync(data, maxBytes) : decompress(codec, data, maxBytes);
+  if (codec === 1) return gzipDecompressAsync(data, maxBytes);
+  if (codec === 4) return zstdDecompressAsync(data, maxBytes);
+  return decompress(codec, data, maxBytes);
 }

@@ -6,12 +6,17 @@
  * runtime can read what brokers and the Java client (zstd-jni) write.
  */
 import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
 import { DecodeError } from '../../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { zstdDecompressPure } from './zstd-decoder.js';
 
 type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
-const native = zlib as unknown as { zstdCompressSync?: SyncCodec; zstdDecompressSync?: SyncCodec };
+type AsyncCodec = (data: Uint8Array, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
+const native = zlib as unknown as {
+  zstdCompressSync?: SyncCodec; zstdDecompressSync?: SyncCodec; zstdCompress?: AsyncCodec; zstdDecompress?: AsyncCodec;
+  constants: { ZSTD_c_compressionLevel?: number };
+};
 
 /** True when node:zlib implements zstd on this runtime. */
 export const hasNativeZstd = typeof native.zstdCompressSync === 'function' && typeof native.zstdDecompressSync === 'function';
@@ -39,14 +44,35 @@ export function zstdStoredFrame(data: Uint8Array): Buffer {
   return out;
 }
 
-export function zstdCompress(data: Uint8Array): Buffer {
-  return hasNativeZstd ? native.zstdCompressSync!(data) : zstdStoredFrame(data);
+function compressOptions(level?: number): object {
+  const key = native.constants.ZSTD_c_compressionLevel;
+  return level === undefined || key === undefined ? {} : { params: { [key]: level } };
+}
+
+/** `level` as Kafka's compression.zstd.level (KIP-390); ignored by the stored-block fallback. */
+export function zstdCompress(data: Uint8Array, level?: number): Buffer {
+  return hasNativeZstd ? native.zstdCompressSync!(data, compressOptions(level)) : zstdStoredFrame(data);
 }
 
 export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   if (!hasNativeZstd) return zstdDecompressPure(data, maxBytes);
   try {
     return native.zstdDecompressSync!(data, { maxOutputLength: maxBytes });
+  } catch (err) {
+    throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+/** On libuv's pool when node:zlib has zstd; otherwise the synchronous path. */
+export async function zstdCompressAsync(data: Uint8Array, level?: number): Promise<Buffer> {
+  if (!hasNativeZstd || native.zstdCompress === undefined) return zstdCompress(data, level);
+  return promisify(native.zstdCompress)(data, compressOptions(level));
+}
+
+export async function zstdDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {
+  if (!hasNativeZstd || native.zstdDecompress === undefined) return zstdDecompress(data, maxBytes);
+  try {
+    return await promisify(native.zstdDecompress)(data, { maxOutputLength: maxBytes });
   } catch (err) {
     throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
   }
