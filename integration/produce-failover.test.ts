@@ -55,7 +55,9 @@ s('kill -9 of a leader mid-stream: every record written once, in order per parti
     const errors = all.flatMap((r) => (r.errors ?? []).filter((e) => e !== undefined));
     assert.is(errors.length, 0, `delivery errors: ${errors[0]?.message}`);
     const after = await cl.topic(topic);
-    console.log(`  partition 0 now led by node ${after.partitions[0]!.leaderId}; producer ${JSON.stringify(engine.producerId)}`);
+    console.log(`  partition 0 now led by node ${after.partitions[0]!.leaderId}; producer ${JSON.stringify(engine.producerId)}; ${JSON.stringify(engine.stats)}`);
+    assert.ok(ackedAtKill < N, 'the crash happened mid-stream');
+    assert.ok(engine.stats.retries > 0, 'batches were retried across the crash');
 
     const got = await consume(c.bootstrap.join(','), topic, N);
     assert.is(got.length, N, 'records read back');

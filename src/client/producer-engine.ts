@@ -134,6 +134,8 @@ export class ProducerEngine {
   private flushing = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  /** Counters for tests and metrics: requests sent, batch retries, epoch changes (bumps or new ids). */
+  readonly stats = { requests: 0, batches: 0, retries: 0, epochChanges: 0 };
 
   constructor(options: ProducerEngineOptions) {
     this.o = resolveOptions(options);
@@ -350,6 +352,7 @@ export class ProducerEngine {
   /** New id or epoch: every partition starts at sequence 0; queued batches are re-stamped when sent. */
   private afterEpochChange(): void {
     this.epochChange = undefined;
+    this.stats.epochChanges++;
     for (const q of this.accumulator.queues) q.sequence.reset();
   }
 
@@ -419,6 +422,8 @@ export class ProducerEngine {
     };
     this.brokerInFlight.set(g.nodeId, (this.brokerInFlight.get(g.nodeId) ?? 0) + 1);
     this.inFlightTotal++;
+    this.stats.requests++;
+    this.stats.batches += g.batches.length;
     let pending: Promise<ProduceResponse | undefined>;
     try {
       const broker = this.cluster.broker(g.nodeId);
@@ -514,6 +519,7 @@ export class ProducerEngine {
       return;
     }
     if (!b.requeued) { b.requeued = true; q.retrying++; }
+    this.stats.retries++;
     b.retryAt = now + retryDelay(b.attempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs);
     q.requeue(b);
   }
