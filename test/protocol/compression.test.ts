@@ -117,6 +117,11 @@ s('outputs are capped: bombs fail with DecodeError at the limit', () => {
   const rleBomb = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x48, ...Array(199).fill([0x02, 0x00, 0x10, 0]).flat(), 0x03, 0x00, 0x10, 0]);
   assert.is(zstdDecompressPure(rleBomb, 32 << 20).length, 200 * 131072);
   assert.throws(() => zstdDecompressPure(rleBomb, 1 << 20), (e: unknown) => e instanceof DecodeError && /limit/.test((e as Error).message));
+  // A header claiming 200 MB of content over a 1-byte block: refused without allocating what it claims.
+  const liar = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0x80, 0x0b, 0x01 | (1 << 3), 0, 0, 0x41]);
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => zstdDecompressPure(liar), (e: unknown) => e instanceof DecodeError && /header said 192937984/.test((e as Error).message));
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
 });
 
 s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () => {

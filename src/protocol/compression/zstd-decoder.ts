@@ -106,7 +106,8 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
     if (fcsSize === 2) contentSize += 256;
     i += fcsSize;
     if (contentSize > sink.max - sink.pos) throw new DecodeError(`zstd: content size ${contentSize} exceeds the ${sink.max}-byte limit`, i);
-    sink.ensure(contentSize);
+    // Pre-size from the header only as far as the input could plausibly expand; beyond that, grow as produced.
+    sink.ensure(Math.min(contentSize, (end - i) * 64));
   }
   const state = new FrameState();
   state.frameStart = sink.pos;
