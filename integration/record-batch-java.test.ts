@@ -125,6 +125,7 @@ s('raw codec streams from Kafka\'s Java codecs (zstd-jni levels, xerial snappy, 
     for (const level of ['1', '3', '9', '19', '-3']) cases.push(`zstd:${level}:${size}`);
     cases.push(`gzip:d:${size}`, `snappy:d:${size}`, `lz4:d:${size}`, `lz4:17:${size}`);
   }
+  cases.push('zstd:1:p300', 'zstd:3:p100000', 'zstd:1:p100000'); // periodic input: RLE sequence tables
   const lines = java(['compress', ...cases]);
   assert.is(lines.length, cases.length);
   for (const line of lines) {

@@ -80,6 +80,12 @@ public class BatchInterop {
     return out;
   }
 
+  static byte[] periodic(int size) {
+    byte[] out = new byte[size];
+    for (int i = 0; i < size; i++) out[i] = (byte) (i % 17 == 0 ? 'A' + (i / 17) % 26 : 'x');
+    return out;
+  }
+
   static String writeCase(String spec) throws Exception {
     String[] p = spec.split(":");
     String codec = p[0], level = p[1], variant = p[4];
@@ -118,7 +124,9 @@ public class BatchInterop {
 
   static String compressCase(String spec) throws Exception {
     String[] p = spec.split(":");
-    byte[] input = payload(p[2].length(), Integer.parseInt(p[2]));
+    // "p<size>": periodic input (a new letter every 17 bytes, 'x' between), whose uniform sequences make
+    // zstd choose RLE sequence tables.
+    byte[] input = p[2].startsWith("p") ? periodic(Integer.parseInt(p[2].substring(1))) : payload(p[2].length(), Integer.parseInt(p[2]));
     ByteBufferOutputStream buf = new ByteBufferOutputStream(1024);
     try (OutputStream out = compression(p[0], p[1]).wrapForOutput(buf, RecordBatch.MAGIC_VALUE_V2)) {
       out.write(input);

@@ -18,6 +18,19 @@ function prng(seed: number): () => number {
   return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
 }
 
+/** Incompressible bytes from xorshift32 (an LCG's low bits repeat too soon to be incompressible). */
+function randomBytes(n: number): Buffer {
+  let x = 2463534242;
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
 /** Text-like bytes (compressible), random bytes, and long runs: the three shapes codecs branch on. */
 function samples(): Buffer[] {
   const next = prng(7);
@@ -26,7 +39,7 @@ function samples(): Buffer[] {
   while (text.length < 300_000) text += words[next() % words.length];
   return [
     Buffer.alloc(0), Buffer.from('x'), Buffer.from('abcabcabcabcabcabcabc'), Buffer.from(text.slice(0, 100)), Buffer.from(text.slice(0, 70_000)),
-    Buffer.from(text), Buffer.from(Array.from({ length: 100_000 }, () => next() & 0xff)), Buffer.alloc(200_000, 0x61),
+    Buffer.from(text), randomBytes(100_000), Buffer.alloc(200_000, 0x61),
   ];
 }
 
@@ -54,11 +67,11 @@ s('gzip levels (KIP-390) change the output and still round-trip', () => {
   assert.ok(decompress(Compression.gzip, fast).equals(data) && decompress(Compression.gzip, best).equals(data));
 });
 
-s('streams written by Kafka\'s Java codecs decompress exactly (zstd-jni levels 1/19/-3, xerial snappy, Kafka LZ4)', () => {
+s('streams written by Kafka\'s Java codecs decompress exactly (zstd-jni levels 1/19/-3 and RLE sequence tables, xerial snappy, Kafka LZ4)', () => {
   assert.ok(JAVA_STREAMS.length >= 8);
   for (const c of JAVA_STREAMS) {
     const codec = Compression[c.case.split(':')[0] as keyof typeof Compression];
-    const input = Buffer.from(JAVA_STREAM_INPUTS[String(c.size)]!, 'base64');
+    const input = Buffer.from(JAVA_STREAM_INPUTS[c.case.split(':')[2]!]!, 'base64');
     const output = Buffer.from(c.output, 'base64');
     assert.is(input.length, c.size);
     assert.ok(decompress(codec, output).equals(input), c.case);
@@ -94,6 +107,35 @@ s('lz4: a hand-built frame with a stored (uncompressed-flag) block; a bad header
   assert.is(lz4Decompress(frame).toString(), 'hello kafka');
   frame[6] ^= 1;
   assert.throws(() => lz4Decompress(frame), (e: unknown) => e instanceof DecodeError && /header checksum/.test((e as Error).message));
+});
+
+s('lz4: frames with block checksums, content size and content checksum (flags other writers set) decode and are checked', () => {
+  const body = Buffer.from('checksummed lz4 frame body');
+  const header = Buffer.alloc(15);
+  header.writeUInt32LE(0x184d2204, 0);
+  header[4] = 0x7c; // version 1, independent blocks, block checksum, content size, content checksum
+  header[5] = 0x40;
+  header.writeBigUInt64LE(BigInt(body.length), 6);
+  header[14] = (xxhash32(header, 4, 14) >>> 8) & 0xff;
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE((body.length | 0x80000000) >>> 0);
+  const sum = (b: Buffer): Buffer => {
+    const out = Buffer.alloc(4);
+    out.writeUInt32LE(xxhash32(b));
+    return out;
+  };
+  const frame = Buffer.concat([header, size, body, sum(body), Buffer.alloc(4), sum(body)]);
+  assert.ok(lz4Decompress(frame).equals(body));
+  const badBlock = Buffer.from(frame);
+  badBlock[15 + 4 + body.length] ^= 1;
+  assert.throws(() => lz4Decompress(badBlock), (e: unknown) => e instanceof DecodeError && /block checksum/.test((e as Error).message));
+  const badSize = Buffer.from(frame);
+  badSize[6] += 1;
+  badSize[14] = (xxhash32(badSize, 4, 14) >>> 8) & 0xff;
+  assert.throws(() => lz4Decompress(badSize), (e: unknown) => e instanceof DecodeError && /header said 27/.test((e as Error).message));
+  const badContent = Buffer.from(frame);
+  badContent[badContent.length - 1] ^= 1;
+  assert.throws(() => lz4Decompress(badContent), (e: unknown) => e instanceof DecodeError && /content checksum/.test((e as Error).message));
 });
 
 s('zstd: stored-block frames, RLE blocks, skippable frames and our compressor\'s output read back', () => {

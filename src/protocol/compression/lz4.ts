@@ -187,6 +187,8 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
   const descEnd = i + 6 + (contentSize ? 8 : 0) + (src[i + 4]! & 0x01 ? 4 : 0);
   if (descEnd + 1 > end) throw new DecodeError('lz4: truncated frame descriptor', i);
   if (src[descEnd] !== ((xxhash32(src, i + 4, descEnd) >>> 8) & 0xff)) throw new DecodeError('lz4: frame header checksum mismatch', descEnd);
+  // The content size is a 64-bit field; anything above 2^53 cannot match what we decode anyway.
+  const declared = contentSize ? src[i + 6]! + src[i + 7]! * 2 ** 8 + src[i + 8]! * 2 ** 16 + src[i + 9]! * 2 ** 24 + (load32(src, i + 10) >>> 0) * 2 ** 32 : -1;
   i = descEnd + 1;
   const frameStart = sink.pos;
   for (;;) {
@@ -206,5 +208,6 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
     if ((load32(src, i) >>> 0) !== xxhash32(sink.buf, frameStart, sink.pos)) throw new DecodeError('lz4: content checksum mismatch', i);
     i += 4;
   }
+  if (declared >= 0 && declared !== sink.pos - frameStart) throw new DecodeError(`lz4: frame produced ${sink.pos - frameStart} bytes, header said ${declared}`, i);
   return i;
 }
