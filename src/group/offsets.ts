@@ -1,0 +1,243 @@
+/**
+ * A group's offsets: what it has committed (OffsetFetch), where a partition starts when nothing is committed
+ * (`oldest` / `newest`, through ListOffsets), the offsets the application has marked as processed, and their
+ * commit (OffsetCommit), synchronous or every `autoCommitIntervalMs` as dp-kafka does (1 s).
+ *
+ * A mark stores the NEXT offset to read (record offset + 1), with the record's leader epoch, as Kafka's consumers
+ * commit it (KIP-320 uses the epoch to detect log truncation on restart). Commits carry the member's generation,
+ * so a member that was kicked out cannot overwrite its successor's progress: REBALANCE_IN_PROGRESS,
+ * ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID come back as a {@link RebalanceNeededError}, which the membership acts on.
+ */
+import { BrokerError, KafkaError } from '../errors.js';
+import { OffsetCommit } from '../protocol/apis/offset-commit.js';
+import { OffsetFetch } from '../protocol/apis/offset-fetch.js';
+import { brokerError, errorCodes } from '../protocol/error-codes.js';
+import { Admin, OffsetSpec } from '../client/admin.js';
+import type { Cluster } from '../client/cluster.js';
+import type { TopicPartitions } from './consumer-protocol.js';
+import type { GroupCoordinator } from './coordinator.js';
+
+/** Where a partition without a committed offset starts: dp-kafka's `OffsetOldest` / `OffsetNewest`. */
+export type InitialOffset = 'oldest' | 'newest';
+
+/** The member identity a commit is checked against (KIP-345 adds the instance id). */
+export interface CommitIdentity {
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+/** A committed (or marked) position: the next offset to consume and the leader epoch of the record before it. */
+export interface OffsetAndEpoch {
+  offset: bigint;
+  leaderEpoch: number;
+  metadata?: string | null;
+}
+
+/**
+ * A commit was refused because the group moved on (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID):
+ * the member must rejoin, and `resetGeneration` says whether its generation (and member id) are void.
+ */
+export class RebalanceNeededError extends KafkaError {
+  constructor(override readonly cause: BrokerError, readonly resetGeneration: boolean, readonly resetMemberId: boolean) {
+    super(`commit refused, the member must rejoin: ${cause.message}`, 'ERR_KAFKA_REBALANCE_NEEDED', { retriable: true, cause });
+  }
+}
+
+/** `topic\0partition`: the key of every per-partition map in the group layer. */
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}\0${partition}`;
+}
+
+/** The inverse of {@link tpKey}. */
+export function splitKey(key: string): [topic: string, partition: number] {
+  const i = key.lastIndexOf('\0');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
+
+/** Newest OffsetCommit/OffsetFetch we send: v10 names topics by id only, and the name is what we have at hand. */
+const MAX_OFFSET_API_VERSION = 9;
+
+export interface OffsetManagerOptions {
+  groupId: string;
+  /** Default `oldest`, as dp-kafka. */
+  initialOffset?: InitialOffset;
+  /** How long commit retries (coordinator moves) may take. Default 30 s. */
+  commitTimeoutMs?: number;
+}
+
+function buildCommitTopics(entries: Iterable<[string, OffsetAndEpoch]>): { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[] }[] {
+  const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
+  for (const [key, o] of entries) {
+    const [topic, partitionIndex] = splitKey(key);
+    let list = byTopic.get(topic);
+    if (!list) byTopic.set(topic, (list = []));
+    list.push({ partitionIndex, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, committedMetadata: o.metadata ?? null });
+  }
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+}
+
+/** Committed offsets, marks and commits of one group member. */
+export class OffsetManager {
+  /** Marked but not yet committed, by {@link tpKey}. */
+  private readonly marked = new Map<string, OffsetAndEpoch>();
+  /** Last offsets the coordinator accepted (or fetched), by {@link tpKey}. */
+  private readonly committed = new Map<string, OffsetAndEpoch>();
+  private readonly admin: Admin;
+  private autoTimer: NodeJS.Timeout | undefined;
+  /** Bumped by start/stop, so a tick of an older loop does not reschedule itself. */
+  private autoRun = 0;
+  private inflight: Promise<void> | undefined;
+  /** Who the commits are from; set by the membership after every SyncGroup. */
+  identity: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
+
+  constructor(cluster: Cluster, private readonly coordinator: GroupCoordinator, private readonly options: OffsetManagerOptions) {
+    this.admin = new Admin(cluster);
+  }
+
+  /** Records that everything before `nextOffset` in the partition is processed (the offset to resume from). */
+  markNext(topic: string, partition: number, nextOffset: bigint, leaderEpoch = -1, metadata: string | null = null): void {
+    const key = tpKey(topic, partition);
+    const have = this.marked.get(key) ?? this.committed.get(key);
+    if (have && have.offset >= nextOffset) return; // marks only move forward, as Sarama's
+    this.marked.set(key, { offset: nextOffset, leaderEpoch, metadata });
+  }
+
+  /** Marks a record as processed: its offset + 1 is committed. */
+  mark(topic: string, partition: number, offset: bigint, leaderEpoch = -1): void {
+    this.markNext(topic, partition, offset + 1n, leaderEpoch);
+  }
+
+  /** Whether any mark waits for a commit (optionally only among `keys`). */
+  hasPending(keys?: Iterable<string>): boolean {
+    if (!keys) return this.marked.size > 0;
+    for (const k of keys) if (this.marked.has(k)) return true;
+    return false;
+  }
+
+  /** The last committed position of a partition known to this member. */
+  committedOffset(topic: string, partition: number): OffsetAndEpoch | undefined {
+    return this.committed.get(tpKey(topic, partition));
+  }
+
+  /** Forgets marks of partitions the member no longer owns (after they were lost, so they cannot be committed). */
+  forget(keys: Iterable<string>): void {
+    for (const k of keys) this.marked.delete(k);
+  }
+
+  /**
+   * Commits every pending mark (or only those of `keys`) now and waits for the coordinator's answer. Commits run
+   * one at a time, so a later commit never lands before an earlier one. Throws {@link RebalanceNeededError} when
+   * the group moved on; other partition errors throw the first {@link BrokerError}.
+   */
+  async commit(keys?: Iterable<string>): Promise<void> {
+    while (this.inflight) await this.inflight.catch(() => undefined);
+    const batch = new Map<string, OffsetAndEpoch>();
+    for (const k of keys ?? [...this.marked.keys()]) {
+      const o = this.marked.get(k);
+      if (o) batch.set(k, o);
+    }
+    if (batch.size === 0) return;
+    const run = this.send(batch).finally(() => { this.inflight = undefined; });
+    this.inflight = run;
+    return run;
+  }
+
+  private async send(batch: Map<string, OffsetAndEpoch>): Promise<void> {
+    const id = this.identity;
+    const topics = buildCommitTopics(batch);
+    await this.coordinator.call(async (broker) => {
+      const r = await broker.request(OffsetCommit, {
+        groupId: this.options.groupId, generationIdOrMemberEpoch: id.generationId, memberId: id.memberId,
+        groupInstanceId: id.groupInstanceId, topics,
+      }, { version: MAX_OFFSET_API_VERSION });
+      const first = r.topics.flatMap((t) => t.partitions.map((p) => ({ t: t.name, p }))).find((x) => x.p.errorCode !== 0);
+      // Coordinator errors arrive per partition; raise them so `call` rediscovers and retries the whole commit.
+      if (first) throw brokerError(first.p.errorCode, { api: 'OffsetCommit', topic: first.t, partition: first.p.partitionIndex, groupId: this.options.groupId });
+    }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 }).catch((err: unknown) => { throw asRebalanceNeeded(err); });
+    for (const [k, o] of batch) {
+      this.committed.set(k, o);
+      if (this.marked.get(k) === o) this.marked.delete(k); // a newer mark made meanwhile stays pending
+    }
+  }
+
+  /** Commits pending marks every `intervalMs` until {@link stopAutoCommit}; failures go to `onError`. */
+  startAutoCommit(intervalMs: number, onError: (err: unknown) => void): void {
+    this.stopAutoCommit();
+    const generation = ++this.autoRun;
+    const tick = (): void => {
+      const done = this.marked.size === 0 ? Promise.resolve() : this.commit().catch(onError);
+      void done.then(() => {
+        if (this.autoRun !== generation) return;
+        this.autoTimer = setTimeout(tick, intervalMs);
+        this.autoTimer.unref?.();
+      });
+    };
+    this.autoTimer = setTimeout(tick, intervalMs);
+    this.autoTimer.unref?.();
+  }
+
+  /** Stops the auto-commit loop (a commit already running finishes). */
+  stopAutoCommit(): void {
+    this.autoRun++;
+    clearTimeout(this.autoTimer);
+    this.autoTimer = undefined;
+  }
+
+  /** Committed offsets of `partitions` (`offset` -1 where the group has none). */
+  async fetchCommitted(partitions: readonly TopicPartitions[]): Promise<Map<string, OffsetAndEpoch>> {
+    const out = new Map<string, OffsetAndEpoch>();
+    if (partitions.every((tp) => tp.partitions.length === 0)) return out;
+    const groupId = this.options.groupId;
+    const topics = partitions.filter((tp) => tp.partitions.length > 0).map((tp) => ({ name: tp.topic, partitionIndexes: [...tp.partitions] }));
+    await this.coordinator.call(async (broker) => {
+      const version = await broker.versionFor(OffsetFetch, MAX_OFFSET_API_VERSION);
+      const res = await broker.request(OffsetFetch, { groupId, topics, groups: [{ groupId, topics }], requireStable: true }, { version });
+      const group = version >= 8 ? res.groups.find((g) => g.groupId === groupId) : { errorCode: res.errorCode, topics: res.topics };
+      if (!group) throw brokerError(errorCodes.COORDINATOR_NOT_AVAILABLE, { api: 'OffsetFetch', groupId });
+      if (group.errorCode !== 0) throw brokerError(group.errorCode, { api: 'OffsetFetch', groupId });
+      for (const t of group.topics) for (const p of t.partitions) {
+        if (p.errorCode !== 0) throw brokerError(p.errorCode, { api: 'OffsetFetch', groupId, topic: t.name, partition: p.partitionIndex });
+        out.set(tpKey(t.name, p.partitionIndex), { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.metadata });
+      }
+    }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 });
+    for (const [k, o] of out) if (o.offset >= 0n) this.committed.set(k, o);
+    return out;
+  }
+
+  /**
+   * Where each partition starts: its committed offset, or (none committed) the log start or end by
+   * `initialOffset`, as the Java consumer's `auto.offset.reset` = earliest / latest.
+   */
+  async startOffsets(partitions: readonly TopicPartitions[]): Promise<Map<string, OffsetAndEpoch>> {
+    const committed = await this.fetchCommitted(partitions);
+    const spec = (this.options.initialOffset ?? 'oldest') === 'oldest' ? OffsetSpec.earliest : OffsetSpec.latest;
+    const out = new Map<string, OffsetAndEpoch>();
+    for (const tp of partitions) {
+      let resets: Map<number, bigint> | undefined;
+      for (const p of tp.partitions) {
+        const c = committed.get(tpKey(tp.topic, p));
+        if (c && c.offset >= 0n) { out.set(tpKey(tp.topic, p), c); continue; }
+        resets ??= await this.admin.listOffsets(tp.topic, spec);
+        out.set(tpKey(tp.topic, p), { offset: resets.get(p) ?? 0n, leaderEpoch: -1 });
+      }
+    }
+    return out;
+  }
+
+  /** Stops the auto-commit timer. Pending marks are the caller's to commit first. */
+  close(): void {
+    this.stopAutoCommit();
+  }
+}
+
+/** Maps the errors that say "this generation is over" to {@link RebalanceNeededError}; others pass through. */
+export function asRebalanceNeeded(err: unknown): unknown {
+  if (!(err instanceof BrokerError)) return err;
+  switch (err.errorCode) {
+    case errorCodes.REBALANCE_IN_PROGRESS: return new RebalanceNeededError(err, false, false);
+    case errorCodes.ILLEGAL_GENERATION: return new RebalanceNeededError(err, true, false);
+    case errorCodes.UNKNOWN_MEMBER_ID: return new RebalanceNeededError(err, true, true);
+    default: return err;
+  }
+}
