@@ -91,7 +91,7 @@ export class ConsumerMessage implements Message {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: readonly MessageHeader[];
-  private isReleased = false;
+  private releasedFlag = false;
   private doneWaiters: (() => void)[] | undefined = undefined;
 
   constructor(record: MessageRecord, private readonly session: MessageSession) {
@@ -105,7 +105,7 @@ export class ConsumerMessage implements Message {
   }
 
   get released(): boolean {
-    return this.isReleased;
+    return this.releasedFlag;
   }
 
   getHeader(key: string): string | undefined {
@@ -129,8 +129,8 @@ export class ConsumerMessage implements Message {
   }
 
   release(): void {
-    if (this.isReleased) return;
-    this.isReleased = true;
+    if (this.releasedFlag) return;
+    this.releasedFlag = true;
     this.session.release(this);
     const waiters = this.doneWaiters;
     this.doneWaiters = undefined;
@@ -146,7 +146,7 @@ export class ConsumerMessage implements Message {
   }
 
   upstreamDone(): Promise<void> {
-    if (this.isReleased) return Promise.resolve();
+    if (this.releasedFlag) return Promise.resolve();
     return new Promise<void>((resolve) => (this.doneWaiters ??= []).push(resolve));
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The public shapes of a producer and a consumer group (dp-kafka's `IProducer` and `IConsumerGroup`), so user
+ * code can be written against an interface and handed either the real client or a `kafka-channels/testing` mock.
+ */
+import type { Buffer } from 'node:buffer';
+import type { Chan } from './chan.js';
+import type { BatchHandler, Handler } from './handlers.js';
+import type { HealthCheck, HealthStatus } from './health.js';
+import type { Message, ProducerMessage } from './message.js';
+import type { ConsumerState, ConsumerStateChannels } from './state.js';
+
+/**
+ * A consumer group's channels. `ready`, `closer` and `closed` signal by being closed (await `.wait()`); `consume`
+ * takes `true` (start) and `false` (stop) as dp-kafka's `Consume` channel does.
+ */
+export interface ConsumerGroupChannels {
+  /** Consumed messages; capacity max(numWorkers, batchSize). Closed when the group closes. */
+  readonly upstream: Chan<Message>;
+  /** Asynchronous errors (commit failures, session errors). Bounded; when full, the oldest unread errors are
+   * dropped instead of blocking consumption (dp-kafka blocked). */
+  readonly errors: Chan<Error>;
+  /** Closed once initialised (dp-kafka `Initialised`). */
+  readonly ready: Chan<never>;
+  readonly consume: Chan<boolean>;
+  /** Closed when closing starts: loops exit. */
+  readonly closer: Chan<never>;
+  /** Closed when closing has finished. */
+  readonly closed: Chan<never>;
+  /** Per-state signals, each closed while the group is in its state. */
+  readonly state: ConsumerStateChannels;
+}
+
+/** Options of `registerHandler` / `registerBatchHandler`. */
+export interface RegisterOptions {
+  /** Stops the workers (like cancelling dp-kafka's registration context). */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `close`. */
+export interface CloseOptions {
+  /** Deadline for draining in-flight work; on abort the rest is dropped (and redelivered later) and close ends. */
+  readonly signal?: AbortSignal;
+}
+
+/** dp-kafka's `IConsumerGroup`. */
+export interface IConsumerGroup {
+  readonly channels: ConsumerGroupChannels;
+  readonly topic: string;
+  readonly groupName: string;
+  /** The current life-cycle state. */
+  readonly state: ConsumerState;
+  /** Resolves once the group is in `state` (at once if it is). */
+  stateWait(state: ConsumerState, signal?: AbortSignal): Promise<void>;
+  isInitialised(): boolean;
+  /** Initialises now if not yet (the background retry loop keeps trying otherwise). */
+  initialise(signal?: AbortSignal): Promise<void>;
+  /** Starts consuming (before initialisation: once initialised). Throws `ClosedError` once closing. */
+  start(): void;
+  /** Stops consuming; in-flight messages finish. Does not wait. */
+  stop(): void;
+  /** Stops and waits until Stopped: the session has ended and every in-flight message was released. */
+  stopAndWait(signal?: AbortSignal): Promise<void>;
+  /** Runs `handler` in numWorkers workers (once: a second registration of either kind throws). */
+  registerHandler(handler: Handler, options?: RegisterOptions): void;
+  /** Runs `handler` on batches (once: a second registration of either kind throws). */
+  registerBatchHandler(handler: BatchHandler, options?: RegisterOptions): void;
+  checker(): Promise<HealthCheck>;
+  /** dp-healthcheck subscriber: OK starts, WARNING and CRITICAL stop. */
+  onHealthUpdate(status: HealthStatus): void;
+  /** Drains `errors` into the configured logger until closed. */
+  logErrors(): void;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** A producer's channels; `ready`, `closer` and `closed` signal by being closed. */
+export interface ProducerChannels {
+  /** Messages to send; bounded (the producer's memory bound). Closed when the producer closes. */
+  readonly output: Chan<ProducerMessage>;
+  /** Delivery failures. Bounded; when full, the oldest unread errors are dropped instead of blocking sends. */
+  readonly errors: Chan<Error>;
+  readonly ready: Chan<never>;
+  readonly closer: Chan<never>;
+  readonly closed: Chan<never>;
+}
+
+/** dp-kafka's `IProducer`. */
+export interface IProducer {
+  readonly channels: ProducerChannels;
+  readonly topic: string;
+  isInitialised(): boolean;
+  initialise(signal?: AbortSignal): Promise<void>;
+  /** Queues a message; resolves once `output` took it (delivery is reported later, failures on `errors`). */
+  send(message: ProducerMessage, signal?: AbortSignal): Promise<void>;
+  /** `JSON.stringify(value)` as the value (dp-kafka v4.3 `SendJSON`). */
+  sendJSON(value: unknown, options?: Omit<ProducerMessage, 'value'>, signal?: AbortSignal): Promise<void>;
+  /** Raw bytes as the value (dp-kafka v4.3 `SendBytes`). */
+  sendBytes(value: Buffer | Uint8Array, options?: Omit<ProducerMessage, 'value'>, signal?: AbortSignal): Promise<void>;
+  checker(): Promise<HealthCheck>;
+  logErrors(): void;
+  close(options?: CloseOptions): Promise<void>;
+}
