@@ -116,12 +116,14 @@ export class Fetcher {
   }
 
   /** Per-broker request counts (all, incremental), for tests and diagnostics. */
-  get stats(): { requests: number; incrementalRequests: number } {
+  get stats(): { requests: number; incrementalRequests: number; validations: number; resets: number } {
     let requests = 0;
     let incrementalRequests = 0;
     for (const l of this.loops.values()) { requests += l.requests; incrementalRequests += l.incrementalRequests; }
-    return { requests: requests + this.finishedRequests[0], incrementalRequests: incrementalRequests + this.finishedRequests[1] };
+    return { requests: requests + this.finishedRequests[0], incrementalRequests: incrementalRequests + this.finishedRequests[1],
+      validations: this.counts.validations, resets: this.counts.resets };
   }
+  private readonly counts = { validations: 0, resets: 0 };
   private finishedRequests: [number, number] = [0, 0];
 
   /** Adds partitions (a partition already assigned is moved to the new position). */
@@ -373,6 +375,7 @@ export class Fetcher {
           else this.fail(st, a.error);
           continue;
         }
+        this.counts[phase === 'reset' ? 'resets' : 'validations']++;
         if (phase === 'reset') { st.fetchOffset = a.offset; st.lastFetchedEpoch = a.epoch; st.phase = 'fetch'; st.generation++; }
         else this.applyEpochEnd(st, a.epoch, a.offset);
       }
