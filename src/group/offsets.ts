@@ -96,16 +96,17 @@ export class OffsetManager {
   }
 
   /** Records that everything before `nextOffset` in the partition is processed (the offset to resume from). */
-  markNext(topic: string, partition: number, nextOffset: bigint, leaderEpoch = -1, metadata: string | null = null): void {
+  markNext(topic: string, partition: number, next: bigint | number, leaderEpoch = -1, metadata: string | null = null): void {
     const key = tpKey(topic, partition);
+    const nextOffset = BigInt(next);
     const have = this.marked.get(key) ?? this.committed.get(key);
     if (have && have.offset >= nextOffset) return; // marks only move forward, as Sarama's
     this.marked.set(key, { offset: nextOffset, leaderEpoch, metadata });
   }
 
   /** Marks a record as processed: its offset + 1 is committed. */
-  mark(topic: string, partition: number, offset: bigint, leaderEpoch = -1): void {
-    this.markNext(topic, partition, offset + 1n, leaderEpoch);
+  mark(topic: string, partition: number, offset: bigint | number, leaderEpoch = -1): void {
+    this.markNext(topic, partition, BigInt(offset) + 1n, leaderEpoch);
   }
 
   /** Whether any mark waits for a commit (optionally only among `keys`). */
