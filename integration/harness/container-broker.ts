@@ -68,6 +68,8 @@ export async function startContainerNode(): Promise<{ node: SingleNode; stop: ()
     endpoints: { plaintext: at(ports.plaintext), saslPlaintext: at(ports.saslPlaintext), ssl: at(ports.ssl), saslSsl: at(ports.saslSsl), mtls: at(ports.mtls) },
     tls, users,
     restart: async () => { await started.restart(); },
+    stop: async () => { throw new Error('stop/start of the broker needs the JVM harness (KAFKA_HARNESS=jvm)'); },
+    start: async () => { throw new Error('stop/start of the broker needs the JVM harness (KAFKA_HARNESS=jvm)'); },
     logPaths: [],
   };
   void controller;

@@ -17,6 +17,9 @@ export interface SingleNode {
   users: typeof users;
   /** Stops the node gracefully and starts it again on the same ports and data (a broker restart). */
   restart(): Promise<void>;
+  /** A graceful stop, leaving its data; `start()` brings it back on the same ports. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   /** Where the broker logs, for failure reports. */
   logPaths: string[];
 }
@@ -75,17 +78,20 @@ export class SingleNodeTopology {
     if (this.attach()) return this.describe(tls);
     const [plaintext, controller, saslPlaintext, ssl, saslSsl, mtls] = await freePorts(6);
     this.ports = { plaintext: plaintext!, controller: controller!, saslPlaintext: saslPlaintext!, ssl: ssl!, saslSsl: saslSsl!, mtls: mtls! };
-    this.node = this.make(this.ports, tls);
+    this.node = this.make(this.ports, tls, keep ? '' : `-${process.pid}`);
     this.node.format(newClusterId(), scramFormatArgs());
     await this.node.start({ keep });
-    mkdirSync(paths.run, { recursive: true });
-    writeFileSync(savedPath('single'), JSON.stringify({ ports: this.ports } satisfies SavedSingle));
+    if (keep) {
+      mkdirSync(paths.run, { recursive: true });
+      writeFileSync(savedPath('single'), JSON.stringify({ ports: this.ports } satisfies SavedSingle));
+    }
     return this.describe(tls);
   }
 
-  private make(ports: SinglePorts, tls: TlsMaterial): JvmKafkaNode {
-    const dataDir = join(paths.data, 'single');
-    return new JvmKafkaNode('single-node1', singleNodeProperties(ports, dataDir, tls), dataDir);
+  /** `suffix` keeps the nodes of concurrent test processes apart; a kept node (`broker:start`) has none. */
+  private make(ports: SinglePorts, tls: TlsMaterial, suffix = ''): JvmKafkaNode {
+    const dataDir = join(paths.data, `single${suffix}`);
+    return new JvmKafkaNode(`single-node1${suffix}`, singleNodeProperties(ports, dataDir, tls), dataDir);
   }
 
   private describe(tls: TlsMaterial): SingleNode {
@@ -95,6 +101,8 @@ export class SingleNodeTopology {
         saslSsl: at(this.ports.saslSsl), mtls: at(this.ports.mtls) },
       tls, users,
       restart: async () => { await this.node.stop(); await this.node.start(); },
+      stop: () => this.node.stop(),
+      start: () => this.node.start(),
       logPaths: [this.node.logPath],
     };
   }
@@ -102,7 +110,7 @@ export class SingleNodeTopology {
   async down(): Promise<void> {
     await this.node.stop();
     this.node.wipe();
-    rmSync(savedPath('single'), { force: true });
+    if (!this.owned || this.node.name === 'single-node1') rmSync(savedPath('single'), { force: true });
   }
 }
 
@@ -129,20 +137,22 @@ export class ClusterTopology {
     }
     const p = await freePorts(6);
     this.ports = [0, 1, 2].map((i) => ({ plaintext: p[2 * i]!, controller: p[2 * i + 1]! }));
-    this.nodes = this.make(this.ports);
+    this.nodes = this.make(this.ports, keep ? '' : `-${process.pid}`);
     const clusterId = newClusterId();
     for (const n of this.nodes) n.format(clusterId);
     // A lone voter waits for a majority, so the three start together.
     await Promise.all(this.nodes.map((n) => n.start({ keep })));
-    mkdirSync(paths.run, { recursive: true });
-    writeFileSync(savedPath('cluster'), JSON.stringify({ ports: this.ports } satisfies SavedCluster));
+    if (keep) {
+      mkdirSync(paths.run, { recursive: true });
+      writeFileSync(savedPath('cluster'), JSON.stringify({ ports: this.ports } satisfies SavedCluster));
+    }
     return this.describe();
   }
 
-  private make(ports: ClusterPorts[]): JvmKafkaNode[] {
+  private make(ports: ClusterPorts[], suffix = ''): JvmKafkaNode[] {
     return ports.map((_, i) => {
-      const dataDir = join(paths.data, 'cluster', `node${i + 1}`);
-      return new JvmKafkaNode(`cluster-node${i + 1}`, clusterNodeProperties(i + 1, ports, dataDir), dataDir);
+      const dataDir = join(paths.data, `cluster${suffix}`, `node${i + 1}`);
+      return new JvmKafkaNode(`cluster-node${i + 1}${suffix}`, clusterNodeProperties(i + 1, ports, dataDir), dataDir);
     });
   }
 
@@ -168,6 +178,6 @@ export class ClusterTopology {
     // Throw-away data: a crash stop is as good as a controlled shutdown here, and seconds faster.
     await Promise.all(this.nodes.map((n) => n.kill9()));
     for (const n of this.nodes) n.wipe();
-    rmSync(savedPath('cluster'), { force: true });
+    if (this.nodes[0]?.name === 'cluster-node1') rmSync(savedPath('cluster'), { force: true });
   }
 }

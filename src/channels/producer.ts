@@ -1,0 +1,214 @@
+/**
+ * dp-kafka's Producer: write messages to `channels.output` (or call `send`), and they reach the topic; failures
+ * arrive on `channels.errors`. The constructor validates the config and never fails for an unreachable cluster:
+ * it initialises in the background with the cyclic backoff until it succeeds or the producer closes. Messages
+ * sent before that wait in the bounded `output` channel and are delivered once initialised.
+ *
+ * The record path: `output` → the forward loop drains it in batches (`drainInto`, no await per record) →
+ * `ProducerEngine.send` (partitioner, accumulator, one Produce request per broker) → delivery reports, whose
+ * failures go to `errors` without ever blocking (see error-channel.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { Cluster } from '../client/cluster.js';
+import { ProducerEngine } from '../client/producer-engine.js';
+import type { DeliveryReport, ProducerRecord } from '../client/accumulator.js';
+import { retryForever, sleep } from '../client/backoff.js';
+import { ClosedError, KafkaError } from '../errors.js';
+import { Compression } from '../protocol/compression/index.js';
+import { Chan } from './chan.js';
+import { clusterOptionsFor } from './cluster-options.js';
+import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from './config.js';
+import { pushError } from './error-channel.js';
+import { BrokerHealthProbe } from './broker-health.js';
+import { checker, type HealthCheck } from './health.js';
+import type { CloseOptions, IProducer, ProducerChannels } from './interfaces.js';
+import type { ProducerMessage } from './message.js';
+
+/** dp-kafka's trace header: one id per producer, sent with every message. */
+export const REQUEST_ID_HEADER = 'request-id';
+const ERRORS_CAPACITY = 100;
+const DRAIN_MAX = 4096;
+
+/** A message that could not be delivered: `message` is what was sent, `cause` why. */
+export class ProducerError extends KafkaError {
+  constructor(readonly message_: ProducerMessage, readonly topic: string, cause: unknown) {
+    super(`could not deliver a message to ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, 'ERR_KAFKA_PRODUCE', { cause });
+  }
+}
+
+export class Producer implements IProducer {
+  readonly channels: ProducerChannels;
+  readonly topic: string;
+  private readonly config: ResolvedProducerConfig;
+  private readonly headers: { key: string; value: string }[];
+  private cluster: Cluster | undefined;
+  private engine: ProducerEngine | undefined;
+  private initialising: Promise<void> | undefined;
+  private forwarding: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private readonly probe: BrokerHealthProbe;
+  private readonly healthCheck: () => Promise<HealthCheck>;
+  private closing: Promise<void> | undefined;
+  /** Errors dropped because nobody read `errors` (counted, as the design promises). */
+  droppedErrors = 0;
+
+  /** Validates `config` (an InvalidArgumentError lists every problem) and starts initialising in the background. */
+  constructor(config: ProducerConfig, options: { requestId?: string } = {}) {
+    this.config = resolveProducerConfig(config);
+    this.topic = this.config.topic;
+    this.channels = {
+      output: new Chan<ProducerMessage>(this.config.outputCapacity),
+      errors: new Chan<Error>(ERRORS_CAPACITY),
+      ready: new Chan<never>(),
+      closer: new Chan<never>(),
+      closed: new Chan<never>(),
+    };
+    this.headers = [{ key: REQUEST_ID_HEADER, value: options.requestId ?? randomUUID() }];
+    this.probe = new BrokerHealthProbe(this.config.brokerAddrs, this.topic, { clientId: this.config.clientId });
+    this.healthCheck = checker('producer', async () => ({
+      initialised: this.isInitialised(), brokers: this.isInitialised() ? await this.probe.check() : [],
+      minBrokersHealthy: this.config.minBrokersHealthy,
+    }));
+    void this.initialiseInBackground();
+  }
+
+  private initialiseInBackground(): Promise<void> {
+    return retryForever(() => this.initialise(), {
+      minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
+      onRetry: (err, attempt, delay) => this.config.logger?.warn('producer not initialised yet; retrying', { err: String(err), attempt, delay }),
+    }).catch(() => undefined);
+  }
+
+  isInitialised(): boolean {
+    return this.channels.ready.closed;
+  }
+
+  /**
+   * Connects, checks the topic's metadata and starts the forward loop. A no-op once initialised; concurrent
+   * calls share one attempt. Rejects (retriably) while the cluster cannot be reached.
+   */
+  initialise(): Promise<void> {
+    if (this.isInitialised()) return Promise.resolve();
+    if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the producer is closed'));
+    this.initialising ??= this.connect().finally(() => { this.initialising = undefined; });
+    return this.initialising;
+  }
+
+  private async connect(): Promise<void> {
+    const cluster = new Cluster(await clusterOptionsFor(this.config));
+    try {
+      await cluster.topic(this.topic);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    if (this.abort.signal.aborted) { await cluster.close(); throw new ClosedError('the producer is closed'); }
+    this.cluster = cluster;
+    this.engine = new ProducerEngine({
+      cluster, acks: this.config.acks, idempotent: this.config.idempotent && this.config.acks === -1,
+      compression: Compression[this.config.compression], lingerMs: this.config.lingerMs, batchSize: this.config.batchBytes,
+      maxRequestBytes: this.config.maxMessageBytes, requestTimeoutMs: this.config.requestTimeoutMs,
+      deliveryTimeoutMs: this.config.deliveryTimeoutMs, retryBackoffMs: this.config.retryBackoffMs,
+    });
+    this.forwarding = this.forward(this.engine);
+    this.channels.ready.close();
+  }
+
+  /** Drains `output` in batches into the engine, waiting only when the engine's memory bound is reached. */
+  private async forward(engine: ProducerEngine): Promise<void> {
+    const output = this.channels.output;
+    const batch: ProducerMessage[] = [];
+    for (;;) {
+      const first = await output.recv();
+      if (first.done) return;
+      batch.length = 0;
+      batch.push(first.value);
+      output.drainInto(batch, DRAIN_MAX);
+      const messages = batch.slice();
+      const records = messages.map((m) => this.toRecord(m));
+      const room = engine.send(records, (report) => this.onDelivery(report, messages));
+      if (!room) await engine.waitForSpace();
+    }
+  }
+
+  private toRecord(m: ProducerMessage): ProducerRecord {
+    const headers = m.headers ? [...this.headers, ...m.headers] : this.headers;
+    return { topic: this.topic, key: m.key ?? null, value: m.value, headers, partition: m.partition, timestamp: m.timestamp };
+  }
+
+  private onDelivery(report: DeliveryReport, messages: readonly ProducerMessage[]): void {
+    if (report.errors === null) return;
+    report.errors.forEach((err, i) => {
+      if (err === undefined) return;
+      const full = this.channels.errors.length >= this.channels.errors.capacity;
+      if (full) this.droppedErrors++;
+      pushError(this.channels.errors, new ProducerError(messages[i]!, this.topic, err));
+      this.config.logger?.error('message not delivered', { topic: this.topic, err: err.message });
+    });
+  }
+
+  /**
+   * Adds a header sent with every later message (dp-kafka's AddHeader); an empty key is ignored.
+   */
+  addHeader(key: string, value: string): void {
+    if (key) this.headers.push({ key, value });
+  }
+
+  /** Queues a message; resolves once `output` took it. Rejects with ClosedError after close. */
+  send(message: ProducerMessage, signal?: AbortSignal): Promise<void> {
+    return this.channels.output.send(message, signal);
+  }
+
+  sendJSON(value: unknown, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
+    return this.send({ ...options, value: JSON.stringify(value) }, signal);
+  }
+
+  sendBytes(value: Buffer | Uint8Array, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
+    return this.send({ ...options, value }, signal);
+  }
+
+  /** OK / WARNING / CRITICAL by dp-kafka's rules. */
+  checker(): Promise<HealthCheck> {
+    return this.healthCheck();
+  }
+
+  /** Logs every error from `errors` with the configured logger until the producer closes. */
+  logErrors(): void {
+    void (async () => {
+      for await (const err of this.channels.errors) this.config.logger?.error('kafka producer error', { err: err.message });
+    })();
+  }
+
+  /**
+   * Stops accepting messages, delivers what `output` and the engine hold, and closes the connections. With a
+   * signal, whatever is still pending when it aborts fails with ClosedError on `errors`. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.signal);
+    return this.closing;
+  }
+
+  private async shutdown(signal?: AbortSignal): Promise<void> {
+    this.channels.closer.close();
+    this.abort.abort(new ClosedError('the producer is closed'));
+    this.channels.output.close();
+    const drain = (async () => {
+      await this.forwarding;
+      await this.engine?.close();
+    })();
+    try {
+      if (signal) await Promise.race([drain, abortPromise(signal)]);
+      else await drain;
+    } catch {
+      this.config.logger?.warn('producer closed before delivering everything');
+    } finally {
+      await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
+      this.channels.errors.close();
+      this.channels.closed.close();
+    }
+  }
+}
+
+function abortPromise(signal: AbortSignal): Promise<never> {
+  return sleep(2 ** 31 - 1, signal, { unref: true }) as Promise<never>;
+}
