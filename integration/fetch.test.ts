@@ -8,7 +8,10 @@ import { Admin, OffsetSpec } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { Fetcher, fetchedRecords, type FetcherOptions } from '../src/client/fetcher.js';
 import { BrokerError, type KafkaError } from '../src/errors.js';
-import { brokers, runKafkaTool, singleNode, tools } from './harness/index.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { brokers, kafkaLibsDir, runKafkaTool, singleNode, tools } from './harness/index.js';
+import { repoRoot } from './harness/paths.js';
 
 const s = suite('fetcher', { timeoutMs: 180_000 });
 const RECORDS = 200_000;
@@ -214,6 +217,47 @@ s('read_committed and read_uncommitted agree on non-transactional data; the high
     await f.close();
   }
 });
+
+s('read_committed hides aborted transactions of Kafka\'s own transactional producers; read_uncommitted shows them', async () => {
+  const topic = `fetch-txn-${stamp}`;
+  await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }]);
+  const out = execFileSync('java', ['-cp', join(kafkaLibsDir(), '*'), join(repoRoot, 'integration', 'java', 'TxnProducer.java'), bootstrap, topic, '12', '20'],
+    { encoding: 'utf8', timeout: 120_000 });
+  const committed = Number(out.trim().split('\n').pop());
+  const end = Number((await admin.listOffsets(topic, OffsetSpec.latest)).get(0));
+  const read = async (isolation: 'read_committed' | 'read_uncommitted') => {
+    const f = new Fetcher(cl, { autoOffsetReset: 'earliest', isolation, maxWaitMs: 100 });
+    const values: string[] = [];
+    try {
+      f.assign([{ topic, partition: 0 }]);
+      while (f.fetchPosition({ topic, partition: 0 }) < end || f.fetchPosition({ topic, partition: 0 }) < 0) {
+        const b = await f.next(AbortSignal.timeout(5_000)).catch(() => undefined);
+        if (!b) continue;
+        for (const r of fetchedRecords(b)) values.push(r.value!.toString());
+        f.consumed(b, b.nextOffset);
+      }
+    } finally {
+      await f.close();
+    }
+    return values;
+  };
+  const visible = await read('read_committed');
+  assert.is(visible.length, committed);
+  assert.ok(visible.every((v) => v.endsWith('-commit')), 'no aborted record shows');
+  for (const p of ['p1', 'p2']) {
+    const mine = visible.filter((v) => v.startsWith(p + '-'));
+    assert.equal(mine, [...mine].sort((x, y) => order(x) - order(y)), `${p}: in order`);
+  }
+  const all = await read('read_uncommitted');
+  assert.ok(all.some((v) => v.endsWith('-abort')));
+  assert.is(all.filter((v) => v.endsWith('-commit')).length, committed);
+  console.log(`  transactions: ${committed} committed of ${all.length} records; read_committed showed exactly the committed ones`);
+});
+
+function order(v: string): number {
+  const m = /-r(\d+)-(\d+)-/.exec(v)!;
+  return Number(m[1]) * 1000 + Number(m[2]);
+}
 
 s('a broker restart mid-consumption is survived without user action', async () => {
   if (process.env.KAFKA_BROKERS) return; // an external cluster cannot be restarted from here
