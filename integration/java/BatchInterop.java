@@ -128,7 +128,10 @@ public class BatchInterop {
     // zstd choose RLE sequence tables.
     byte[] input = p[2].startsWith("p") ? periodic(Integer.parseInt(p[2].substring(1))) : payload(p[2].length(), Integer.parseInt(p[2]));
     ByteBufferOutputStream buf = new ByteBufferOutputStream(1024);
-    try (OutputStream out = compression(p[0], p[1]).wrapForOutput(buf, RecordBatch.MAGIC_VALUE_V2)) {
+    // "zstdc": zstd-jni directly, with the frame content checksum on (Kafka's own streams leave it off).
+    try (OutputStream out = p[0].equals("zstdc")
+        ? new com.github.luben.zstd.ZstdOutputStream(buf, Integer.parseInt(p[1])).setChecksum(true)
+        : compression(p[0], p[1]).wrapForOutput(buf, RecordBatch.MAGIC_VALUE_V2)) {
       out.write(input);
     }
     ByteBuffer b = buf.buffer().flip();

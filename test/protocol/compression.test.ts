@@ -6,11 +6,18 @@ import { Compression, compress, compressAsync, decompress, decompressAsync } fro
 import { snappyCompressRaw, snappyDecompress } from '../../src/protocol/compression/snappy.js';
 import { lz4Decompress } from '../../src/protocol/compression/lz4.js';
 import { xxhash32 } from '../../src/protocol/compression/xxhash32.js';
+import { xxhash64 } from '../../src/protocol/compression/xxhash64.js';
 import { zstdDecompressPure } from '../../src/protocol/compression/zstd-decoder.js';
 import { zstdStoredFrame } from '../../src/protocol/compression/zstd.js';
 import { JAVA_STREAMS, JAVA_STREAM_INPUTS } from './fixtures/java-record-batches.js';
 
 const s = suite('compression');
+
+/** Codec id of a Java stream case; "zstdc" is zstd-jni with the frame checksum on. */
+function codecOf(name: string): number {
+  const codec = name.split(':')[0]!;
+  return codec === 'zstdc' ? Compression.zstd : Compression[codec as keyof typeof Compression];
+}
 const CODECS = [Compression.none, Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd];
 
 function prng(seed: number): () => number {
@@ -70,7 +77,7 @@ s('gzip levels (KIP-390) change the output and still round-trip', () => {
 s('streams written by Kafka\'s Java codecs decompress exactly (zstd-jni levels 1/19/-3 and RLE sequence tables, xerial snappy, Kafka LZ4)', () => {
   assert.ok(JAVA_STREAMS.length >= 8);
   for (const c of JAVA_STREAMS) {
-    const codec = Compression[c.case.split(':')[0] as keyof typeof Compression];
+    const codec = codecOf(c.case);
     const input = Buffer.from(JAVA_STREAM_INPUTS[c.case.split(':')[2]!]!, 'base64');
     const output = Buffer.from(c.output, 'base64');
     assert.is(input.length, c.size);
@@ -95,6 +102,20 @@ s('xxhash32 known vectors', () => {
   assert.is(xxhash32(Buffer.from('a')), 0x550d7456);
   assert.is(xxhash32(Buffer.from('abc')), 0x32d153ff);
   assert.is(xxhash32(Buffer.from('Nobody inspects the spammish repetition')), 0xe2293b2f);
+});
+
+s('xxhash64 known vectors (checked against lz4-java\'s XXHash64) and zstd content checksums', () => {
+  const hex = ([h, l]: [number, number]): string => h.toString(16).padStart(8, '0') + l.toString(16).padStart(8, '0');
+  assert.is(hex(xxhash64(Buffer.alloc(0))), 'ef46db3751d8e999');
+  assert.is(hex(xxhash64(Buffer.from('a'))), 'd24ec4f1a98c6e5b');
+  assert.is(hex(xxhash64(Buffer.from('abc'))), '44bc2cf5ad770999');
+  assert.is(hex(xxhash64(Buffer.from('Nobody inspects the spammish repetition'))), 'fbcea83c8a378bf1');
+  assert.is(hex(xxhash64(Buffer.from('x'.repeat(100)))), '92f0de5a88a3c094');
+  const withSum = JAVA_STREAMS.find((c) => c.case.startsWith('zstdc:'))!;
+  const frame = Buffer.from(withSum.output, 'base64');
+  assert.ok(frame[4]! & 4, 'the Java frame carries a checksum');
+  frame[frame.length - 1] ^= 1;
+  assert.throws(() => zstdDecompressPure(frame), (e: unknown) => e instanceof DecodeError && /content checksum/.test((e as Error).message));
 });
 
 s('lz4: a hand-built frame with a stored (uncompressed-flag) block; a bad header checksum is refused', () => {
@@ -171,7 +192,7 @@ s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () =
   const text = samples()[4]!.subarray(0, 5000);
   const valid: [number, Buffer][] = [];
   for (const codec of [Compression.gzip, Compression.snappy, Compression.lz4, Compression.zstd]) valid.push([codec, compress(codec, text)]);
-  for (const c of JAVA_STREAMS) valid.push([Compression[c.case.split(':')[0] as keyof typeof Compression], Buffer.from(c.output, 'base64')]);
+  for (const c of JAVA_STREAMS) valid.push([codecOf(c.case), Buffer.from(c.output, 'base64')]);
   let decoded = 0;
   let rejected = 0;
   for (let iter = 0; iter < 3000; iter++) {

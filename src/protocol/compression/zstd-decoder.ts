@@ -2,13 +2,14 @@
  * A pure-TypeScript zstd DECODER (RFC 8878), so every runtime can read zstd batches (KIP-110) even without
  * node:zlib's zstd: frames and skippable frames, raw / RLE / compressed blocks, raw / RLE / Huffman literals
  * (one or four streams, tree reuse), FSE sequences (predefined, RLE, described and repeated tables) and repeat
- * offsets. Dictionaries are not supported (Kafka never uses them). The optional content checksum (xxHash64) is
- * skipped, not verified: the batch CRC-32C already covers the compressed bytes.
+ * offsets. Dictionaries are not supported (Kafka never uses them). The optional content checksum (low 32 bits
+ * of xxHash64) is verified when a frame has one; Kafka's Java client does not write it, the zstd CLI does.
  * Every size comes from checked fields, output is bounded by the caller's cap and by the 128 KiB block limit,
  * and back-references are checked against what this frame produced.
  */
 import { DecodeError } from '../../errors.js';
 import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
+import { xxhash64 } from './xxhash64.js';
 import { BackwardBits, buildFseTable, readFseTable, readHuffmanTable, rleFseTable, type FseTable, type HuffmanTable } from './zstd-entropy.js';
 
 const MAGIC = 0xfd2fb528;
@@ -139,6 +140,7 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
   }
   if (checksum) {
     if (i + 4 > end) throw new DecodeError('zstd: truncated content checksum', i);
+    if (le32(src, i) !== xxhash64(sink.buf, state.frameStart, sink.pos)[1]) throw new DecodeError('zstd: content checksum mismatch', i);
     i += 4;
   }
   if (contentSize >= 0 && sink.pos - state.frameStart !== contentSize) {
