@@ -1,0 +1,205 @@
+/**
+ * The fetcher's reactions to broker answers that a healthy test broker rarely gives (lost sessions, leader moves,
+ * diverged logs, fatal partition errors), driven through a scripted stand-in for the cluster and its brokers.
+ * The real-broker evidence is in integration/fetch*.test.ts.
+ */
+import * as assert from 'uvu/assert';
+import { suite } from '../kit.js';
+import type { Cluster, TopicMeta } from '../../src/client/cluster.js';
+import { Fetcher, fetchedRecords, LogTruncationError } from '../../src/client/fetcher.js';
+import { BrokerError, type KafkaError } from '../../src/errors.js';
+import { Fetch } from '../../src/protocol/apis/fetch.js';
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js';
+import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js';
+import { errorCodes } from '../../src/protocol/error-codes.js';
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
+import type { ApiDef, RequestOf } from '../../src/protocol/schema-types.js';
+
+const s = suite('fetcher (scripted brokers)', { timeoutMs: 10_000 });
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ';
+
+type FetchReq = RequestOf<typeof Fetch>;
+interface Call { node: number; api: string; body: Record<string, unknown> }
+type Script = (call: Call) => unknown;
+
+/** A cluster of stand-in brokers answering from `script`; metadata says `leader` leads partition 0 at `epoch`. */
+function fakeCluster(script: Script) {
+  const calls: Call[] = [];
+  const meta = { leader: 1, epoch: 5, invalidations: 0 };
+  const broker = (node: number) => ({
+    nodeId: node,
+    versionFor: async () => 17,
+    request: async (api: ApiDef, body: unknown) => {
+      await new Promise((r) => setTimeout(r, 1));
+      const call = { node, api: api.name, body: body as Record<string, unknown> };
+      calls.push(call);
+      const res = script(call);
+      if (res instanceof Error) throw res;
+      return res;
+    },
+  });
+  const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
+  const topicMeta = (): TopicMeta => ({
+    name: 't', topicId: TOPIC_ID, errorCode: 0, isInternal: false,
+    partitions: [{ topic: 't', partition: 0, leaderId: meta.leader, leaderEpoch: meta.epoch, replicas: [1, 2], isr: [1, 2], errorCode: 0 }],
+  });
+  const cluster = {
+    topic: async () => topicMeta(),
+    leader: async () => brokers.get(meta.leader),
+    broker: (id: number) => brokers.get(id),
+    invalidate: () => { meta.invalidations++; },
+  } as unknown as Cluster;
+  return { cluster, calls, meta };
+}
+
+function fetchResponse(parts: Array<{ errorCode?: number; records?: Buffer; hw?: number; diverging?: { epoch: number; endOffset: bigint } }>, sessionId = 0, errorCode = 0) {
+  return {
+    throttleTimeMs: 0, errorCode, sessionId, nodeEndpoints: [],
+    responses: [{ topic: '', topicId: TOPIC_ID, partitions: parts.map((p) => ({
+      partitionIndex: 0, errorCode: p.errorCode ?? 0, highWatermark: BigInt(p.hw ?? 100), lastStableOffset: BigInt(p.hw ?? 100), logStartOffset: 0n,
+      divergingEpoch: p.diverging ?? { epoch: -1, endOffset: -1n }, currentLeader: { leaderId: -1, leaderEpoch: -1 }, snapshotId: { endOffset: -1n, epoch: -1 },
+      abortedTransactions: null, preferredReadReplica: -1, records: p.records ?? Buffer.alloc(0),
+    })) }],
+  };
+}
+
+const batch = (base: number, n: number, epoch = 5) =>
+  encodeRecordBatch(Array.from({ length: n }, (_, i) => ({ value: `v${base + i}` })), { baseOffset: base, partitionLeaderEpoch: epoch });
+const fetchOffsetOf = (c: Call) => Number(((c.body as FetchReq).topics[0]?.partitions[0]?.fetchOffset) ?? -1n);
+const until = async (cond: () => boolean, ms = 5_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+s('a lost session (FETCH_SESSION_ID_NOT_FOUND) is followed at once by a full request; data flows on', async () => {
+  let n = 0;
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
+    n++;
+    if (n === 1) return fetchResponse([{ records: batch(10, 5) }], 42);
+    if (n === 2) return fetchResponse([], 0, errorCodes.FETCH_SESSION_ID_NOT_FOUND);
+    if (n === 3) return fetchResponse([{ records: batch(15, 5) }], 43);
+    return fetchResponse([], 43);
+  });
+  const f = new Fetcher(cluster, { maxWaitMs: 10 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 10 }]);
+    const a = await f.next();
+    f.consumed(a, a.nextOffset);
+    const b = await f.next();
+    assert.equal([...fetchedRecords(a), ...fetchedRecords(b)].map((r) => r.offset), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    const reqs = calls.map((c) => c.body as FetchReq);
+    assert.equal([reqs[0]!.sessionId, reqs[0]!.sessionEpoch], [0, 0]);
+    assert.equal([reqs[1]!.sessionId, reqs[1]!.sessionEpoch], [42, 1]);
+    assert.is(fetchOffsetOf(calls[1]!), 15, 'the incremental request carries the moved position');
+    assert.equal([reqs[2]!.sessionId, reqs[2]!.sessionEpoch], [0, 0], 'full again after the lost session');
+    assert.is(fetchOffsetOf(calls[2]!), 15);
+    assert.is(reqs[0]!.topics[0]!.topicId, TOPIC_ID, 'topic ids from metadata (Fetch v13+)');
+  } finally {
+    await f.close();
+  }
+});
+
+s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, new leader asked OffsetForLeaderEpoch; a truncated log is reported and read from its end', async () => {
+  const errors: KafkaError[] = [];
+  const { cluster, calls, meta } = fakeCluster((c) => {
+    if (c.node === 1) {
+      if (calls.filter((x) => x.node === 1).length === 1) return fetchResponse([{ records: batch(0, 30) }]);
+      meta.leader = 2;
+      meta.epoch = 6;
+      return fetchResponse([{ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }]);
+    }
+    if (c.api === 'OffsetForLeaderEpoch') {
+      return { throttleTimeMs: 0, topics: [{ topic: 't', partitions: [{ errorCode: 0, partition: 0, leaderEpoch: 5, endOffset: 25n }] }] };
+    }
+    return fetchResponse(fetchOffsetOf(c) === 25 ? [{ records: batch(25, 3, 6) }] : []);
+  });
+  const f = new Fetcher(cluster, { maxWaitMs: 10, onError: (e) => errors.push(e) });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const first = await f.next();
+    f.consumed(first, first.nextOffset);
+    const after = await f.next();
+    assert.equal([...fetchedRecords(after)].map((r) => r.offset), [25, 26, 27]);
+    assert.ok(meta.invalidations > 0, 'metadata invalidated');
+    const ofle = calls.find((c) => c.api === 'OffsetForLeaderEpoch')!;
+    assert.is(ofle.node, 2);
+    const p = (ofle.body as RequestOf<typeof OffsetForLeaderEpoch>).topics[0]!.partitions[0]!;
+    assert.equal([p.currentLeaderEpoch, p.leaderEpoch], [6, 5], 'new leader epoch as current, our last fetched epoch as the question');
+    assert.is(errors.length, 1);
+    assert.instance(errors[0], LogTruncationError);
+    assert.is((errors[0] as LogTruncationError).truncatedTo, 25);
+    const refetch = calls.filter((c) => c.node === 2 && c.api === 'Fetch')[0]!;
+    assert.is(((refetch.body as FetchReq).topics[0]!.partitions[0]!.currentLeaderEpoch), 6);
+  } finally {
+    await f.close();
+  }
+});
+
+s('a diverging epoch in the fetch answer (v12+) truncates without an extra request', async () => {
+  const errors: KafkaError[] = [];
+  let n = 0;
+  const { cluster } = fakeCluster((c) => {
+    n++;
+    if (n === 1) return fetchResponse([{ diverging: { epoch: 4, endOffset: 7n } }]);
+    return fetchResponse(fetchOffsetOf(c) === 7 ? [{ records: batch(7, 1) }] : []);
+  });
+  const f = new Fetcher(cluster, { maxWaitMs: 10, onError: (e) => errors.push(e) });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 9 }]);
+    const b = await f.next();
+    assert.is([...fetchedRecords(b)][0]!.offset, 7);
+    assert.instance(errors[0], LogTruncationError);
+  } finally {
+    await f.close();
+  }
+});
+
+s('no position: ListOffsets by the reset policy; retriable partition errors are retried silently, fatal ones reported once', async () => {
+  const errors: KafkaError[] = [];
+  let fetches = 0;
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api === 'ListOffsets') {
+      return { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1n, offset: 3n, leaderEpoch: 5 }] }] };
+    }
+    fetches++;
+    if (fetches === 1) return fetchResponse([{ errorCode: errorCodes.UNKNOWN_LEADER_EPOCH }]);
+    if (fetches === 2) return fetchResponse([{ records: batch(3, 2) }]);
+    return fetchResponse([{ errorCode: errorCodes.TOPIC_AUTHORIZATION_FAILED }]);
+  });
+  const f = new Fetcher(cluster, { maxWaitMs: 10, autoOffsetReset: 'earliest', retryMinMs: 5, retryMaxMs: 20, onError: (e) => errors.push(e) });
+  try {
+    f.assign([{ topic: 't', partition: 0 }]);
+    const b = await f.next();
+    assert.equal([...fetchedRecords(b)].map((r) => r.offset), [3, 4]);
+    const lo = calls.find((c) => c.api === 'ListOffsets')!.body as RequestOf<typeof ListOffsets>;
+    assert.is(lo.topics[0]!.partitions[0]!.timestamp, -2n, 'earliest');
+    await until(() => errors.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.is(errors.length, 1, 'reported once; the failed partition is not fetched again');
+    assert.is((errors[0] as BrokerError).errorName, 'TOPIC_AUTHORIZATION_FAILED');
+    assert.is(fetches, 3);
+    const before = fetches;
+    f.seek({ topic: 't', partition: 0 }, 5);
+    await until(() => fetches > before);
+  } finally {
+    await f.close();
+  }
+});
+
+s('without onError, a fatal error rejects the next next()', async () => {
+  const { cluster } = fakeCluster(() => fetchResponse([{ errorCode: errorCodes.TOPIC_AUTHORIZATION_FAILED }]));
+  const f = new Fetcher(cluster, { maxWaitMs: 10 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const err = await f.next().then(() => null, (e: unknown) => e);
+    assert.instance(err, BrokerError);
+  } finally {
+    await f.close();
+  }
+});
+
+s.run();
