@@ -153,9 +153,11 @@ s('a broker that vanishes mid-request: every pending request gets a ConnectionEr
     const b = await plaintextBroker({ host: '127.0.0.1', port: relay.port });
     const topic = `conn-vanish-${Date.now()}`;
     const topicId = await createTopic(b, topic);
+    relay.stall(); // the broker still gets our requests, but its answers stop here: both are surely pending
     const fetch = b.request(Fetch, longPoll(topic, topicId, 5000), { timeoutMs: 30_000 }).then(() => null, (e: Error) => e);
     const meta = b.request(Metadata, { topics: [], includeTopicAuthorizedOperations: false }, { timeoutMs: 30_000 }).then(() => null, (e: Error) => e);
     await new Promise((r) => setTimeout(r, 200));
+    assert.is((await b.connection('control')).inFlightCount, 2);
     const cutAt = Date.now();
     relay.cut();
     const [e1, e2] = await Promise.all([fetch, meta]);
