@@ -36,7 +36,7 @@ function batchTable(run, bench, unit = 'rec/s') {
     const by = Object.fromEntries(rows.filter((r) => r.input === input && r.compression === compression).map((r) => [r.lib, r]));
     const cells = libs.map((l) => (by[l] ? cell(by[l]) : '–'));
     const ratios = pairs.map(([m, p]) => (by[m] && by[p] ? fmtRatio(rate(by[m]), rate(by[p])) : '–'));
-    out.push(`| ${input} | ${compression} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
+    out.push(`| ${[input, compression, ...cells, ...ratios].join(' | ')} |`);
   }
   return out.join('\n');
 }
@@ -96,7 +96,8 @@ export function writeReport(benchDir) {
   parts.push(
     'Record batches: 1,000 records with a 10-byte key and a 100 B or 1 KB JSON-like value, no headers. rec/s is',
     'records per second, MB/s is payload (key + value) megabytes per second, each the median of several timed runs after',
-    'warm-up. Ratios compare rates measured in the same process (same Node), with the libraries\' timed runs interleaved.',
+    'warm-up. Ratios compare rates measured on the same Node; each library is timed in child processes of its own, in',
+    'three interleaved rounds (the row is the median round).',
     'Times are this process\'s CPU time (user + system), not wall time: the machine is shared with other builds, and',
     'CPU time is far less sensitive to their load. Every decoder reads the same bytes (ours when we have the codec), and',
     "every library's encoder output was checked with every decoder before timing. KafkaJS ships only gzip.",

@@ -6,8 +6,14 @@
  *
  * Every library encodes the same records; every decoder decodes the same bytes (kafka-channels' output when it
  * has the compression, else the first peer's), after each library's output was checked by the others' decoders.
+ * The parent process runs those checks, then times each library in a child process of its own (`--lib`).
  */
 
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { COMPRESSIONS, expected, mismatch, type CodecContender, type Compression } from './contender.js';
 import { makeBytes, makeRecords, seededRandom, type RecordSet } from './fixtures.js';
 import { FULL, QUICK, machine, measureAll, parseArgs, writeJson, type TimingOptions } from './harness.js';
@@ -30,6 +36,8 @@ export interface Row {
   mbPerSec?: number;
   /** Encoded batch size, bytes. */
   batchBytes?: number;
+  /** Child-process rounds this row is the median of. */
+  rounds?: number;
 }
 
 const rows: Row[] = [];
@@ -51,6 +59,7 @@ async function crossCheck(set: RecordSet, c: Compression, libs: CodecContender[]
     if (!producer.batch?.compressions.includes(c)) continue;
     const bytes = producer.batch.bytes(await producer.batch.encode(producer.batch.prepare(set), c));
     reference ??= bytes;
+    if (!checking) break;
     for (const consumer of libs) {
       if (!consumer.batch?.compressions.includes(c)) continue;
       const bad = mismatch(want, await consumer.batch.read(bytes));
@@ -70,8 +79,19 @@ interface Case {
   rates?: (nsPerOp: number) => Partial<Row>;
 }
 
-/** Times the cases of one comparison together (interleaved runs) and logs them. */
-async function compare(cases: Case[], opts: TimingOptions): Promise<void> {
+/**
+ * Library names this process times. The parent process times none: it cross-checks, then runs one child
+ * process per library, so that one library's garbage is never collected (and charged to the CPU clock) while
+ * another library is being timed.
+ */
+const timed = new Set<string>();
+/** Whether this process runs the cross-checks (the parent does; children skip them). */
+let checking = true;
+
+/** Times the cases of this process's library and logs them. */
+async function compare(all: Case[], opts: TimingOptions): Promise<void> {
+  const cases = all.filter((c) => timed.has(c.row.lib.replace(' (verifyCrc off)', '')));
+  if (cases.length === 0) return;
   const timings = await measureAll(cases.map((c) => c.op), opts);
   cases.forEach((c, i) => {
     const t = timings[i]!;
@@ -84,7 +104,7 @@ async function batchBenches(libs: CodecContender[], opts: TimingOptions, only?: 
     for (const c of COMPRESSIONS) {
       const reference = await crossCheck(set, c, libs);
       if (!reference) continue;
-      const withIt = libs.filter((l) => l.batch?.compressions.includes(c));
+      const withIt = libs.filter((l) => l.batch?.compressions.includes(c) && timed.has(l.name));
       const rate = (ns: number) => rates(set, ns);
       if (!only || only === 'encode') {
         const cases: Case[] = [];
@@ -124,7 +144,7 @@ async function compressionBenches(libs: CodecContender[], opts: TimingOptions): 
     const data = Buffer.concat(set.records.flatMap((r) => [r.key, r.value]));
     for (const c of COMPRESSIONS) {
       const withIt = libs.filter((l) => l.codecs?.[c]);
-      for (const from of withIt) {
+      for (const from of checking ? withIt : []) {
         const packed = Buffer.from(from.codecs![c]!.compress(data));
         for (const to of withIt) {
           const ok = Buffer.from(to.codecs![c]!.decompress(packed)).equals(data);
@@ -133,7 +153,7 @@ async function compressionBenches(libs: CodecContender[], opts: TimingOptions): 
           if (!ok) console.error(`CHECK FAILED ${line}`);
         }
       }
-      const packed = withIt.map((lib) => Buffer.from(lib.codecs![c]!.compress(data)));
+      const packed = withIt.map((lib) => (timed.has(lib.name) ? Buffer.from(lib.codecs![c]!.compress(data)) : Buffer.alloc(0)));
       const mb = (ns: number) => ({ mbPerSec: (data.length * 1e3) / ns });
       await compare(withIt.map((lib, i) => ({ row: { bench: 'compress', input: set.name, compression: c, lib: lib.name, batchBytes: packed[i]!.length }, op: () => lib.codecs![c]!.compress(data), rates: mb })), opts);
       // Each library decompresses its own output (the cross-check above proved they read each other's).
@@ -149,7 +169,9 @@ async function crcBenches(libs: CodecContender[], opts: TimingOptions): Promise<
     const cases: Case[] = [];
     for (const lib of libs) {
       for (const [variant, fn] of Object.entries(lib.crc32c)) {
-        if (fn(data) !== want) console.error(`CHECK FAILED crc32c ${lib.name} ${variant}`);
+        const line = `crc32c ${size} B: ${lib.name} ${variant}: ${fn(data) === want ? 'ok' : 'differs'}`;
+        if (checking) checks.push(line);
+        if (!line.endsWith(': ok')) console.error(`CHECK FAILED ${line}`);
         cases.push({ row: { bench: 'crc32c', input: size >= 1 << 20 ? '1MiB' : '1KiB', variant, lib: lib.name }, op: () => fn(data), rates: (ns) => ({ mbPerSec: (size * 1e3) / ns }) });
       }
     }
@@ -176,28 +198,77 @@ async function varintBenches(libs: CodecContender[], opts: TimingOptions): Promi
   const want = values.reduce((a, b) => a + b, 0);
   const withIt = libs.filter((l) => l.writeVarints && l.readVarints);
   for (const lib of withIt) {
-    if (!Buffer.from(lib.writeVarints!(values) as Uint8Array).equals(encoded)) console.error(`CHECK FAILED varint write ${lib.name}`);
-    if (lib.readVarints!(encoded, values.length) !== want) console.error(`CHECK FAILED varint read ${lib.name}`);
+    const w = `varint write: ${lib.name}: ${Buffer.from(lib.writeVarints!(values) as Uint8Array).equals(encoded) ? 'ok' : 'differs'}`;
+    const r = `varint read: ${lib.name}: ${lib.readVarints!(encoded, values.length) === want ? 'ok' : 'differs'}`;
+    for (const line of [w, r]) {
+      if (checking) checks.push(line);
+      if (!line.endsWith(': ok')) console.error(`CHECK FAILED ${line}`);
+    }
   }
   const rate = (ns: number) => ({ recordsPerSec: (values.length * 1e9) / ns });
   await compare(withIt.map((lib) => ({ row: { bench: 'varint-write', input: '10k', lib: lib.name }, op: () => lib.writeVarints!(values), rates: rate })), opts);
   await compare(withIt.map((lib) => ({ row: { bench: 'varint-read', input: '10k', lib: lib.name }, op: () => lib.readVarints!(encoded, values.length), rates: rate })), opts);
 }
 
+/** Rounds of child processes in a full run. */
+const ROUNDS = 3;
+
+/** The round whose time is the median, with the spread of all rounds. */
+function medianRow(samples: Row[]): Row {
+  const sorted = [...samples].sort((a, b) => a.nsPerOp - b.nsPerOp);
+  const mid = sorted[sorted.length >> 1]!;
+  return { ...mid, minNs: Math.min(...samples.map((r) => r.minNs)), maxNs: Math.max(...samples.map((r) => r.maxNs)), rounds: samples.length };
+}
+
+const KEYS: Record<string, string> = { ours: ours.name, kafkajs: kafkajs.name };
+
+/** Runs this file again with `--lib key` and returns the rows the child wrote. */
+function timeInChild(key: string, argv: string[]): Row[] {
+  const out = join(tmpdir(), `codec-bench-${process.pid}-${key}.json`);
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--lib', key, '--out', out], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`timing ${key} failed with status ${r.status}`);
+  const rowsOut = (JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] }).rows;
+  rmSync(out, { force: true });
+  return rowsOut;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs();
-  const opts = args.quick ? QUICK : FULL;
+  // A round (see main) does a third of a full run's timed runs.
+  const opts = args.quick ? QUICK : process.argv.includes('--round') ? { ...FULL, runs: Math.ceil(FULL.runs / ROUNDS) } : FULL;
   const platformatic = await loadPlatformatic();
+  if (platformatic) KEYS.platformatic = platformatic.name;
   const libs = [ours, kafkajs, ...(platformatic ? [platformatic] : [])];
-  console.log(`codec benchmarks on Node ${process.version}${args.quick ? ' (quick)' : ''}: ${libs.map((l) => l.name).join(', ')}`);
-  if (!ours.batch) console.log('kafka-channels record batch codec not wired yet: its encode/decode rows are missing');
+  if (args.lib) {
+    if (!KEYS[args.lib]) throw new Error(`unknown --lib ${args.lib}; one of ${Object.keys(KEYS).join(', ')}`);
+    timed.add(KEYS[args.lib]!);
+    checking = false;
+  } else {
+    console.log(`codec benchmarks on Node ${process.version}${args.quick ? ' (quick)' : ''}: ${libs.map((l) => l.name).join(', ')}`);
+  }
   if (!args.only || args.only === 'encode' || args.only === 'decode') await batchBenches(libs, opts, args.only);
   if (!args.only || args.only === 'compression') await compressionBenches(libs, opts);
   if (!args.only || args.only === 'crc') await crcBenches(libs, opts);
   if (!args.only || args.only === 'varint') await varintBenches(libs, opts);
+  if (!args.lib) {
+    // Rounds of A B C, each with a share of the runs: load from other processes that comes and goes then falls
+    // on every library alike. A row's figure is the median of its rounds' medians.
+    const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
+    const rounds = args.quick ? 1 : ROUNDS;
+    const byKey = new Map<string, Row[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const key of Object.keys(KEYS)) {
+        for (const row of timeInChild(key, [...passOn, '--round'])) {
+          const k = [row.bench, row.input, row.compression ?? '', row.variant ?? '', row.lib].join('|');
+          byKey.set(k, [...(byKey.get(k) ?? []), row]);
+        }
+      }
+    }
+    for (const samples of byKey.values()) rows.push(medianRow(samples));
+  }
   const out = args.out ?? new URL(`../../../results/codec-node${process.versions.node.split('.')[0]}.json`, import.meta.url).pathname;
   writeJson(out, { suite: 'codec', date: new Date().toISOString(), quick: args.quick, machine: machine(), libs: libs.map((l) => l.name), checks, rows });
-  console.log(`wrote ${out}`);
+  if (!args.lib) console.log(`wrote ${out}`);
   if (checks.some((c) => !c.endsWith(': ok'))) process.exitCode = 1;
 }
 

@@ -18,7 +18,7 @@ export interface TimingOptions {
   runs: number;
 }
 
-export const FULL: TimingOptions = { warmupMs: 500, runMs: 200, runs: 11 };
+export const FULL: TimingOptions = { warmupMs: 400, runMs: 200, runs: 12 };
 export const QUICK: TimingOptions = { warmupMs: 150, runMs: 80, runs: 3 };
 
 /** Median and spread of one measured operation. */
@@ -115,15 +115,17 @@ export function machine(): Record<string, unknown> {
 }
 
 /** Command-line flags shared by all bench entry points. */
-export function parseArgs(argv = process.argv.slice(2)): { quick: boolean; out: string | undefined; only: string | undefined } {
+export function parseArgs(argv = process.argv.slice(2)): { quick: boolean; out: string | undefined; only: string | undefined; lib: string | undefined } {
   const quick = argv.includes('--quick');
   if (argv.includes('--wall')) useClock('wall');
   const outAt = argv.indexOf('--out');
   const onlyAt = argv.indexOf('--only');
+  const libAt = argv.indexOf('--lib');
   return {
     quick,
     out: outAt >= 0 ? argv[outAt + 1] : undefined,
     only: onlyAt >= 0 ? argv[onlyAt + 1] : undefined,
+    lib: libAt >= 0 ? argv[libAt + 1] : undefined,
   };
 }
 

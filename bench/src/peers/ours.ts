@@ -44,7 +44,7 @@ export const ours: CodecContender = {
   },
   crc32c: { js: (data: Buffer) => crc32c(data) },
   codecs: Object.fromEntries(
-    (['gzip', 'snappy', 'lz4', 'zstd'] as const).map((c) => [
+    (hasNativeZstd ? (['gzip', 'snappy', 'lz4', 'zstd'] as const) : (['gzip', 'snappy', 'lz4'] as const)).map((c) => [
       c,
       { compress: (data: Buffer) => compress(Codec[c], data), decompress: (data: Buffer) => decompress(Codec[c], data) },
     ]),
