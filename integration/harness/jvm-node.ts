@@ -182,7 +182,8 @@ export function killStaleNodes(): void {
     try {
       const rec = JSON.parse(readFileSync(full, 'utf8')) as PidRecord;
       if (rec.keep && isAlive(rec.pid)) continue;
-      if (isAlive(rec.ownerPid) && rec.ownerPid !== process.pid) continue;
+      // Ours, or owned by a test process still running (helpers and CI may run side by side): leave it.
+      if (rec.ownerPid === process.pid || isAlive(rec.ownerPid)) continue;
       if (isAlive(rec.pid)) process.kill(rec.pid, 'SIGKILL');
       unlinkSync(full);
     } catch {
