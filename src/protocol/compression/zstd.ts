@@ -1,7 +1,8 @@
 /**
  * zstd (KIP-110). Compression uses node:zlib's zstd when the runtime has it (Node 22.15+ / 23.8+). Older
- * runtimes get an HONEST FALLBACK: a valid zstd frame made of raw (stored) blocks, which every zstd reader
- * accepts but which does not shrink the data; prefer another codec there if size matters.
+ * runtimes get an HONEST FALLBACK: our small pure-TS compressor (zstd-encoder.ts: greedy matches, raw
+ * literals, predefined FSE tables), valid zstd that every reader accepts, with ratios near LZ4's rather than
+ * zstd's; levels are ignored there.
  * Decompression uses node:zlib when available and otherwise our pure-TS decoder (zstd-decoder.ts), so every
  * runtime can read what brokers and the Java client (zstd-jni) write.
  */
@@ -10,6 +11,7 @@ import { promisify } from 'node:util';
 import { DecodeError } from '../../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { zstdDecompressPure } from './zstd-decoder.js';
+import { zstdCompressPure } from './zstd-encoder.js';
 
 type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
 type AsyncCodec = (data: Uint8Array, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
@@ -24,7 +26,7 @@ export const hasNativeZstd = typeof native.zstdCompressSync === 'function' && ty
 const MAGIC = 0xfd2fb528;
 const MAX_RAW_BLOCK = 128 * 1024;
 
-/** A zstd frame of raw blocks: single segment, 4-byte content size, no checksum. */
+/** A zstd frame of raw (stored) blocks: single segment, 4-byte content size, no checksum. For tests and tools. */
 export function zstdStoredFrame(data: Uint8Array): Buffer {
   const blocks = Math.max(1, Math.ceil(data.length / MAX_RAW_BLOCK));
   const out = Buffer.allocUnsafe(9 + blocks * 3 + data.length);
@@ -49,9 +51,9 @@ function compressOptions(level?: number): object {
   return level === undefined || key === undefined ? {} : { params: { [key]: level } };
 }
 
-/** `level` as Kafka's compression.zstd.level (KIP-390); ignored by the stored-block fallback. */
+/** `level` as Kafka's compression.zstd.level (KIP-390); ignored by the pure-TS fallback. */
 export function zstdCompress(data: Uint8Array, level?: number): Buffer {
-  return hasNativeZstd ? native.zstdCompressSync!(data, compressOptions(level)) : zstdStoredFrame(data);
+  return hasNativeZstd ? native.zstdCompressSync!(data, compressOptions(level)) : zstdCompressPure(data);
 }
 
 export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
