@@ -171,6 +171,22 @@ s('zstd: our pure-TS compressor shrinks text and round-trips through our decoder
   assert.ok(zstdCompressPure(text).length < text.length / 2);
 });
 
+s('every codec round-trips literal runs and matches of many lengths (each length code and its extra bits)', () => {
+  const noise = randomBytes(140_000);
+  const lengths = [...Array.from({ length: 140 }, (_, k) => k), 255, 256, 1000, 4095, 4096, 4097, 65535, 65536, 70_000];
+  let x = 5;
+  const pick = (): number => lengths[(x = (Math.imul(x, 1103515245) + 12345) >>> 0) % lengths.length]!;
+  for (let iter = 0; iter < 60; iter++) {
+    const literals = pick();
+    const match = Math.max(4, pick());
+    const head = noise.subarray(0, 64);
+    const input = Buffer.concat([head, noise.subarray(1000, 1000 + literals), Buffer.alloc(match, 0x5a), head, noise.subarray(500, 500 + (iter % 9))]);
+    for (const codec of [Compression.snappy, Compression.lz4, Compression.zstd]) {
+      assert.ok(decompress(codec, compress(codec, input)).equals(input), `codec ${codec}, literals ${literals}, match ${match}`);
+    }
+  }
+});
+
 s('zstd: stored-block frames, RLE blocks, skippable frames and our compressor\'s output read back', () => {
   const data = samples()[5]!;
   assert.ok(zstdDecompressPure(zstdStoredFrame(data)).equals(data));
