@@ -115,6 +115,8 @@ export class ProducerBatch {
   generation = -1;
   /** Sends so far. */
   attempts = 0;
+  /** Why the last attempt failed: the cause of a delivery timeout. */
+  lastError: unknown;
   /** Put back after a failed attempt (counted in its queue's `retrying` until done). */
   requeued = false;
   /** Not before this time (retry backoff). */

@@ -519,6 +519,7 @@ export class ProducerEngine {
       return;
     }
     if (!b.requeued) { b.requeued = true; q.retrying++; }
+    b.lastError = err;
     this.stats.retries++;
     b.retryAt = now + retryDelay(b.attempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs);
     q.requeue(b);
@@ -548,7 +549,7 @@ export class ProducerEngine {
         if (!b.closed && b.attempts === 0) b.closed = true;
         else if (b.attempts === 0) this.accumulator.fullBatches--;
         const t = this.topics.get(b.topic);
-        this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, t?.lastError));
+        this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, b.lastError ?? t?.lastError));
       }
     }
     for (const t of this.topics.values()) {
