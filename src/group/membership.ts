@@ -195,17 +195,23 @@ export class GroupMembership {
         if (this.closing) break;
         if (isFatalGroupError(err)) {
           this.fatalError = err;
-          this.closing = true;
-          this.stopHeartbeat();
-          await this.listener.lose(this.assignment).catch(() => undefined);
-          this.owned.clear();
-          throw err;
+          break;
         }
         this.listener.error?.(err);
         await sleep(backoff.next(), this.stop.signal).catch(() => undefined);
       }
     }
-    if (this.fatalError !== undefined) throw this.fatalError; // a heartbeat heard it
+    if (this.fatalError !== undefined) await this.endFatally(this.fatalError);
+  }
+
+  /** A fatal error (from a rebalance or a heartbeat): stop, give up the partitions without committing, and throw. */
+  private async endFatally(err: unknown): Promise<never> {
+    this.closing = true;
+    this.stopHeartbeat();
+    const lost = this.assignment;
+    this.owned.clear();
+    if (lost.length > 0) await this.listener.lose(lost).catch(() => undefined);
+    throw err;
   }
 
   /** One attempt at a whole rebalance; false when it must start over (a retriable answer along the way). */

@@ -1,0 +1,164 @@
+import * as assert from 'uvu/assert';
+import { suite } from '../kit.js';
+import { builtInAssignor } from '../../src/group/assignors/index.js';
+import { decodeSubscription, type TopicPartitions } from '../../src/group/consumer-protocol.js';
+import { GroupCoordinator } from '../../src/group/coordinator.js';
+import { GroupMembership, isFatalGroupError, toTopicPartitions, type Generation, type MembershipListener, type MembershipOptions } from '../../src/group/membership.js';
+import { tpKey } from '../../src/group/offsets.js';
+import { BrokerError } from '../../src/errors.js';
+import { brokerError, errorCodes } from '../../src/protocol/error-codes.js';
+import { eventually, FakeCoordinator } from './fake-coordinator.js';
+
+const s = suite('group membership (fake coordinator)', { timeoutMs: 10_000 });
+
+class Recorder implements MembershipListener {
+  events: string[] = [];
+  owned: TopicPartitions[] = [];
+  gens: Generation[] = [];
+  assignDelayMs = 0;
+  async revoke(p: TopicPartitions[]): Promise<void> { this.events.push(`revoke ${count(p)}`); }
+  async lose(p: TopicPartitions[]): Promise<void> { this.events.push(`lose ${count(p)}`); }
+  async assign(added: TopicPartitions[], all: TopicPartitions[], g: Generation): Promise<void> {
+    this.events.push(`assign ${count(added)}/${count(all)} g${g.generationId}`);
+    this.owned = all;
+    this.gens.push(g);
+    if (this.assignDelayMs) await new Promise((r) => setTimeout(r, this.assignDelayMs));
+  }
+}
+const count = (p: TopicPartitions[]): number => p.reduce((a, tp) => a + tp.partitions.length, 0);
+
+function setUp(options: Partial<MembershipOptions> = {}): { fake: FakeCoordinator; rec: Recorder; m: GroupMembership; run: Promise<void> } {
+  const fake = new FakeCoordinator();
+  const rec = new Recorder();
+  const m = new GroupMembership(fake.cluster, new GroupCoordinator(fake.cluster, 'g', { retryMinMs: 5, retryMaxMs: 20 }), rec, {
+    groupId: 'g', topics: ['t'], heartbeatIntervalMs: 20, sessionTimeoutMs: 1_000, retryMinMs: 5, retryMaxMs: 20, ...options,
+  });
+  const run = m.start();
+  run.catch(() => undefined);
+  return { fake, rec, m, run };
+}
+
+s('joins with the KIP-394 round trip, leads, assigns itself every partition and heartbeats', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  const joins = fake.log.filter((l) => l.api === 'JoinGroup');
+  assert.is(joins.length, 2);
+  assert.is(joins[0]!.body.memberId, '');
+  assert.is(joins[1]!.body.memberId, 'member-1', 'second join carries the id from MEMBER_ID_REQUIRED');
+  assert.is(joins[1]!.body.protocolType, 'consumer');
+  const sub = decodeSubscription(joins[1]!.body.protocols[0].metadata);
+  assert.equal([sub.version, sub.topics, sub.generationId], [3, ['t'], -1]);
+  assert.equal(rec.owned, [{ topic: 't', partitions: [0, 1, 2, 3, 4, 5] }]);
+  assert.equal(rec.gens[0]!.isLeader, true);
+  await eventually('heartbeats', () => fake.count('Heartbeat') >= 3);
+  const hb = fake.log.find((l) => l.api === 'Heartbeat')!.body;
+  assert.equal([hb.generationId, hb.memberId], [1, 'member-1']);
+  await m.close();
+});
+
+s('REBALANCE_IN_PROGRESS on a heartbeat: an eager member revokes everything, rejoins with its id, commits nothing lost', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('rejoined', () => rec.gens.length === 2);
+  assert.equal(rec.events, ['assign 6/6 g1', 'revoke 6', 'assign 6/6 g2']);
+  assert.is(fake.log.filter((l) => l.api === 'JoinGroup').at(-1)!.body.memberId, 'member-1');
+  await m.close();
+});
+
+s('UNKNOWN_MEMBER_ID on a heartbeat: partitions are lost (not revoked) and the member joins afresh', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('Heartbeat', errorCodes.UNKNOWN_MEMBER_ID);
+  await eventually('rejoined', () => rec.gens.length === 2);
+  assert.equal(rec.events, ['assign 6/6 g1', 'lose 6', 'assign 6/6 g2']);
+  assert.is(rec.gens[1]!.memberId, 'member-2', 'a new member id via MEMBER_ID_REQUIRED');
+  await m.close();
+});
+
+s('ILLEGAL_GENERATION on a heartbeat: lost, rejoins keeping its member id', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('Heartbeat', errorCodes.ILLEGAL_GENERATION);
+  await eventually('rejoined', () => rec.gens.length === 2);
+  assert.equal(rec.events, ['assign 6/6 g1', 'lose 6', 'assign 6/6 g2']);
+  assert.is(rec.gens[1]!.memberId, 'member-1');
+  await m.close();
+});
+
+s('NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE rediscover; COORDINATOR_LOAD_IN_PROGRESS retries the same coordinator', async () => {
+  const { fake, rec, m } = setUp();
+  fake.fail('JoinGroup', errorCodes.COORDINATOR_LOAD_IN_PROGRESS, errorCodes.COORDINATOR_LOAD_IN_PROGRESS);
+  await eventually('assigned', () => rec.gens.length === 1);
+  assert.is(fake.count('FindCoordinator'), 1, 'loading: same coordinator');
+  assert.is(fake.count('JoinGroup'), 4);
+  fake.fail('Heartbeat', errorCodes.NOT_COORDINATOR);
+  await eventually('rediscovered', () => fake.count('FindCoordinator') === 2);
+  fake.fail('Heartbeat', errorCodes.COORDINATOR_NOT_AVAILABLE);
+  await eventually('rediscovered again', () => fake.count('FindCoordinator') === 3);
+  await eventually('heartbeats resume', () => fake.log.at(-1)!.api === 'Heartbeat');
+  assert.is(rec.gens.length, 1, 'no rebalance for a coordinator move');
+  await m.close();
+});
+
+s('heartbeats continue while the application blocks in a callback', async () => {
+  const { fake, rec, m } = setUp();
+  rec.assignDelayMs = 300;
+  await eventually('assign called', () => rec.gens.length === 1);
+  const before = fake.count('Heartbeat');
+  await new Promise((r) => setTimeout(r, 250));
+  assert.ok(fake.count('Heartbeat') - before >= 5, `heartbeats during the block: ${fake.count('Heartbeat') - before}`);
+  await m.close();
+});
+
+s('close revokes then sends LeaveGroup; a static member (KIP-345) sends none', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  await m.close();
+  assert.equal(rec.events.at(-1), 'revoke 6');
+  const leave = fake.log.find((l) => l.api === 'LeaveGroup');
+  assert.equal(leave?.body.members, [{ memberId: 'member-1', groupInstanceId: null, reason: 'the consumer is closing' }]);
+  const st = setUp({ groupInstanceId: 'i-1' });
+  await eventually('static assigned', () => st.rec.gens.length === 1);
+  assert.is(st.fake.count('JoinGroup'), 1, 'static members skip MEMBER_ID_REQUIRED');
+  await st.m.close();
+  assert.is(st.fake.count('LeaveGroup'), 0);
+  assert.equal(st.rec.events.at(-1), 'revoke 6');
+});
+
+s('FENCED_INSTANCE_ID is fatal: the membership ends with it and partitions are lost', async () => {
+  const { fake, rec, m, run } = setUp({ groupInstanceId: 'i-1' });
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('Heartbeat', errorCodes.FENCED_INSTANCE_ID);
+  const err = await run.then(() => null, (e: unknown) => e);
+  assert.instance(err, BrokerError);
+  assert.is((err as BrokerError).errorName, 'FENCED_INSTANCE_ID');
+  assert.equal(rec.events.at(-1), 'lose 6');
+  await m.close();
+  assert.is(fake.count('LeaveGroup'), 0);
+});
+
+s('cooperative members keep their partitions through a rebalance and send them as owned', async () => {
+  const { fake, rec, m } = setUp({ assignors: [builtInAssignor('cooperative-sticky')] });
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('rejoined', () => rec.gens.length === 2);
+  assert.equal(rec.events, ['assign 6/6 g1', 'assign 0/6 g2'], 'nothing revoked, nothing new');
+  const sub = decodeSubscription(fake.log.filter((l) => l.api === 'JoinGroup').at(-1)!.body.protocols[0].metadata);
+  assert.equal(sub.ownedPartitions, [{ topic: 't', partitions: [0, 1, 2, 3, 4, 5] }]);
+  assert.is(sub.generationId, 1);
+  await m.close();
+});
+
+s('fatal classification and helpers', () => {
+  assert.ok(isFatalGroupError(brokerError(errorCodes.INCONSISTENT_GROUP_PROTOCOL)));
+  assert.ok(isFatalGroupError(brokerError(errorCodes.GROUP_AUTHORIZATION_FAILED)));
+  assert.not.ok(isFatalGroupError(brokerError(errorCodes.REBALANCE_IN_PROGRESS)));
+  assert.not.ok(isFatalGroupError(brokerError(errorCodes.NOT_COORDINATOR)));
+  assert.equal(toTopicPartitions([tpKey('b', 2), tpKey('a', 1), tpKey('b', 0)]), [{ topic: 'b', partitions: [0, 2] }, { topic: 'a', partitions: [1] }]);
+  const fake = new FakeCoordinator();
+  assert.throws(() => new GroupMembership(fake.cluster, new GroupCoordinator(fake.cluster, ''), new Recorder(), { groupId: '', topics: [], heartbeatIntervalMs: 5_000, sessionTimeoutMs: 1_000 }),
+    (e: Error) => /3 problems/.test(e.message));
+});
+
+s.run();
