@@ -1,0 +1,112 @@
+import * as assert from 'uvu/assert';
+import { suite } from '../kit.js';
+import { GroupCoordinator } from '../../src/group/coordinator.js';
+import { OffsetManager, RebalanceNeededError, splitKey, tpKey } from '../../src/group/offsets.js';
+import { BrokerError } from '../../src/errors.js';
+import { errorCodes } from '../../src/protocol/error-codes.js';
+import { eventually, FakeCoordinator } from './fake-coordinator.js';
+
+const s = suite('group offsets (fake coordinator)', { timeoutMs: 10_000 });
+
+function setUp(initialOffset?: 'oldest' | 'newest'): { fake: FakeCoordinator; om: OffsetManager } {
+  const fake = new FakeCoordinator();
+  const om = new OffsetManager(fake.cluster, new GroupCoordinator(fake.cluster, 'g', { retryMinMs: 2, retryMaxMs: 5 }), { groupId: 'g', initialOffset });
+  om.identity = { generationId: 7, memberId: 'm-1', groupInstanceId: 'i-1' };
+  return { fake, om };
+}
+
+s('tp keys survive topics with odd characters', () => {
+  assert.equal(splitKey(tpKey('a.b-c_d', 12)), ['a.b-c_d', 12]);
+});
+
+s('mark commits offset + 1 with the leader epoch and the member identity; marks only move forward', async () => {
+  const { fake, om } = setUp();
+  om.mark('t', 0, 41, 3);
+  om.mark('t', 0, 9, 3); // older: ignored
+  om.markNext('t', 1, 100n);
+  assert.ok(om.hasPending());
+  await om.commit();
+  assert.is(fake.committed.get('t-0'), 42n);
+  assert.is(fake.committedEpochs.get('t-0'), 3);
+  assert.is(fake.committed.get('t-1'), 100n);
+  const body = fake.log.find((l) => l.api === 'OffsetCommit')!.body;
+  assert.equal([body.groupId, body.generationIdOrMemberEpoch, body.memberId, body.groupInstanceId], ['g', 7, 'm-1', 'i-1']);
+  assert.not.ok(om.hasPending());
+  om.mark('t', 0, 20); // below what is committed
+  assert.not.ok(om.hasPending());
+  await om.commit();
+  assert.is(fake.count('OffsetCommit'), 1, 'nothing to commit, no request');
+});
+
+s('commit of some partitions leaves the others pending', async () => {
+  const { fake, om } = setUp();
+  om.mark('t', 0, 1);
+  om.mark('t', 1, 1);
+  await om.commit([tpKey('t', 1)]);
+  assert.equal([...fake.committed.keys()], ['t-1']);
+  assert.ok(om.hasPending([tpKey('t', 0)]));
+  om.forget([tpKey('t', 0)]);
+  assert.not.ok(om.hasPending());
+});
+
+s('coordinator errors in a commit rediscover and retry; generation errors become RebalanceNeededError', async () => {
+  const { fake, om } = setUp();
+  fake.fail('OffsetCommit', errorCodes.NOT_COORDINATOR, errorCodes.COORDINATOR_LOAD_IN_PROGRESS);
+  om.mark('t', 0, 1);
+  await om.commit();
+  assert.is(fake.count('OffsetCommit'), 3);
+  assert.is(fake.count('FindCoordinator'), 2, 'rediscovered once (NOT_COORDINATOR), not for LOAD_IN_PROGRESS');
+  const cases: [number, boolean, boolean][] = [
+    [errorCodes.REBALANCE_IN_PROGRESS, false, false], [errorCodes.ILLEGAL_GENERATION, true, false], [errorCodes.UNKNOWN_MEMBER_ID, true, true],
+  ];
+  for (const [code, gen, member] of cases) {
+    fake.fail('OffsetCommit', code);
+    om.mark('t', 0, Number(fake.committed.get('t-0')) + 5);
+    const err = await om.commit().then(() => null, (e: unknown) => e);
+    assert.instance(err, RebalanceNeededError);
+    assert.equal([(err as RebalanceNeededError).resetGeneration, (err as RebalanceNeededError).resetMemberId], [gen, member]);
+    assert.ok(om.hasPending(), 'a refused commit keeps the mark');
+  }
+  fake.fail('OffsetCommit', errorCodes.OFFSET_METADATA_TOO_LARGE);
+  const other = await om.commit().then(() => null, (e: unknown) => e);
+  assert.instance(other, BrokerError);
+});
+
+s('a mark made while a commit is in flight stays pending for the next one', async () => {
+  const { fake, om } = setUp();
+  om.mark('t', 0, 1);
+  const first = om.commit();
+  om.mark('t', 0, 5);
+  await first;
+  assert.is(fake.committed.get('t-0'), 2n);
+  assert.ok(om.hasPending());
+  await om.commit();
+  assert.is(fake.committed.get('t-0'), 6n);
+});
+
+s('start offsets: committed where there is one, else ListOffsets earliest (oldest) or latest (newest)', async () => {
+  for (const [policy, expected] of [['oldest', 0n], ['newest', 100n]] as const) {
+    const { fake, om } = setUp(policy);
+    fake.committed.set('t-2', 33n);
+    const starts = await om.startOffsets([{ topic: 't', partitions: [1, 2] }]);
+    assert.is(starts.get(tpKey('t', 2))!.offset, 33n);
+    assert.is(starts.get(tpKey('t', 1))!.offset, expected);
+    const list = fake.log.find((l) => l.api === 'ListOffsets')!.body;
+    assert.is(list.topics[0].partitions[0].timestamp, policy === 'oldest' ? -2n : -1n);
+  }
+});
+
+s('auto-commit commits marks on its interval and stops when told', async () => {
+  const { fake, om } = setUp();
+  const errors: unknown[] = [];
+  om.startAutoCommit(20, (e) => errors.push(e));
+  om.mark('t', 3, 10);
+  await eventually('auto-committed', () => fake.committed.get('t-3') === 11n);
+  om.stopAutoCommit();
+  om.mark('t', 3, 20);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.is(fake.committed.get('t-3'), 11n);
+  assert.equal(errors, []);
+});
+
+s.run();
