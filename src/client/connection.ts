@@ -72,6 +72,7 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   /** Timed out after being written: its response will still come and must be swallowed. */
   abandoned: boolean;
+  settled: boolean;
   resolve: (frame: Buffer | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -94,6 +95,8 @@ export class Connection {
   /** Accepted but not yet written: over the in-flight bound or behind a full socket. */
   private readonly queued: Pending[] = [];
   private abandonedCount = 0;
+  /** Written requests without a response whose bytes the OS has not taken yet. */
+  private readonly unflushed = new Set<Pending>();
   private socketFull = false;
   private drainWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
@@ -171,7 +174,7 @@ export class Connection {
   }
 
   private isIdle(): boolean {
-    return this.queued.length === 0 && this.inFlightCount <= this.abandonedCount;
+    return this.queued.length === 0 && this.unflushed.size === 0 && this.inFlightCount <= this.abandonedCount;
   }
 
   private wakeIdleWaiters(): void {
@@ -197,7 +200,7 @@ export class Connection {
       const p: Pending = {
         frame, correlationId, apiKey: view.getInt16(4), apiVersion: view.getInt16(6),
         expectResponse: options.expectResponse ?? true, timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
-        startedAt: performance.now(), timer: undefined, abandoned: false, resolve, reject,
+        startedAt: performance.now(), timer: undefined, abandoned: false, settled: false, resolve, reject,
       };
       p.timer = setTimeout(() => this.onTimeout(p), p.timeoutMs);
       if (channels.requestStart.hasSubscribers) channels.requestStart.publish(this.event(p));
@@ -213,13 +216,25 @@ export class Connection {
       const p = this.queued[i]!;
       if (p.expectResponse && this.inFlightCount >= this.maxInFlight) break;
       i++;
-      if (p.expectResponse) this.inFlight.push(p);
-      this.socketFull = !this.socket.write(p.frame);
-      if (!p.expectResponse) this.settle(p, undefined, undefined);
+      if (p.expectResponse) {
+        this.inFlight.push(p);
+        this.socketFull = !this.socket.write(p.frame);
+      } else {
+        // Nothing will answer (acks=0): "sent" means the OS has the bytes, so a close right after loses nothing.
+        this.unflushed.add(p);
+        this.socketFull = !this.socket.write(p.frame, (err) => this.onFlushed(p, err));
+      }
     }
     if (i > 0) this.queued.splice(0, i);
     this.maybeFinishClose();
     this.wakeDrainWaiters();
+  }
+
+  private onFlushed(p: Pending, err: Error | null | undefined): void {
+    if (!this.unflushed.delete(p)) return; // settled by destroy()
+    if (err) this.settle(p, undefined, new ConnectionError(`${this.name}: write failed: ${err.message}`, { broker: this.where, cause: err }));
+    else this.settle(p, undefined, undefined);
+    this.maybeFinishClose();
   }
 
   private onDrain(): void {
@@ -280,6 +295,8 @@ export class Connection {
   }
 
   private settle(p: Pending, frame: Buffer | undefined, err: Error | undefined): void {
+    if (p.settled) return;
+    p.settled = true;
     if (p.timer) clearTimeout(p.timer);
     p.timer = undefined;
     if (channels.requestEnd.hasSubscribers) {
@@ -331,7 +348,8 @@ export class Connection {
     this.failure = error;
     if (err && channels.error.hasSubscribers) channels.error.publish({ connection: this, error: err });
     this.socket.destroy();
-    const pending = [...this.queued, ...this.inFlight.slice(this.inFlightHead)];
+    const pending = [...this.queued, ...this.inFlight.slice(this.inFlightHead), ...this.unflushed];
+    this.unflushed.clear();
     this.queued.length = 0;
     this.inFlight.length = 0;
     this.inFlightHead = 0;

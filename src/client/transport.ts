@@ -12,7 +12,8 @@ import { AuthenticationError, ConnectionError } from '../errors.js';
  * as is: `write` returns false when the socket's buffer is full (wait for `'drain'`), like undici's backpressure.
  */
 export interface TransportSocket {
-  write(chunk: Uint8Array): boolean;
+  /** `callback` runs once the bytes are handed to the OS (or with the error that prevented it). */
+  write(chunk: Uint8Array, callback?: (err?: Error | null) => void): boolean;
   /** Half-close after flushing what was written (graceful). */
   end(): void;
   /** Close at once, dropping unflushed data. */

@@ -195,6 +195,17 @@ s('requests without a response (acks=0) resolve once written and hold no slot', 
   await c.close();
 });
 
+s('requests without a response resolve once the OS has the bytes: a close right after loses none', async () => {
+  peer.onRequest = () => {};
+  const c = await open();
+  const big = Buffer.alloc(256 << 10, 2);
+  const sent = Array.from({ length: 40 }, () => c.request(frame(0, big), { expectResponse: false }));
+  void c.close();
+  assert.equal(await Promise.all(sent), Array(40).fill(undefined));
+  await peer.waitFor(40);
+  assert.ok(peer.received.every((r) => r.payload.length === big.length));
+});
+
 s('socket backpressure: writes stop while the socket is full and resume on drain', async () => {
   peer.onRequest = (r) => peer.reply(r, r.correlationId, Buffer.from('ok'));
   const c = await open({ maxInFlight: 100 });
