@@ -11,56 +11,16 @@
  */
 import { ClosedError, InvalidArgumentError, KafkaError } from '../errors.js';
 import { Produce } from '../protocol/apis/produce.js';
-import type { CompressionCodec } from '../protocol/compression/index.js';
 import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { RequestOf, ResponseOf } from '../protocol/schema-types.js';
 import { Accumulator, Delivery, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord } from './accumulator.js';
 import { retryDelay } from './backoff.js';
-import type { Broker } from './broker.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
 import { choosePartition, StickyPartitioner } from './partitioner.js';
+import { DeliveryTimeoutError, resolveOptions, type ProducerCluster, type ProducerEngineOptions, type ResolvedProducerOptions } from './producer-options.js';
 
-/** What the engine needs of the cluster (src/client/cluster.ts `Cluster` provides it). */
-export interface ProducerCluster {
-  topic(name: string): Promise<{ name: string; topicId: string; partitions: ReadonlyArray<{ partition: number; leaderId: number }> }>;
-  broker(nodeId: number): Pick<Broker, 'request'>;
-  anyBroker(): Promise<Pick<Broker, 'request'>>;
-  invalidate(topic?: string): void;
-}
-
-export interface ProducerEngineOptions {
-  cluster: ProducerCluster;
-  /** 0 (no response), 1 (leader) or -1 (all in-sync replicas, default). */
-  acks?: 0 | 1 | -1;
-  /** Default: true with acks=-1, false otherwise (idempotence needs acks=all). */
-  idempotent?: boolean;
-  compression?: CompressionCodec;
-  /** Kafka's linger.ms (default 5, KIP-1030). */
-  lingerMs?: number;
-  /** Kafka's batch.size in bytes (default 16384). */
-  batchSize?: number;
-  /** Kafka's buffer.memory: `send` returns false past it (default 32 MiB). */
-  maxBufferedBytes?: number;
-  /** Kafka's max.request.size (default 1 MiB). */
-  maxRequestBytes?: number;
-  /** Produce requests in flight per broker (default 5, at most 5 with idempotence). */
-  maxInFlight?: number;
-  /** Broker-side ack timeout and our wait for the response (default 30 s). */
-  requestTimeoutMs?: number;
-  /** Kafka's delivery.timeout.ms: a record not written by then fails with DeliveryTimeoutError (default 120 s). */
-  deliveryTimeoutMs?: number;
-  retryBackoffMs?: number;
-  retryBackoffMaxMs?: number;
-  partitioner?: StickyPartitioner;
-}
-
-/** A record was not written within the delivery timeout; `cause` is the last error seen, if any. */
-export class DeliveryTimeoutError extends KafkaError {
-  constructor(message: string, cause?: unknown) {
-    super(message, 'ERR_KAFKA_DELIVERY_TIMEOUT', { retriable: true, cause });
-  }
-}
+export { DeliveryTimeoutError, type ProducerCluster, type ProducerEngineOptions } from './producer-options.js';
 
 interface TopicState {
   name: string;
@@ -82,27 +42,6 @@ interface RequestGroup {
 }
 
 type ProduceResponse = ResponseOf<typeof Produce>;
-type Resolved<T> = Required<Omit<ProducerEngineOptions, 'cluster' | 'partitioner' | 'idempotent' | 'compression'>> & T;
-
-function resolveOptions(o: ProducerEngineOptions): Resolved<{ idempotent: boolean; compression: number }> {
-  const acks = o.acks ?? -1;
-  const r = {
-    acks, idempotent: o.idempotent ?? acks === -1, compression: o.compression ?? 0, lingerMs: o.lingerMs ?? 5,
-    batchSize: o.batchSize ?? 16_384, maxBufferedBytes: o.maxBufferedBytes ?? 32 * 1024 * 1024,
-    maxRequestBytes: o.maxRequestBytes ?? 1024 * 1024, maxInFlight: o.maxInFlight ?? 5, requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
-    deliveryTimeoutMs: o.deliveryTimeoutMs ?? 120_000, retryBackoffMs: o.retryBackoffMs ?? 100, retryBackoffMaxMs: o.retryBackoffMaxMs ?? 1_000,
-  };
-  const problems: string[] = [];
-  if (![0, 1, -1].includes(r.acks)) problems.push(`acks must be 0, 1 or -1 (all), not ${r.acks}`);
-  if (r.idempotent && r.acks !== -1) problems.push('idempotence needs acks=-1 (all)');
-  if (r.idempotent && r.maxInFlight > 5) problems.push('idempotence allows at most 5 requests in flight per broker');
-  if (!(r.maxInFlight >= 1)) problems.push('maxInFlight must be at least 1');
-  if (!(r.batchSize >= 1)) problems.push('batchSize must be positive');
-  if (!(r.lingerMs >= 0)) problems.push('lingerMs must be 0 or more');
-  if (![0, 1, 2, 3, 4].includes(r.compression)) problems.push(`unknown compression codec ${r.compression}`);
-  if (problems.length > 0) throw new InvalidArgumentError(problems);
-  return r;
-}
 
 const DUPLICATE_SEQUENCE = errorCodes.DUPLICATE_SEQUENCE_NUMBER;
 const OUT_OF_ORDER = errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER;
@@ -117,7 +56,7 @@ const IDLE_WAKE_MS = 1_000;
  * every accepted record's outcome.
  */
 export class ProducerEngine {
-  private readonly o: Resolved<{ idempotent: boolean; compression: number }>;
+  private readonly o: ResolvedProducerOptions;
   private readonly cluster: ProducerCluster;
   private readonly sticky: StickyPartitioner;
   readonly accumulator: Accumulator;
@@ -134,6 +73,8 @@ export class ProducerEngine {
   private flushing = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  /** Set once the engine gives up on everything (destroy, or a fatal InitProducerId error). */
+  private closedForGood = false;
   /** Counters for tests and metrics: requests sent, batch retries, epoch changes (bumps or new ids). */
   readonly stats = { requests: 0, batches: 0, retries: 0, epochChanges: 0 };
 
@@ -162,6 +103,10 @@ export class ProducerEngine {
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       const size = estimateRecordSize(r);
+      if (size > this.o.maxRequestBytes) {
+        owner.fail(i, new InvalidArgumentError(`a record of about ${size} bytes does not fit in a request of maxRequestBytes ${this.o.maxRequestBytes}`));
+        continue;
+      }
       const t = this.topicState(r.topic);
       if (t.leaders.length === 0) {
         this.wait(t, r, owner, i, size, now);
@@ -195,6 +140,17 @@ export class ProducerEngine {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Refuses new records and fails every record not yet sent with `error`; batches in flight still get their
+   * broker's answer, but are not retried.
+   */
+  destroy(error: Error = new ClosedError('the producer was destroyed')): void {
+    this.closed = true;
+    this.failAll(error);
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -524,9 +480,6 @@ export class ProducerEngine {
     b.retryAt = now + retryDelay(b.attempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs);
     q.requeue(b);
   }
-
-  /** Set once the engine gives up on everything (a fatal identity error). */
-  private closedForGood = false;
 
   private fail(b: ProducerBatch, q: PartitionQueue, err: Error): void {
     if (b.requeued) q.retrying--;

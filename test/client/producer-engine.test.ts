@@ -323,4 +323,17 @@ s('close() flushes what was accepted, then refuses new records', async () => {
   assert.throws(() => engine.send(values(1)), (e: unknown) => e instanceof ClosedError);
 });
 
+s('a record larger than a request fails at once; destroy() fails what is still queued', async () => {
+  const { broker, engine } = setup({ maxRequestBytes: 5000, lingerMs: 60_000 });
+  const big = await send(engine, [{ topic: 't', value: 'x'.repeat(6000) }]);
+  assert.instance(big.errors![0], InvalidArgumentError);
+  const pending = send(engine, values(3));
+  await sleep(20);
+  engine.destroy(new ClosedError('going away'));
+  const report = await pending;
+  assert.ok(report.errors!.every((e) => e instanceof ClosedError));
+  assert.is(broker.calls.length, 0);
+  assert.throws(() => engine.send(values(1)), (e: unknown) => e instanceof ClosedError);
+});
+
 s.run();
