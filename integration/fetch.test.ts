@@ -80,13 +80,17 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
     try {
       f.assign([...ends.keys()].map((partition) => ({ topic, partition })));
       const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       const { records, bytes } = await drain(f, ends, new Map(), (v) => { if (v.length !== SIZE) throw new Error(`value of ${v.length} bytes`); });
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpu = process.cpuUsage(c0);
+      const cpuSecs = (cpu.user + cpu.system) / 1e6;
       assert.is(records, RECORDS);
       assert.is(bytes, RECORDS * SIZE);
       const st = f.stats;
       console.log(`  fetch ${codec}: ${RECORDS} records in ${secs.toFixed(2)} s = ${Math.round(RECORDS / secs)} records/s, ` +
-        `${(bytes / secs / 1e6).toFixed(1)} MB/s of values; ${st.requests} requests, ${st.incrementalRequests} incremental`);
+        `${(bytes / secs / 1e6).toFixed(1)} MB/s of values (cold JIT, shared machine); CPU ${cpuSecs.toFixed(2)} s = ` +
+        `${Math.round(RECORDS / cpuSecs)} records per CPU-second; ${st.requests} requests, ${st.incrementalRequests} incremental`);
       assert.ok(st.incrementalRequests > 0, 'fetch sessions were used');
     } finally {
       await f.close();
