@@ -35,7 +35,14 @@ async function createTopic(b: Broker, topic: string): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const md = await b.request(Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     const t = md.topics[0]!;
-    if (t.errorCode === 0 && t.partitions[0]?.leaderId === 1) return t.topicId!;
+    if (t.errorCode === 0 && t.partitions[0]?.leaderId === 1) {
+      // Metadata can name the leader before its replica serves fetches (NOT_LEADER_OR_FOLLOWER): wait for that too.
+      for (let j = 0; j < 50; j++) {
+        const f = await b.request(Fetch, longPoll(topic, t.topicId!, 0));
+        if (f.responses[0]?.partitions[0]?.errorCode === 0) return t.topicId!;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`topic ${topic} has no leader`);
@@ -134,8 +141,8 @@ s('a request that times out while the broker works on it: late response dropped,
   const conn = await b.connection('fetch');
   // An empty partition and minBytes 1: the broker holds the fetch for maxWaitMs (1.5 s) before answering.
   const started = Date.now();
-  const err = await b.request(Fetch, longPoll(topic, topicId, 1500), { lane: 'fetch', timeoutMs: 200 }).then(() => null, (e: Error) => e);
-  assert.instance(err, RequestTimeoutError);
+  const err = await b.request(Fetch, longPoll(topic, topicId, 1500), { lane: 'fetch', timeoutMs: 200 }).then((r) => r, (e: Error) => e);
+  assert.instance(err, RequestTimeoutError, JSON.stringify(err, (_k, v) => typeof v === 'bigint' ? String(v) : v));
   assert.ok(Date.now() - started < 1000, 'the timeout fired before the broker answered');
   assert.is(conn.inFlightCount, 1, 'the abandoned fetch keeps its slot until its response comes');
   const md = await b.request(Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }, { lane: 'fetch' });
