@@ -11,7 +11,7 @@ export {
   OffsetManager, RebalanceNeededError, asRebalanceNeeded, splitKey, tpKey,
   type CommitIdentity, type InitialOffset, type OffsetAndEpoch, type OffsetManagerOptions,
 } from './offsets.js';
-export { Claim, GroupSession, SessionManager, type ClaimedRecord, type GroupHandler, type SessionManagerOptions } from './session.js';
+export { ClaimedRecord, Claim, GroupSession, SessionManager, type GroupHandler, type SessionManagerOptions } from './session.js';
 export { GroupConsumer, type GroupConsumerOptions } from './group-consumer.js';
 export * from './consumer-protocol.js';
 export * from './assignors/index.js';

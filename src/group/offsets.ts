@@ -44,6 +44,9 @@ export class RebalanceNeededError extends KafkaError {
   }
 }
 
+/** A pending mark, updated in place; offsets are numbers here (exact below 2^53) and bigints on the wire. */
+interface Mark { next: number; leaderEpoch: number; metadata: string | null }
+
 /** `topic\0partition`: the key of every per-partition map in the group layer. */
 export function tpKey(topic: string, partition: number): string {
   return `${topic}\0${partition}`;
@@ -80,7 +83,7 @@ function buildCommitTopics(entries: Iterable<[string, OffsetAndEpoch]>): { name:
 /** Committed offsets, marks and commits of one group member. */
 export class OffsetManager {
   /** Marked but not yet committed, by {@link tpKey}. */
-  private readonly marked = new Map<string, OffsetAndEpoch>();
+  private readonly marked = new Map<string, Mark>();
   /** Last offsets the coordinator accepted (or fetched), by {@link tpKey}. */
   private readonly committed = new Map<string, OffsetAndEpoch>();
   private readonly admin: Admin;
@@ -95,18 +98,29 @@ export class OffsetManager {
     this.admin = new Admin(cluster);
   }
 
-  /** Records that everything before `nextOffset` in the partition is processed (the offset to resume from). */
+  /** Records that everything before `next` in the partition is processed (the offset to resume from). */
   markNext(topic: string, partition: number, next: bigint | number, leaderEpoch = -1, metadata: string | null = null): void {
-    const key = tpKey(topic, partition);
-    const nextOffset = BigInt(next);
-    const have = this.marked.get(key) ?? this.committed.get(key);
-    if (have && have.offset >= nextOffset) return; // marks only move forward, as Sarama's
-    this.marked.set(key, { offset: nextOffset, leaderEpoch, metadata });
+    this.markKey(tpKey(topic, partition), Number(next), leaderEpoch, metadata);
   }
 
   /** Marks a record as processed: its offset + 1 is committed. */
   mark(topic: string, partition: number, offset: bigint | number, leaderEpoch = -1): void {
-    this.markNext(topic, partition, BigInt(offset) + 1n, leaderEpoch);
+    this.markKey(tpKey(topic, partition), Number(offset) + 1, leaderEpoch);
+  }
+
+  /**
+   * The per-record hot path (claims call it with their precomputed key): updates the pending mark in place, so
+   * marking allocates nothing once a partition has one. Marks only move forward, as Sarama's.
+   */
+  markKey(key: string, next: number, leaderEpoch = -1, metadata: string | null = null): void {
+    const m = this.marked.get(key);
+    if (m) {
+      if (next > m.next) { m.next = next; m.leaderEpoch = leaderEpoch; m.metadata = metadata; }
+      return;
+    }
+    const c = this.committed.get(key);
+    if (c && c.offset >= BigInt(next)) return;
+    this.marked.set(key, { next, leaderEpoch, metadata });
   }
 
   /** Whether any mark waits for a commit (optionally only among `keys`). */
@@ -135,8 +149,8 @@ export class OffsetManager {
     while (this.inflight) await this.inflight.catch(() => undefined);
     const batch = new Map<string, OffsetAndEpoch>();
     for (const k of keys ?? [...this.marked.keys()]) {
-      const o = this.marked.get(k);
-      if (o) batch.set(k, o);
+      const m = this.marked.get(k);
+      if (m) batch.set(k, { offset: BigInt(m.next), leaderEpoch: m.leaderEpoch, metadata: m.metadata });
     }
     if (batch.size === 0) return;
     const run = this.send(batch).finally(() => { this.inflight = undefined; });
@@ -158,7 +172,7 @@ export class OffsetManager {
     }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 }).catch((err: unknown) => { throw asRebalanceNeeded(err); });
     for (const [k, o] of batch) {
       this.committed.set(k, o);
-      if (this.marked.get(k) === o) this.marked.delete(k); // a newer mark made meanwhile stays pending
+      if (this.marked.get(k)?.next === Number(o.offset)) this.marked.delete(k); // a newer mark made meanwhile stays pending
     }
   }
 

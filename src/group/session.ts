@@ -19,11 +19,15 @@ import type { Generation, MembershipListener } from './membership.js';
 import { toTopicPartitions } from './membership.js';
 import { tpKey, type OffsetManager } from './offsets.js';
 
-/** A record as a claim hands it out, with what a commit needs (leader epoch, KIP-320). */
-export interface ClaimedRecord extends KafkaRecord {
-  topic: string;
-  partition: number;
-  leaderEpoch: number;
+/**
+ * A record as a claim hands it out, with what a commit needs (leader epoch, KIP-320). One class, so every record
+ * has the same shape (V8 keeps the handler's property reads monomorphic); key and value are views, not copies.
+ */
+export class ClaimedRecord implements KafkaRecord {
+  constructor(
+    readonly topic: string, readonly partition: number, readonly offset: number, readonly leaderEpoch: number, readonly timestamp: number,
+    readonly key: Buffer | null, readonly value: Buffer | null, readonly headers: KafkaRecord['headers'],
+  ) {}
 }
 
 /** Sarama's ConsumerGroupHandler, with AbortSignals where Go has contexts. */
@@ -94,7 +98,7 @@ export class Claim {
           if (batch.baseOffset + batch.lastOffsetDelta < b.fromOffset) continue;
           for (const r of batch.records()) {
             if (r.offset < b.fromOffset) continue;
-            yield Object.assign(r, { topic: this.topic, partition: this.partition, leaderEpoch: batch.partitionLeaderEpoch });
+            yield new ClaimedRecord(this.topic, this.partition, r.offset, batch.partitionLeaderEpoch, r.timestamp, r.key, r.value, r.headers);
             if (this.ctl.signal.aborted) return;
           }
         }
@@ -106,12 +110,12 @@ export class Claim {
 
   /** Marks a record processed: its offset + 1 is committed next (auto-commit, `commit()`, or at revocation). */
   mark(record: { offset: number | bigint; leaderEpoch?: number }): void {
-    this.offsets.mark(this.topic, this.partition, record.offset, record.leaderEpoch ?? -1);
+    this.offsets.markKey(this.key, Number(record.offset) + 1, record.leaderEpoch ?? -1);
   }
 
   /** Marks everything before `nextOffset` processed. */
   markNext(nextOffset: number | bigint, leaderEpoch = -1): void {
-    this.offsets.markNext(this.topic, this.partition, nextOffset, leaderEpoch);
+    this.offsets.markKey(this.key, Number(nextOffset), leaderEpoch);
   }
 }
 
