@@ -55,6 +55,13 @@ export class PartitionSequence {
     return baseSequence === addSequence(this.lastAcked, 1);
   }
 
+  /** True when the broker acknowledged a later sequence than `baseSequence` (comparing across the wrap). */
+  isAcknowledged(baseSequence: number): boolean {
+    if (this.lastAcked < 0) return false;
+    const behind = (this.lastAcked - baseSequence + SEQUENCE_MODULUS) % SEQUENCE_MODULUS;
+    return behind < SEQUENCE_MODULUS / 2;
+  }
+
   /** Starts over at 0, after a new producer id or epoch. */
   reset(): void {
     this.next = 0;

@@ -442,7 +442,13 @@ export class ProducerEngine {
     const q = this.accumulator.queue(b.topic, b.partition);
     if (this.o.idempotent && (code === OUT_OF_ORDER || code === UNKNOWN_PRODUCER)) {
       // Out of order behind a batch that failed first: retrying in order closes the gap. Otherwise the broker
-      // lost our state or a batch is missing for good: a new epoch starts the sequences again.
+      // lost our state or a batch is missing for good: a new epoch starts the sequences again. A batch behind
+      // one already acknowledged (it failed, a later one got in) can never be written in order: it fails now
+      // rather than at the delivery timeout.
+      if (code === OUT_OF_ORDER && q.sequence.isAcknowledged(b.baseSequence)) {
+        this.retryOrFail(b, err, false);
+        return;
+      }
       if (code === UNKNOWN_PRODUCER || q.sequence.isNextExpected(b.baseSequence)) this.requestEpochChange('bump');
       this.retryOrFail(b, err, true);
       return;

@@ -125,7 +125,10 @@ s('sequences: contiguous per batch, wrapping at 2^31 as Kafka does', () => {
   w.acknowledge(2147483645, 5);
   assert.is(w.lastAcked, 1);
   assert.ok(w.isNextExpected(2));
+  assert.ok(w.isAcknowledged(2147483647) && w.isAcknowledged(1), 'at or before the last acknowledged, across the wrap');
+  assert.not.ok(w.isAcknowledged(2) || w.isAcknowledged(100));
   w.reset();
+  assert.not.ok(w.isAcknowledged(0));
   assert.is(w.next, 0);
   assert.is(w.lastAcked, -1);
 });

@@ -213,6 +213,23 @@ s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, batch retried with its sequence, 
   assert.is(engine.producerId.epoch, 0, 'no epoch bump needed');
 });
 
+s('a batch refused while a later one got in fails at once (it can no longer be written in order)', async () => {
+  const { broker, engine } = setup({ batchSize: 200 });
+  // Only the first batch is refused; a broker without state for a new producer id accepts the later ones.
+  broker.faults.set('t-0', [errorCodes.NOT_LEADER_OR_FOLLOWER]);
+  const started = Date.now();
+  const report = await send(engine, values(30));
+  assert.ok(Date.now() - started < 2_000, 'not held until the delivery timeout');
+  const failed = report.errors!.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
+  assert.ok(failed.length > 0 && failed[0] === 0, `failed ${failed}`);
+  assert.ok(report.errors!.filter(Boolean).every((e) => (e as { errorName?: string }).errorName === 'OUT_OF_ORDER_SEQUENCE_NUMBER'));
+  const written = broker.logs.get('t-0')!.map((w) => w.value);
+  assert.is(written.length + failed.length, 30, 'every record either written once or reported failed');
+  assert.is(new Set(written).size, written.length);
+  const later = await send(engine, values(2));
+  assert.is(later.errors, null, 'the producer goes on under a new epoch');
+});
+
 s('a lost connection: the whole request is retried, nothing duplicated', async () => {
   const { broker, engine } = setup({ batchSize: 200 });
   // Every request in flight on the socket fails with it.
