@@ -31,11 +31,11 @@ class Member implements MembershipListener {
   assignDelayMs = 0;
   run: Promise<void>;
 
-  constructor(groupId: string, options: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; groupInstanceId?: string; assignor?: 'range' | 'cooperative-sticky' } = {}) {
+  constructor(groupId: string, options: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; groupInstanceId?: string; assignor?: 'range' | 'cooperative-sticky'; topic?: string; partitionCheckIntervalMs?: number } = {}) {
     this.cluster = new Cluster({ bootstrap, clientId: 'group-test' });
     this.coordinator = new GroupCoordinator(this.cluster, groupId);
     this.membership = new GroupMembership(this.cluster, this.coordinator, this, {
-      groupId, topics: [topic], sessionTimeoutMs: options.sessionTimeoutMs ?? 6_000, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+      groupId, topics: [options.topic ?? topic], partitionCheckIntervalMs: options.partitionCheckIntervalMs, sessionTimeoutMs: options.sessionTimeoutMs ?? 6_000, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
       rebalanceTimeoutMs: 20_000, groupInstanceId: options.groupInstanceId, assignors: [builtInAssignor(options.assignor ?? 'range')],
     });
     this.run = this.membership.start();
@@ -191,6 +191,19 @@ s('our member and Kafka\'s Java console consumer share a group (range) and split
   await java;
   await until('all back after the Java consumer left', () => a.partitions().length === 6, 20_000);
   await a.close();
+});
+
+s('the leader notices new partitions and rebalances so they get an owner', async () => {
+  const grown = `group-grow-${Date.now()}`;
+  await admin.createTopics([{ name: grown, numPartitions: 2, replicationFactor: 1 }]);
+  const g = `grow-${Date.now()}`;
+  const a = new Member(g, { topic: grown, partitionCheckIntervalMs: 300 });
+  const b = new Member(g, { topic: grown, partitionCheckIntervalMs: 300 });
+  await until('2 partitions split', () => a.partitions().length === 1 && b.partitions().length === 1);
+  await admin.createPartitions(grown, 6);
+  const ms = await until('6 partitions split', () => a.partitions().length === 3 && b.partitions().length === 3, 20_000);
+  console.log(`    new partitions assigned ${ms} ms after CreatePartitions`);
+  await Promise.all([a.close(), b.close()]);
 });
 
 s.run();

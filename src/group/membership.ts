@@ -22,7 +22,9 @@ import type { Cluster } from '../client/cluster.js';
 import { builtInAssignor, rebalanceProtocolOf, type Assignor, type GroupMember, type RebalanceProtocol } from './assignors/index.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type ConsumerProtocolAssignment, type TopicPartitions } from './consumer-protocol.js';
 import { isCoordinatorMoved, type GroupCoordinator } from './coordinator.js';
-import { splitKey, tpKey } from './offsets.js';
+import { keysOf, toTopicPartitions } from './offsets.js';
+
+export { toTopicPartitions };
 
 export interface MembershipOptions {
   groupId: string;
@@ -42,6 +44,12 @@ export interface MembershipOptions {
   rackId?: string | null;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * How often the leader checks the partition counts of the subscribed topics, and rebalances when one grew (new
+   * partitions get an owner without waiting for someone to join), as Java's leader does on metadata updates.
+   * Default 30 s; 0 turns it off.
+   */
+  partitionCheckIntervalMs?: number;
 }
 
 /** One generation of the group as this member saw it at SyncGroup. */
@@ -81,25 +89,6 @@ export function isFatalGroupError(err: unknown): boolean {
   return err instanceof InvalidArgumentError || err instanceof UnsupportedVersionError || err instanceof AuthenticationError;
 }
 
-/** Flattens an assignment to tpKeys. */
-function keysOf(list: readonly TopicPartitions[]): Set<string> {
-  const out = new Set<string>();
-  for (const tp of list) for (const p of tp.partitions) out.add(tpKey(tp.topic, p));
-  return out;
-}
-
-/** Groups tpKeys back into one entry per topic, partitions ascending. */
-export function toTopicPartitions(keys: Iterable<string>): TopicPartitions[] {
-  const byTopic = new Map<string, number[]>();
-  for (const k of keys) {
-    const [topic, p] = splitKey(k);
-    const list = byTopic.get(topic);
-    if (list) list.push(p);
-    else byTopic.set(topic, [p]);
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
-}
-
 type JoinResponse = ResponseOf<typeof JoinGroup>;
 
 /** A member of a classic consumer group. Constructing it does no I/O; {@link start} joins. */
@@ -121,6 +110,9 @@ export class GroupMembership {
   private closing = false;
   private loopDone: Promise<void> | undefined;
   private hbTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  /** Partition counts the leader assigned from (checked by {@link checkPartitionCounts}). */
+  private assignedCounts = new Map<string, number>();
   private hbRun = 0;
   private lastHeartbeatOk = 0;
   private joinWaiters: Array<(g: Generation) => void> = [];
@@ -136,6 +128,7 @@ export class GroupMembership {
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
       groupInstanceId: options.groupInstanceId ?? null, rackId: options.rackId ?? null,
       retryMinMs: options.retryMinMs ?? 100, retryMaxMs: options.retryMaxMs ?? 1_000,
+      partitionCheckIntervalMs: options.partitionCheckIntervalMs ?? 30_000,
     };
     const problems: string[] = [];
     if (!options.groupId) problems.push('groupId is empty');
@@ -307,6 +300,7 @@ export class GroupMembership {
         this.listener.error?.(err); // an unknown topic is left out, as Java does
       }
     }));
+    this.assignedCounts = counts;
     const result = assignor.assign(members, counts);
     return [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment({ assignedPartitions: partitions }) }));
   }
@@ -372,12 +366,34 @@ export class GroupMembership {
       this.hbTimer = setTimeout(() => void this.heartbeat(run).then(schedule), ms);
     };
     schedule(this.o.heartbeatIntervalMs);
+    if (this.leaderId === this.memberId && this.o.partitionCheckIntervalMs > 0 && this.assignedCounts.size > 0) {
+      const check = (): void => {
+        this.checkTimer = setTimeout(() => void this.checkPartitionCounts(run).then(() => { if (run === this.hbRun) check(); }), this.o.partitionCheckIntervalMs);
+        this.checkTimer.unref?.();
+      };
+      check();
+    }
+  }
+
+  /** The leader's watch over the topics it assigned: a partition count that changed calls for a rebalance. */
+  private async checkPartitionCounts(run: number): Promise<void> {
+    for (const [topic, n] of this.assignedCounts) {
+      this.cluster.invalidate(topic);
+      const now = await this.cluster.topic(topic).then((t) => t.partitions.length, () => n);
+      if (run !== this.hbRun) return;
+      if (now !== n) {
+        this.requestRejoin(`topic ${topic} now has ${now} partitions (was ${n})`);
+        return;
+      }
+    }
   }
 
   private stopHeartbeat(): void {
     this.hbRun++;
     clearTimeout(this.hbTimer);
+    clearTimeout(this.checkTimer);
     this.hbTimer = undefined;
+    this.checkTimer = undefined;
   }
 
   /** One heartbeat; returns the pause before the next. */

@@ -58,6 +58,25 @@ export function splitKey(key: string): [topic: string, partition: number] {
   return [key.slice(0, i), Number(key.slice(i + 1))];
 }
 
+/** Flattens an assignment to tpKeys. */
+export function keysOf(list: readonly TopicPartitions[]): Set<string> {
+  const out = new Set<string>();
+  for (const tp of list) for (const p of tp.partitions) out.add(tpKey(tp.topic, p));
+  return out;
+}
+
+/** Groups tpKeys back into one entry per topic, partitions ascending. */
+export function toTopicPartitions(keys: Iterable<string>): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>();
+  for (const k of keys) {
+    const [topic, p] = splitKey(k);
+    const list = byTopic.get(topic);
+    if (list) list.push(p);
+    else byTopic.set(topic, [p]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+}
+
 /** Newest OffsetCommit/OffsetFetch we send: v10 names topics by id only, and the name is what we have at hand. */
 const MAX_OFFSET_API_VERSION = 9;
 
