@@ -173,6 +173,8 @@ export class GroupMembership {
   }
 
   private rejoinReason = 'joining';
+  /** Set by MEMBER_ID_REQUIRED: the second JoinGroup goes out without a pause (KIP-394). */
+  private retryAtOnce = false;
 
   private async loop(): Promise<void> {
     const backoff = new Backoff({ minRetryPeriod: this.o.retryMinMs, maxRetryPeriod: this.o.retryMaxMs });
@@ -184,6 +186,8 @@ export class GroupMembership {
       }
       try {
         if (await this.rebalance()) backoff.reset();
+        else if (!this.retryAtOnce) await sleep(this.o.retryMinMs, this.stop.signal).catch(() => undefined); // no hot loop
+        this.retryAtOnce = false;
       } catch (err) {
         if (this.closing) break;
         if (isFatalGroupError(err)) {
@@ -266,6 +270,7 @@ export class GroupMembership {
       case errorCodes.MEMBER_ID_REQUIRED: // KIP-394: join again at once, with the id the broker chose
         this.memberId = res.memberId;
         this.rejoinNeeded = true;
+        this.retryAtOnce = true;
         return null;
       case errorCodes.UNKNOWN_MEMBER_ID:
         this.requestRejoin('unknown member id', { memberId: true });
