@@ -358,7 +358,14 @@ export class GroupMembership {
     for (const k of added) this.owned.add(k);
     this.ownedGeneration = this.generationId;
     const waiters = this.joinWaiters.splice(0);
-    await this.listener.assign(toTopicPartitions(added), toTopicPartitions(assigned), gen);
+    try {
+      await this.listener.assign(toTopicPartitions(added), toTopicPartitions(assigned), gen);
+    } catch (err) {
+      // Nobody reads the new partitions (their start offsets could not be fetched, say): hand them back.
+      for (const k of added) this.owned.delete(k);
+      this.requestRejoin('the assignment could not be taken up');
+      throw err;
+    }
     for (const w of waiters) w(gen);
   }
 

@@ -10,7 +10,7 @@
  * partitions that move, and a claim that stays keeps running into the next generation (watch `claim.signal`, not
  * `session.signal`, to know when to stop reading).
  */
-import type { Fetcher, FetchedBatch } from '../client/fetcher.js';
+import type { Fetcher, FetchedBatch, StartPosition } from '../client/fetcher.js';
 import { fetchedRecords } from '../client/fetcher.js';
 import { KafkaError } from '../errors.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
@@ -180,14 +180,16 @@ export class SessionManager implements MembershipListener {
     for (const [k, c] of this.claims) session.claims.set(k, c);
     const starts = await this.offsets.startOffsets(added);
     const fresh: Claim[] = [];
+    const positions: StartPosition[] = [];
     for (const tp of added) for (const p of tp.partitions) {
       const at = starts.get(tpKey(tp.topic, p));
       const claim = new Claim(tp.topic, p, Number(at?.offset ?? 0n), this.fetcher, this.offsets);
       this.claims.set(claim.key, claim);
       session.claims.set(claim.key, claim);
       fresh.push(claim);
-      this.fetcher?.assign([{ topic: tp.topic, partition: p, offset: claim.initialOffset, leaderEpoch: at && at.leaderEpoch >= 0 ? at.leaderEpoch : undefined }]);
+      positions.push({ topic: tp.topic, partition: p, offset: claim.initialOffset, leaderEpoch: at && at.leaderEpoch >= 0 ? at.leaderEpoch : undefined });
     }
+    if (positions.length > 0) this.fetcher?.assign(positions);
     this.session = session;
     await this.call(() => this.handler.setup?.(session));
     for (const c of fresh) c.running = this.call(() => this.handler.consumeClaim(session, c));

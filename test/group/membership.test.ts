@@ -4,7 +4,8 @@ import { builtInAssignor } from '../../src/group/assignors/index.js';
 import { decodeSubscription, type TopicPartitions } from '../../src/group/consumer-protocol.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
 import { GroupMembership, isFatalGroupError, toTopicPartitions, type Generation, type MembershipListener, type MembershipOptions } from '../../src/group/membership.js';
-import { tpKey } from '../../src/group/offsets.js';
+import { OffsetManager, tpKey } from '../../src/group/offsets.js';
+import { SessionManager } from '../../src/group/session.js';
 import { BrokerError } from '../../src/errors.js';
 import { brokerError, errorCodes } from '../../src/protocol/error-codes.js';
 import { eventually, FakeCoordinator } from './fake-coordinator.js';
@@ -147,6 +148,22 @@ s('cooperative members keep their partitions through a rebalance and send them a
   const sub = decodeSubscription(fake.log.filter((l) => l.api === 'JoinGroup').at(-1)!.body.protocols[0].metadata);
   assert.equal(sub.ownedPartitions, [{ topic: 't', partitions: [0, 1, 2, 3, 4, 5] }]);
   assert.is(sub.generationId, 1);
+  await m.close();
+});
+
+s('an assignment whose offsets cannot be fetched is handed back and the member rejoins', async () => {
+  const fake = new FakeCoordinator();
+  const coordinator = new GroupCoordinator(fake.cluster, 'g', { retryMinMs: 5, retryMaxMs: 20 });
+  const errors: unknown[] = [];
+  const started: number[] = [];
+  const sessions = new SessionManager({ consumeClaim: async (session) => { started.push(session.generationId); } },
+    new OffsetManager(fake.cluster, coordinator, { groupId: 'g' }), undefined, { onError: (e) => errors.push(e) });
+  const m = new GroupMembership(fake.cluster, coordinator, sessions, { groupId: 'g', topics: ['t'], heartbeatIntervalMs: 20, sessionTimeoutMs: 1_000, retryMinMs: 5, retryMaxMs: 20 });
+  m.start().catch(() => undefined);
+  fake.fail('OffsetFetch', errorCodes.UNKNOWN_SERVER_ERROR);
+  await eventually('claims started in the next generation', () => started.length === 6);
+  assert.equal([...new Set(started)], [2], 'generation 1 never started its claims');
+  assert.is((errors[0] as BrokerError).errorName, 'UNKNOWN_SERVER_ERROR');
   await m.close();
 });
 
