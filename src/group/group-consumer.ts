@@ -36,7 +36,9 @@ export class GroupConsumer {
   constructor(cluster: Cluster, handler: GroupHandler, private readonly options: GroupConsumerOptions) {
     const onError = (err: unknown): void => this.onError(err);
     this.coordinator = new GroupCoordinator(cluster, options.groupId, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs });
-    this.offsets = new OffsetManager(cluster, this.coordinator, { groupId: options.groupId, initialOffset: options.initialOffset });
+    this.offsets = new OffsetManager(cluster, this.coordinator, {
+      groupId: options.groupId, initialOffset: options.initialOffset, identitySource: () => this.membership.stableGeneration,
+    });
     this.fetcher = new Fetcher(cluster, {
       ...options.fetch, autoOffsetReset: (options.initialOffset ?? 'oldest') === 'oldest' ? 'earliest' : 'latest', onError,
     });
@@ -46,7 +48,8 @@ export class GroupConsumer {
 
   private onError(err: unknown): void {
     // A commit refused because the group moved on: rejoin (with the generation voided when the broker says so).
-    if (err instanceof RebalanceNeededError) {
+    // A refusal of an older generation's commit is moot: the member already rejoined since (Java checks the same).
+    if (err instanceof RebalanceNeededError && err.generationId === this.membership.stableGeneration?.generationId) {
       this.membership.requestRejoin('commit refused', { generation: err.resetGeneration, memberId: err.resetMemberId });
     }
     this.options.onError?.(err);

@@ -101,6 +101,8 @@ export class GroupMembership {
   generationId = -1;
   private leaderId = '';
   private protocolName = '';
+  /** The generation between a completed SyncGroup and the next JoinGroup's answer: the one commits may use. */
+  private stable: Generation | undefined;
   /** Partitions this member owns now, by tpKey. */
   private owned = new Set<string>();
   private ownedGeneration = -1;
@@ -146,6 +148,14 @@ export class GroupMembership {
     };
   }
 
+  /**
+   * The generation commits must carry, or undefined while a rebalance is past its JoinGroup (Java's
+   * `generationIfStable`): from SyncGroup's answer until the next JoinGroup's answer.
+   */
+  get stableGeneration(): Generation | undefined {
+    return this.stable;
+  }
+
   /** Partitions this member owns now. */
   get assignment(): TopicPartitions[] {
     return toTopicPartitions(this.owned);
@@ -164,7 +174,7 @@ export class GroupMembership {
 
   /** Asks for a rebalance (Java's `enforceRebalance`, and what errors that void the generation lead to). */
   requestRejoin(reason: string, reset: { generation?: boolean; memberId?: boolean } = {}): void {
-    if (reset.generation || reset.memberId) this.generationId = -1;
+    if (reset.generation || reset.memberId) { this.generationId = -1; this.stable = undefined; }
     if (reset.memberId) this.memberId = '';
     if (reset.generation || reset.memberId) this.stopHeartbeat();
     this.rejoinNeeded = true;
@@ -262,6 +272,7 @@ export class GroupMembership {
     }, { signal: this.stop.signal });
     switch (res.errorCode) {
       case 0:
+        this.stable = undefined; // the old generation is over; the new one is not stable until SyncGroup
         this.memberId = res.memberId;
         this.generationId = res.generationId;
         this.leaderId = res.leader;
@@ -326,7 +337,7 @@ export class GroupMembership {
       this.requestRejoin('coordinator lost during SyncGroup');
       return null;
     }
-    if (res.errorCode === 0) return decodeAssignment(res.assignment);
+    if (res.errorCode === 0) return this.generation ? decodeAssignment(res.assignment) : null; // reset meanwhile: void
     if (errorByCode(res.errorCode).findCoordinator) this.coordinator.markUnknown();
     switch (res.errorCode) {
       case errorCodes.UNKNOWN_MEMBER_ID: this.requestRejoin('unknown member id', { memberId: true }); return null;
@@ -343,6 +354,7 @@ export class GroupMembership {
   /** Java's onJoinComplete: heartbeats resume, then revoked partitions are released and new ones handed over. */
   private async completeRebalance(assignment: ConsumerProtocolAssignment): Promise<void> {
     const gen = this.generation!;
+    this.stable = gen;
     this.startHeartbeat();
     const assignor = this.assignors.find((a) => a.name === this.protocolName);
     assignor?.onAssignment?.(assignment, this.generationId);
@@ -482,6 +494,7 @@ export class GroupMembership {
       await raceDeadline(this.leave(options.reason ?? 'the consumer is closing', deadline).catch((err: unknown) => this.listener.error?.(err)), deadline);
     }
     this.generationId = -1;
+    this.stable = undefined;
   }
 
   private async leave(reason: string, deadline: number): Promise<void> {

@@ -39,7 +39,8 @@ export interface OffsetAndEpoch {
  * the member must rejoin, and `resetGeneration` says whether its generation (and member id) are void.
  */
 export class RebalanceNeededError extends KafkaError {
-  constructor(override readonly cause: BrokerError, readonly resetGeneration: boolean, readonly resetMemberId: boolean) {
+  /** `generationId`: the generation the refused commit was sent with (a later one makes the refusal moot). */
+  constructor(override readonly cause: BrokerError, readonly resetGeneration: boolean, readonly resetMemberId: boolean, readonly generationId = -1) {
     super(`commit refused, the member must rejoin: ${cause.message}`, 'ERR_KAFKA_REBALANCE_NEEDED', { retriable: true, cause });
   }
 }
@@ -86,6 +87,12 @@ export interface OffsetManagerOptions {
   initialOffset?: InitialOffset;
   /** How long commit retries (coordinator moves) may take. Default 30 s. */
   commitTimeoutMs?: number;
+  /**
+   * The generation to commit with, read at each commit: the membership's stable generation, or undefined while a
+   * rebalance is under way (Java's `generationIfStable`: a commit then would only be refused). Without it,
+   * {@link OffsetManager.identity} is used.
+   */
+  identitySource?: () => CommitIdentity | undefined;
 }
 
 function buildCommitTopics(entries: Iterable<[string, OffsetAndEpoch]>): { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[] }[] {
@@ -178,7 +185,8 @@ export class OffsetManager {
   }
 
   private async send(batch: Map<string, OffsetAndEpoch>): Promise<void> {
-    const id = this.identity;
+    const id = this.options.identitySource ? this.options.identitySource() : this.identity;
+    if (!id) throw new KafkaError('the group is rebalancing: marked offsets stay pending until it is stable', 'ERR_KAFKA_NO_STABLE_GENERATION', { retriable: true });
     const topics = buildCommitTopics(batch);
     await this.coordinator.call(async (broker) => {
       const r = await broker.request(OffsetCommit, {
@@ -188,7 +196,7 @@ export class OffsetManager {
       const first = r.topics.flatMap((t) => t.partitions.map((p) => ({ t: t.name, p }))).find((x) => x.p.errorCode !== 0);
       // Coordinator errors arrive per partition; raise them so `call` rediscovers and retries the whole commit.
       if (first) throw brokerError(first.p.errorCode, { api: 'OffsetCommit', topic: first.t, partition: first.p.partitionIndex, groupId: this.options.groupId });
-    }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 }).catch((err: unknown) => { throw asRebalanceNeeded(err); });
+    }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 }).catch((err: unknown) => { throw asRebalanceNeeded(err, id.generationId); });
     for (const [k, o] of batch) {
       this.committed.set(k, o);
       if (this.marked.get(k)?.next === Number(o.offset)) this.marked.delete(k); // a newer mark made meanwhile stays pending
@@ -266,12 +274,12 @@ export class OffsetManager {
 }
 
 /** Maps the errors that say "this generation is over" to {@link RebalanceNeededError}; others pass through. */
-export function asRebalanceNeeded(err: unknown): unknown {
+export function asRebalanceNeeded(err: unknown, generationId = -1): unknown {
   if (!(err instanceof BrokerError)) return err;
   switch (err.errorCode) {
-    case errorCodes.REBALANCE_IN_PROGRESS: return new RebalanceNeededError(err, false, false);
-    case errorCodes.ILLEGAL_GENERATION: return new RebalanceNeededError(err, true, false);
-    case errorCodes.UNKNOWN_MEMBER_ID: return new RebalanceNeededError(err, true, true);
+    case errorCodes.REBALANCE_IN_PROGRESS: return new RebalanceNeededError(err, false, false, generationId);
+    case errorCodes.ILLEGAL_GENERATION: return new RebalanceNeededError(err, true, false, generationId);
+    case errorCodes.UNKNOWN_MEMBER_ID: return new RebalanceNeededError(err, true, true, generationId);
     default: return err;
   }
 }
