@@ -96,6 +96,24 @@ s('start offsets: committed where there is one, else ListOffsets earliest (oldes
   }
 });
 
+s('commits use the stable generation of the source; none while rebalancing (no request, marks kept)', async () => {
+  const fake = new FakeCoordinator();
+  let stable: { generationId: number; memberId: string; groupInstanceId: string | null } | undefined;
+  const om = new OffsetManager(fake.cluster, new GroupCoordinator(fake.cluster, 'g'), { groupId: 'g', identitySource: () => stable });
+  om.mark('t', 0, 4);
+  const err = await om.commit().then(() => null, (e: unknown) => e);
+  assert.is((err as { code?: string }).code, 'ERR_KAFKA_NO_STABLE_GENERATION');
+  assert.is(fake.count('OffsetCommit'), 0);
+  assert.ok(om.hasPending());
+  stable = { generationId: 12, memberId: 'm-9', groupInstanceId: null };
+  fake.fail('OffsetCommit', errorCodes.ILLEGAL_GENERATION);
+  const refused = await om.commit().then(() => null, (e: unknown) => e);
+  assert.is((refused as RebalanceNeededError).generationId, 12, 'the refusal names the generation it was sent with');
+  await om.commit();
+  assert.is(fake.log.at(-1)!.body.generationIdOrMemberEpoch, 12);
+  assert.is(fake.committed.get('t-0'), 5n);
+});
+
 s('auto-commit commits marks on its interval and stops when told', async () => {
   const { fake, om } = setUp();
   const errors: unknown[] = [];
