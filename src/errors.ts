@@ -109,3 +109,47 @@ export class ClosedError extends KafkaError {
     super(message, 'ERR_KAFKA_CLOSED', options);
   }
 }
+
+/** A record was not written within the delivery timeout (Kafka's delivery.timeout.ms, KIP-91); `cause` is the last error seen. */
+export class DeliveryTimeoutError extends KafkaError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'ERR_KAFKA_DELIVERY_TIMEOUT', { retriable: true, cause });
+  }
+}
+
+/** A message the channel-API producer could not deliver: `produced` is what the application sent, `cause` why. */
+export class ProducerError extends KafkaError {
+  constructor(readonly produced: unknown, readonly topic: string, cause: unknown) {
+    super(`could not deliver a message to ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, 'ERR_KAFKA_PRODUCE', { cause });
+  }
+}
+
+/** The new leader's log ends before our fetch position (KIP-320): records were truncated; reading resumes there. */
+export class LogTruncationError extends KafkaError {
+  constructor(readonly topic: string, readonly partition: number, readonly fetchOffset: number, readonly truncatedTo: number) {
+    super(`log truncation on ${topic}-${partition}: fetch position ${fetchOffset} is beyond the new leader's end ${truncatedTo}; resuming from ${truncatedTo}`,
+      'ERR_KAFKA_LOG_TRUNCATION', { retriable: false });
+  }
+}
+
+/** An offset commit was refused because the group moved on: the member must rejoin before committing again. */
+export class RebalanceNeededError extends KafkaError {
+  /** `generationId`: the generation the refused commit was sent with (a later one makes the refusal moot). */
+  constructor(override readonly cause: BrokerError, readonly resetGeneration: boolean, readonly resetMemberId: boolean, readonly generationId = -1) {
+    super(`commit refused, the member must rejoin: ${cause.message}`, 'ERR_KAFKA_REBALANCE_NEEDED', { retriable: true, cause });
+  }
+}
+
+/** A consumer-group state change that dp-kafka's state machine does not allow. */
+export class StateTransitionError extends KafkaError {
+  constructor(readonly from: string, readonly to: string, reason = 'is not allowed') {
+    super(`consumer state transition from ${from} to ${to} ${reason}`, 'ERR_KAFKA_STATE_TRANSITION');
+  }
+}
+
+/** A `kafka-channels/testing` expectation that did not hold (e.g. no message sent in time). */
+export class MockExpectationError extends KafkaError {
+  constructor(message: string) {
+    super(message, 'ERR_KAFKA_MOCK_EXPECTATION');
+  }
+}

@@ -3,7 +3,29 @@
  * Mocks for users' own tests live at `kafka-channels/testing`.
  */
 export * from './errors.js';
+
+// Channels (Go-style) and select.
 export { Chan, DONE } from './channels/chan.js';
 export type { RecvResult } from './channels/chan.js';
 export { select, trySelect } from './channels/select.js';
 export type { SelectCase, RecvCase, SendCase, DefaultCase, Selected } from './channels/select.js';
+
+// dp-kafka's Producer and ConsumerGroup.
+export { Producer, REQUEST_ID_HEADER } from './channels/producer.js';
+export { ConsumerGroup } from './channels/consumer-group.js';
+export type {
+  ProducerConfig, ConsumerGroupConfig, ClientConfig, SecurityConfig, SaslConfig, Logger, OffsetReset, Compression, Acks,
+  SaslMechanism, AssignorName,
+} from './channels/config.js';
+export { PRODUCER_DEFAULTS, CONSUMER_GROUP_DEFAULTS } from './channels/config.js';
+export type { IProducer, IConsumerGroup, ProducerChannels, ConsumerGroupChannels, CloseOptions, RegisterOptions } from './channels/interfaces.js';
+export type { Message, MessageHeader, ProducerMessage } from './channels/message.js';
+export { ConsumerState, CONSUMER_STATES } from './channels/state.js';
+export type { Handler, BatchHandler, Commiter, HandlerContext } from './channels/handlers.js';
+export { shouldCommit } from './channels/handlers.js';
+export type { HealthCheck, HealthStatus, BrokerHealth } from './channels/health.js';
+
+// Lower layers, for users who want the client without channels.
+export { Cluster, type ClusterOptions } from './client/cluster.js';
+export { Admin, OffsetSpec, ConfigResource, type NewTopic } from './client/admin.js';
+export { retryDelay, sleep } from './client/backoff.js';

@@ -19,7 +19,7 @@ export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export type Acks = 0 | 1 | -1 | 'all';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
 /** Partition assignment strategies by their protocol names. dp-kafka advertises only `roundrobin`. */
-export type AssignorName = 'roundrobin' | 'range' | 'sticky' | 'cooperative-sticky';
+export type AssignorName = 'roundrobin' | 'range' | 'cooperative-sticky';
 
 /** dp-kafka's `SecurityConfig`: TLS, with each PEM given inline (starting `-----BEGIN `) or as a file path. */
 export interface SecurityConfig {
@@ -192,7 +192,7 @@ const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...
 
 const COMPRESSIONS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
-const ASSIGNORS: readonly string[] = ['roundrobin', 'range', 'sticky', 'cooperative-sticky'];
+const ASSIGNORS: readonly string[] = ['roundrobin', 'range', 'cooperative-sticky'];
 /** Kafka's legal topic names (org.apache.kafka.common.internals.Topic): 1-249 of [a-zA-Z0-9._-], not "." or "..". */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const BROKER_ADDR = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;

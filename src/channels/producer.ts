@@ -13,7 +13,7 @@ import { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
 import type { DeliveryReport, ProducerRecord } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
-import { ClosedError, KafkaError } from '../errors.js';
+import { ClosedError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
 import { Chan } from './chan.js';
 import { clusterOptionsFor } from './cluster-options.js';
@@ -29,12 +29,8 @@ export const REQUEST_ID_HEADER = 'request-id';
 const ERRORS_CAPACITY = 100;
 const DRAIN_MAX = 4096;
 
-/** A message that could not be delivered: `message` is what was sent, `cause` why. */
-export class ProducerError extends KafkaError {
-  constructor(readonly message_: ProducerMessage, readonly topic: string, cause: unknown) {
-    super(`could not deliver a message to ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, 'ERR_KAFKA_PRODUCE', { cause });
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { ProducerError };
 
 export class Producer implements IProducer {
   readonly channels: ProducerChannels;

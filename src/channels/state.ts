@@ -21,7 +21,7 @@
  * the caller and throws, instead of leaving the group in a state no loop handles.
  */
 import { Chan } from './chan.js';
-import { KafkaError } from '../errors.js';
+import { KafkaError, StateTransitionError } from '../errors.js';
 
 /** The consumer group states, named as dp-kafka's (their `String()` values). */
 export const ConsumerState = {
@@ -53,12 +53,8 @@ export function isTransitionAllowed(from: ConsumerState, to: ConsumerState): boo
   return CONSUMER_STATE_TRANSITIONS[from].includes(to);
 }
 
-/** A refused state change: a programming error in the code driving the machine, never a broker condition. */
-export class StateTransitionError extends KafkaError {
-  constructor(readonly from: ConsumerState, readonly to: ConsumerState, reason = 'is not allowed') {
-    super(`consumer state transition from ${from} to ${to} ${reason}`, 'ERR_KAFKA_STATE_TRANSITION');
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { StateTransitionError };
 
 /**
  * A live view of the per-state signal channels (dp-kafka's `Channels().State`): each getter returns the channel

@@ -3,7 +3,7 @@
  * fetcher cannot trust: ListOffsets (no position yet, or OFFSET_OUT_OF_RANGE: reset to earliest or latest) and
  * OffsetForLeaderEpoch (the leader changed: did the new leader's log diverge below us? KIP-320).
  */
-import { KafkaError } from '../errors.js';
+import { KafkaError, LogTruncationError } from '../errors.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
 import { OffsetForLeaderEpoch } from '../protocol/apis/offset-for-leader-epoch.js';
 import { brokerError, errorByCode } from '../protocol/error-codes.js';
@@ -42,13 +42,8 @@ export interface PartitionState {
   highWatermark: number;
 }
 
-/** The log was truncated below our position (an unclean leader election, KIP-320). Reported, then survived. */
-export class LogTruncationError extends KafkaError {
-  constructor(readonly topic: string, readonly partition: number, readonly fetchOffset: number, readonly truncatedTo: number) {
-    super(`log truncation on ${topic}-${partition}: fetch position ${fetchOffset} is beyond the new leader's end ${truncatedTo}; resuming from ${truncatedTo}`,
-      'ERR_KAFKA_LOG_TRUNCATION', { retriable: false });
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { LogTruncationError };
 
 /** The outcome of comparing our position with the leader's end offset for our last fetched epoch. */
 export type EpochCheck =

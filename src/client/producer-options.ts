@@ -3,7 +3,7 @@
  * buffer.memory 32 MiB, max.request.size 1 MiB, delivery.timeout.ms 120 s per KIP-91, retry backoff 100 ms to
  * 1 s per KIP-580), validated all at once, and the delivery timeout's error.
  */
-import { InvalidArgumentError, KafkaError } from '../errors.js';
+import { InvalidArgumentError, KafkaError, DeliveryTimeoutError } from '../errors.js';
 import type { CompressionCodec } from '../protocol/compression/index.js';
 import type { Broker } from './broker.js';
 import type { StickyPartitioner } from './partitioner.js';
@@ -42,12 +42,8 @@ export interface ProducerEngineOptions {
   partitioner?: StickyPartitioner;
 }
 
-/** A record was not written within the delivery timeout; `cause` is the last error seen, if any. */
-export class DeliveryTimeoutError extends KafkaError {
-  constructor(message: string, cause?: unknown) {
-    super(message, 'ERR_KAFKA_DELIVERY_TIMEOUT', { retriable: true, cause });
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { DeliveryTimeoutError };
 
 /** Options with every default filled in. */
 export type ResolvedProducerOptions = Required<Omit<ProducerEngineOptions, 'cluster' | 'partitioner' | 'idempotent' | 'compression'>> & {

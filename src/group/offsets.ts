@@ -8,7 +8,7 @@
  * so a member that was kicked out cannot overwrite its successor's progress: REBALANCE_IN_PROGRESS,
  * ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID come back as a {@link RebalanceNeededError}, which the membership acts on.
  */
-import { BrokerError, KafkaError } from '../errors.js';
+import { BrokerError, KafkaError, RebalanceNeededError } from '../errors.js';
 import { OffsetCommit } from '../protocol/apis/offset-commit.js';
 import { OffsetFetch } from '../protocol/apis/offset-fetch.js';
 import { brokerError, errorCodes } from '../protocol/error-codes.js';
@@ -34,16 +34,8 @@ export interface OffsetAndEpoch {
   metadata?: string | null;
 }
 
-/**
- * A commit was refused because the group moved on (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID):
- * the member must rejoin, and `resetGeneration` says whether its generation (and member id) are void.
- */
-export class RebalanceNeededError extends KafkaError {
-  /** `generationId`: the generation the refused commit was sent with (a later one makes the refusal moot). */
-  constructor(override readonly cause: BrokerError, readonly resetGeneration: boolean, readonly resetMemberId: boolean, readonly generationId = -1) {
-    super(`commit refused, the member must rejoin: ${cause.message}`, 'ERR_KAFKA_REBALANCE_NEEDED', { retriable: true, cause });
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { RebalanceNeededError };
 
 /** A pending mark, updated in place; offsets are numbers here (exact below 2^53) and bigints on the wire. */
 interface Mark { next: number; leaderEpoch: number; metadata: string | null }

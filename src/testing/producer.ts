@@ -14,7 +14,7 @@ import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig
 import { evaluateHealth, type BrokerHealth, type HealthCheck } from '../channels/health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from '../channels/interfaces.js';
 import type { MessageHeader, ProducerMessage } from '../channels/message.js';
-import { ClosedError, KafkaError } from '../errors.js';
+import { ClosedError, KafkaError, MockExpectationError } from '../errors.js';
 
 /** dp-kafka `kafkatest.ProducerConfig`. */
 export interface MockProducerOptions {
@@ -34,12 +34,8 @@ export interface SentMessage {
   readonly timestamp: number | undefined;
 }
 
-/** A `waitFor…` call that found nothing in time, or a `waitNoMessageSent` that saw a message. */
-export class MockExpectationError extends KafkaError {
-  constructor(message: string) {
-    super(message, 'ERR_KAFKA_MOCK_EXPECTATION');
-  }
-}
+/** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
+export { MockExpectationError };
 
 function bytes(v: Buffer | Uint8Array | string | null | undefined): Buffer | null {
   if (v === null || v === undefined) return null;
