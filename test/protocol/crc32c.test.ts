@@ -45,4 +45,18 @@ s('matches the bit-wise definition at every length and alignment, and continues 
   }
 });
 
+s('word-at-a-time path: views at every byte offset of their buffer, long inputs, pieces of any size', () => {
+  let x = 777;
+  const backing = Uint8Array.from({ length: 5000 }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24);
+  for (let off = 0; off < 8; off++) {
+    const view = backing.subarray(off, off + 4500);
+    const expected = reference(view);
+    assert.is(crc32c(view), expected, `byteOffset ${off}`);
+    assert.is(crc32c(Buffer.from(view.buffer, view.byteOffset, view.length)), expected, `Buffer at byteOffset ${off}`);
+    for (const cut of [1, 31, 32, 127, 128, 129, 1000, 4499]) {
+      assert.is(crc32c(view, cut, view.length, crc32c(view, 0, cut)), expected, `byteOffset ${off}, cut ${cut}`);
+    }
+  }
+});
+
 s.run();
