@@ -5,7 +5,7 @@
  * COORDINATOR_NOT_AVAILABLE (and a dead socket) mean "look it up again"; COORDINATOR_LOAD_IN_PROGRESS means "the
  * right broker is still loading the group: ask it again after a pause".
  */
-import { BrokerError, ConnectionError, KafkaError, RequestTimeoutError } from '../errors.js';
+import { AuthenticationError, BrokerError, ConnectionError, InvalidArgumentError, KafkaError, RequestTimeoutError, UnsupportedVersionError } from '../errors.js';
 import { FindCoordinator } from '../protocol/apis/find-coordinator.js';
 import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
 import { Backoff, sleep } from '../client/backoff.js';
@@ -32,6 +32,19 @@ export function isCoordinatorMoved(err: unknown): boolean {
 /** Whether `err` is COORDINATOR_LOAD_IN_PROGRESS (or another retriable code that is not about routing). */
 function isRetryInPlace(err: unknown): boolean {
   return err instanceof BrokerError && (err.errorCode === errorCodes.COORDINATOR_LOAD_IN_PROGRESS || err.errorCode === errorCodes.UNSTABLE_OFFSET_COMMIT);
+}
+
+/** Errors after which retrying cannot help: Java's consumer throws these to the application. */
+const FATAL = new Set<number>([
+  errorCodes.FENCED_INSTANCE_ID, errorCodes.INCONSISTENT_GROUP_PROTOCOL, errorCodes.INVALID_SESSION_TIMEOUT,
+  errorCodes.GROUP_AUTHORIZATION_FAILED, errorCodes.INVALID_GROUP_ID, errorCodes.GROUP_MAX_SIZE_REACHED,
+  errorCodes.UNRELEASED_INSTANCE_ID, errorCodes.UNSUPPORTED_VERSION, errorCodes.TOPIC_AUTHORIZATION_FAILED,
+]);
+
+/** Whether `err` ends the membership (the application must hear of it) rather than a rejoin after a pause. */
+export function isFatalGroupError(err: unknown): boolean {
+  if (err instanceof BrokerError) return FATAL.has(err.errorCode);
+  return err instanceof InvalidArgumentError || err instanceof UnsupportedVersionError || err instanceof AuthenticationError;
 }
 
 /** Finds and caches one group's coordinator; retries coordinator errors for its callers. */

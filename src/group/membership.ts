@@ -10,7 +10,7 @@
  * outstanding (the broker counts a pending join as alive). Static members (KIP-345, `groupInstanceId`) keep their
  * place across restarts: they never send LeaveGroup, and FENCED_INSTANCE_ID (another process took the id) is fatal.
  */
-import { AuthenticationError, BrokerError, InvalidArgumentError, KafkaError, UnsupportedVersionError } from '../errors.js';
+import { InvalidArgumentError, KafkaError } from '../errors.js';
 import { Heartbeat } from '../protocol/apis/heartbeat.js';
 import { JoinGroup } from '../protocol/apis/join-group.js';
 import { LeaveGroup } from '../protocol/apis/leave-group.js';
@@ -21,7 +21,9 @@ import { Backoff, sleep } from '../client/backoff.js';
 import type { Cluster } from '../client/cluster.js';
 import { builtInAssignor, rebalanceProtocolOf, type Assignor, type GroupMember, type RebalanceProtocol } from './assignors/index.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type ConsumerProtocolAssignment, type TopicPartitions } from './consumer-protocol.js';
-import { isCoordinatorMoved, type GroupCoordinator } from './coordinator.js';
+import { isCoordinatorMoved, isFatalGroupError, type GroupCoordinator } from './coordinator.js';
+
+export { isFatalGroupError };
 import { keysOf, toTopicPartitions } from './offsets.js';
 
 export { toTopicPartitions };
@@ -72,21 +74,10 @@ export interface MembershipListener {
   lose(partitions: TopicPartitions[]): Promise<void>;
   /** A rebalance completed: `added` are new to this member, `all` is its whole assignment. */
   assign(added: TopicPartitions[], all: TopicPartitions[], generation: Generation): Promise<void>;
+  /** About to send JoinGroup with a still-valid generation: commit what was marked (Java's onJoinPrepare does). */
+  beforeJoin?(generation: Generation): Promise<void>;
   /** Problems the membership recovers from by itself (rejoin, retry), for logging. */
   error?(err: unknown): void;
-}
-
-/** Errors after which retrying cannot help: Java's consumer throws these to the application. */
-const FATAL = new Set<number>([
-  errorCodes.FENCED_INSTANCE_ID, errorCodes.INCONSISTENT_GROUP_PROTOCOL, errorCodes.INVALID_SESSION_TIMEOUT,
-  errorCodes.GROUP_AUTHORIZATION_FAILED, errorCodes.INVALID_GROUP_ID, errorCodes.GROUP_MAX_SIZE_REACHED,
-  errorCodes.UNRELEASED_INSTANCE_ID, errorCodes.UNSUPPORTED_VERSION, errorCodes.TOPIC_AUTHORIZATION_FAILED,
-]);
-
-/** Whether `err` ends the membership (the application must hear of it) rather than a rejoin after a pause. */
-export function isFatalGroupError(err: unknown): boolean {
-  if (err instanceof BrokerError) return FATAL.has(err.errorCode);
-  return err instanceof InvalidArgumentError || err instanceof UnsupportedVersionError || err instanceof AuthenticationError;
 }
 
 type JoinResponse = ResponseOf<typeof JoinGroup>;
@@ -235,8 +226,9 @@ export class GroupMembership {
 
   /** Java's onJoinPrepare: eager members give everything up; a void generation loses what it had. */
   private async prepareJoin(): Promise<void> {
-    if (this.owned.size === 0) return;
     const gen = this.generation;
+    if (gen && this.stable) await this.listener.beforeJoin?.(gen).catch((err: unknown) => this.listener.error?.(err));
+    if (this.owned.size === 0) return;
     if (!gen) {
       const lost = this.assignment;
       this.owned.clear();
@@ -257,6 +249,7 @@ export class GroupMembership {
   /** JoinGroup until accepted; null when the loop should start over (after resetting what the error voids). */
   private async joinGroup(): Promise<JoinResponse | null> {
     this.stopHeartbeat(); // the broker counts a pending JoinGroup as liveness
+    this.stable = undefined; // commits sent now would queue behind JoinGroup and reach the next generation
     this.rejoinNeeded = false;
     const body = {
       groupId: this.groupId, sessionTimeoutMs: this.o.sessionTimeoutMs, rebalanceTimeoutMs: this.o.rebalanceTimeoutMs,
@@ -272,7 +265,6 @@ export class GroupMembership {
     }, { signal: this.stop.signal });
     switch (res.errorCode) {
       case 0:
-        this.stable = undefined; // the old generation is over; the new one is not stable until SyncGroup
         this.memberId = res.memberId;
         this.generationId = res.generationId;
         this.leaderId = res.leader;

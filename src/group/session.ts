@@ -208,6 +208,11 @@ export class SessionManager implements MembershipListener {
     if (generation.rebalanceProtocol === 'eager' || this.claims.size === 0) await this.endSession();
   }
 
+  /** Before a JoinGroup: commit the marks while the generation still accepts them. */
+  async beforeJoin(): Promise<void> {
+    if (this.offsets.hasPending()) await this.offsets.commit();
+  }
+
   async lose(partitions: TopicPartitions[]): Promise<void> {
     const stopped = await this.stopClaims(partitions, 'lost', 0);
     this.offsets.forget(stopped.map((c) => c.key));

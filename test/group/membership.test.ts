@@ -167,6 +167,28 @@ s('an assignment whose offsets cannot be fetched is handed back and the member r
   await m.close();
 });
 
+s('marks are committed before a JoinGroup (cooperative too), while the generation still accepts them', async () => {
+  const fake = new FakeCoordinator();
+  const coordinator = new GroupCoordinator(fake.cluster, 'g', { retryMinMs: 5, retryMaxMs: 20 });
+  let m: GroupMembership | undefined;
+  const om = new OffsetManager(fake.cluster, coordinator, { groupId: 'g', identitySource: () => m?.stableGeneration });
+  const sessions = new SessionManager({ consumeClaim: async (_s, claim) => { claim.mark({ offset: 41 }); } }, om, undefined);
+  m = new GroupMembership(fake.cluster, coordinator, sessions, {
+    groupId: 'g', topics: ['t'], heartbeatIntervalMs: 20, sessionTimeoutMs: 1_000, retryMinMs: 5, retryMaxMs: 20, assignors: [builtInAssignor('cooperative-sticky')],
+  });
+  m.start().catch(() => undefined);
+  await eventually('generation 1', () => m!.stableGeneration?.generationId === 1);
+  await eventually('marked', () => om.hasPending());
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('generation 2', () => m!.stableGeneration?.generationId === 2);
+  const apis = fake.log.map((l) => l.api).filter((a) => a === 'OffsetCommit' || a === 'JoinGroup');
+  assert.equal(apis.slice(-2), ['OffsetCommit', 'JoinGroup'], 'committed, then joined');
+  const commit = fake.log.find((l) => l.api === 'OffsetCommit')!.body;
+  assert.is(commit.generationIdOrMemberEpoch, 1);
+  assert.is(fake.committed.get('t-0'), 42n);
+  await m.close();
+});
+
 s('fatal classification and helpers', () => {
   assert.ok(isFatalGroupError(brokerError(errorCodes.INCONSISTENT_GROUP_PROTOCOL)));
   assert.ok(isFatalGroupError(brokerError(errorCodes.GROUP_AUTHORIZATION_FAILED)));
