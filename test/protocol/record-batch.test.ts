@@ -105,6 +105,28 @@ s('every codec round-trips records and batch attributes', () => {
   }
 });
 
+s('keys and values are Buffers over the fetch bytes, wherever those sit in their ArrayBuffer', () => {
+  const batch = encodeRecordBatch([{ key: 'k1', value: 'hello' }, { key: null, value: 'world!' }], { baseTimestamp: 1 });
+  const backing = Buffer.alloc(batch.length + 13, 0xee);
+  batch.copy(backing, 7); // the fetch bytes start at an odd position of a larger allocation
+  const [r0, r1] = decodeRecordBatches(backing.subarray(7, 7 + batch.length))[0]!.records();
+  const value = r0!.value!;
+  assert.ok(Buffer.isBuffer(value));
+  assert.ok(value instanceof Buffer);
+  assert.is(value.constructor, Buffer);
+  assert.is(value.toString('utf8'), 'hello');
+  assert.is(r0!.key!.toString('latin1'), 'k1');
+  assert.equal(value, Buffer.from('hello'));
+  assert.ok(value.equals(Buffer.from('hello')));
+  assert.is(value.buffer, backing.buffer, 'a view, not a copy');
+  assert.ok(Buffer.isBuffer(value.subarray(1, 3)));
+  assert.is(value.subarray(1, 3).toString(), 'el');
+  assert.is(value.readUInt16BE(0), 0x6865);
+  assert.is(r1!.key, null);
+  assert.is(r1!.value!.toString(), 'world!');
+  assert.equal(JSON.parse(JSON.stringify(r0!.value)), { type: 'Buffer', data: [...Buffer.from('hello')] });
+});
+
 s('LogAppendTime batches give every record the batch\'s max timestamp', () => {
   const bytes = encodeRecordBatch([{ value: 'a', timestamp: 5 }, { value: 'b', timestamp: 9 }], { timestampType: 1 });
   const [b] = decodeRecordBatches(bytes);
