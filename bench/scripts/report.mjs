@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { e2eSection } from './e2e-report.mjs';
 
 const OURS = 'kafka-channels';
 const fmtRate = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : `${(r / 1e3).toFixed(0)}k`);
@@ -122,6 +123,7 @@ export function writeReport(benchDir) {
   for (const run of channel) {
     parts.push(`## Channel throughput, Node ${run.node}${run.quick ? ' (quick run)' : ''}`, '', `\`${run.header}\``, '', channelTable(run), '');
   }
+  parts.push(...e2eSection(runs));
   writeFileSync(join(benchDir, 'RESULTS.md'), parts.join('\n'));
 }
 

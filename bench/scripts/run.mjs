@@ -4,7 +4,7 @@
 //
 //   npm run bench               full runs (several minutes)
 //   npm run bench -- --quick    short runs, for a smoke test
-//   npm run bench -- --only codec|channel
+//   npm run bench -- --only codec|channel|e2e
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -57,6 +57,15 @@ for (const bin of nodes) {
     if (r.status !== 0) failed = true;
     writeFileSync(join(resultsDir, `channel-node${major}.json`), JSON.stringify(parseChannel(r.stdout, v, quick), null, 2) + '\n');
   }
+}
+
+// End to end (issue 7): on Node 22 only (all four clients run there), against KAFKA_BROKERS or a harness broker.
+const e2e = join(built, 'e2e', 'e2e.bench.js');
+if ((!only || only === 'e2e') && existsSync(e2e) && existsSync(node22)) {
+  console.log('\n=== end to end, Node 22 ===');
+  const out = join(resultsDir, quick ? 'e2e-node22-quick.json' : 'e2e-node22.json');
+  const r = spawnSync(node22, [e2e, ...(quick ? ['--quick'] : []), '--out', out], { stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
 }
 
 writeReport(benchDir);

@@ -1,0 +1,51 @@
+// The end-to-end section of RESULTS.md, from results/e2e-*.json (suite 'e2e', written by src/e2e/e2e.bench.ts).
+// A full run is preferred over a quick one; the newest of the kind wins.
+
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
+const NAMES = { ours: 'ours (channel API)', 'ours-lower': 'ours (lower path)', kafkajs: 'KafkaJS', platformatic: 'platformatic', java: 'Java tools' };
+
+/** Targets of issue 7 §4, as ratios: pair -> [scenario kinds, bound, wording]. */
+function verdict(r) {
+  if (r.pair === 'channel API / lower path') {
+    if (r.scenario === 'produce' || r.scenario === 'consume') return r.ratio >= 0.9 ? 'met (<10% overhead)' : 'MISSED (>=10% overhead)';
+    return '';
+  }
+  if (r.scenario === 'produce' || r.scenario === 'consume') {
+    const need = r.pair.endsWith('kafkajs') ? 2 : r.pair.endsWith('platformatic') ? 1.3 : r.pair.endsWith('java') ? 0.8 : undefined;
+    if (need === undefined) return '';
+    return r.ratio >= need ? `met (>= ${need}x)` : `MISSED (< ${need}x)`;
+  }
+  if (r.scenario === 'awaited' && !r.pair.endsWith('java')) return r.ratio >= 1 ? 'met (p99 no worse)' : 'MISSED (p99 worse)';
+  return '';
+}
+
+export function e2eSection(runs) {
+  const e2e = runs.filter((r) => r.suite === 'e2e').sort((a, b) => (a.quick === b.quick ? b.date.localeCompare(a.date) : a.quick ? 1 : -1));
+  const run = e2e[0];
+  if (!run) return [];
+  const m = run.machine;
+  const out = [
+    `## End to end, against a real broker${run.quick ? ' (quick run: one round, indicative only)' : ''}`, '',
+    `Kafka ${run.kafka} single node (the integration harness's JVM broker, 6-partition topics, replication 1) on the same`,
+    `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB. Node ${m.node} for every JS client. Run at ${run.date}, ${run.rounds} round(s)`,
+    `after a warm-up round, libraries alternated within each round, each run in a fresh process on a fresh topic`,
+    `(consume: one topic filled once by Java's ProducerPerformance, a fresh group per run). Rates are wall-clock medians,`,
+    `[min..max] the spread; CPU is the client's own CPU time per record (process.cpuUsage; for Java the whole JVM,`,
+    `start-up and JIT included, via /usr/bin/time). The broker and the client share ${m.cores} cores, and other`,
+    `engineers' builds ran beside (load average at the end: ${m.loadAverage.join(', ')}), so wall-clock rates are noisy;`,
+    'CPU per record is the steadier comparison. Took ' + run.elapsedS + ' s.', '',
+    '### Settings per library', '',
+    ...Object.entries(run.settings).map(([k, v]) => `- **${NAMES[k] ?? k}**: ${v}`), '',
+    '### Results', '',
+    '| scenario | config | library | msg/s [min..max] | MB/s | CPU µs/record | p50 ms | p99 ms |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of run.rows) {
+    const lat = r.p50 !== undefined ? [r.p50.toFixed(2), r.p99.toFixed(2)] : ['', ''];
+    out.push(`| ${r.scenario} | ${r.config} | ${NAMES[r.lib] ?? r.lib} | ${fmt(r.msgPerSec)} [${fmt(r.minMsgPerSec)}..${fmt(r.maxMsgPerSec)}] | ${r.mbPerSec.toFixed(1)} | ${r.cpuUsPerRecord?.toFixed(2) ?? ''} | ${lat.join(' | ')} |`);
+  }
+  out.push('', '### Ratios and targets (issue 7 §4)', '', '| scenario | config | pair | ratio | basis | target |', '|---|---|---|---|---|---|');
+  for (const r of run.ratios) out.push(`| ${r.scenario} | ${r.config} | ${r.pair} | **${r.ratio.toFixed(2)}x** | ${r.basis} | ${verdict(r)} |`);
+  out.push('');
+  return out;
+}

@@ -1,0 +1,269 @@
+/**
+ * End-to-end benchmarks against a real Kafka broker (issue 7): kafka-channels (channel API and lower client
+ * path) beside KafkaJS, @platformatic/kafka and Kafka's own ProducerPerformance / ConsumerPerformance.
+ *
+ *   KAFKA_BROKERS=127.0.0.1:9092 node .build/bench/src/e2e/e2e.bench.js [--quick] [--out results/e2e-node22.json]
+ *
+ * Without KAFKA_BROKERS the integration harness starts a single node from Kafka's jars. Every run is a child
+ * process of its own (worker.js) on a fresh topic (consume runs: a fresh group over one pre-filled topic); the
+ * libraries are alternated round by round (A B C D, A B C D, ...) so load that comes and goes falls on all alike.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine } from '../harness.js';
+import type { Lib, RunResult, RunSpec } from './spec.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const outAt = args.indexOf('--out');
+const OUT = outAt >= 0 ? args[outAt + 1] : undefined;
+const onlyAt = args.indexOf('--only');
+const ONLY = onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : undefined;
+const ROUNDS = QUICK ? 1 : 3;
+const JAVA = 'java';
+/** Kafka's jars: the harness keeps them in <repo>/.kafka/libs (this file runs from bench/.build/bench/src/e2e). */
+const LIBS = process.env.KAFKA_LIBS ?? join(here, '..', '..', '..', '..', '..', '.kafka', 'libs');
+
+/** Each library's settings per scenario, as written into the results. */
+export const SETTINGS = {
+  ours: 'channel API. produce: Producer, lingerMs 5, batchBytes 128 KiB, outputCapacity 10,000, idempotent with acks=all, one trySend per record then close(); consume: ConsumerGroup, upstream channel, mark()+release() per message, fetchMaxWaitMs 100; latency: Producer with lingerMs 0, acks 1, trySend per record',
+  'ours-lower': 'ProducerEngine over Cluster, lingerMs 5, batchSize 128 KiB, send() in arrays of 1,000 records; consume: GroupConsumer, claim.batches(), markNext per fetched run; awaited sends: ProducerEngine lingerMs 0 with the delivery callback (the channel API resolves send() on enqueue, not on ack). Latency runs (all libraries): the records due in each 1 ms tick go out in one send call, acks 1, no linger; consumers as in the consume runs',
+  kafkajs: 'kafkajs 2.2.4: producer.send() of 1,000 messages, 4 calls in flight (maxInFlightRequests 4; idempotent with maxInFlightRequests 1 for acks=all); no lz4/zstd codec is built in; consume: eachBatch, partitionsConsumedConcurrently 6, maxBytes 50 MB, maxBytesPerPartition 1 MB, maxWaitTimeInMs 100',
+  platformatic: '@platformatic/kafka 2.12.1: producer.send() of 1,000 messages, 4 calls in flight, idempotent with acks=all; consume: consumer.consume() stream, mode earliest, maxWaitTime 100, maxBytes 50 MB, autocommit 1 s',
+  java: 'Kafka 4.3.1 tools on Java 17 (-Xmx1g, default JIT and GC): ProducerPerformance --throughput -1, batch.size 131072, linger.ms 5, enable.idempotence with acks=all only; ConsumerPerformance (fetch.nMsg.sec: rate after the group join, as our consumers\' clock starts at the first record)',
+} as const;
+
+interface Row {
+  scenario: string;
+  config: string;
+  lib: Lib | 'java';
+  runs: RunResult[];
+  msgPerSec: number;
+  mbPerSec: number;
+  minMsgPerSec: number;
+  maxMsgPerSec: number;
+  cpuUsPerRecord?: number;
+  p50?: number;
+  p99?: number;
+}
+
+const rows: Row[] = [];
+let brokersList: string[] = [];
+let topicSeq = 0;
+const stamp = Date.now().toString(36);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+let admin: any;
+async function freshTopic(tag: string): Promise<string> {
+  if (!admin) {
+    const { Kafka, logLevel } = await import('kafkajs' as string);
+    admin = new Kafka({ clientId: 'bench-admin', brokers: brokersList, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  }
+  const topic = `e2e-${stamp}-${tag}-${++topicSeq}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+  return topic;
+}
+
+async function deleteTopic(topic: string): Promise<void> {
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+}
+
+function runWorker(spec: RunSpec): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, 'worker.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as RunResult);
+      else reject(new Error(`${spec.lib} ${spec.scenario} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+/** Runs a Kafka tool with a JIT and heap a user would give it; returns stdout and the JVM's CPU seconds. */
+function runJava(mainClass: string, toolArgs: string[]): Promise<{ stdout: string; cpuMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', JAVA, '-Xmx1g', '-Dlog4j2.level=warn', '-cp', join(LIBS, '*'), mainClass, ...toolArgs],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('exit', (code) => {
+      const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
+      if (code === 0) resolve({ stdout: out, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN });
+      else reject(new Error(`${mainClass} exited ${code}: ${out.slice(-800)} ${err.slice(-800)}`));
+    });
+  });
+}
+
+function summarise(scenario: string, config: string, lib: Row['lib'], runs: RunResult[], size: number): Row {
+  const rates = runs.map((r) => r.records / (r.wallMs / 1000));
+  const row: Row = {
+    scenario, config, lib, runs, msgPerSec: median(rates), mbPerSec: (median(rates) * size) / 1e6,
+    minMsgPerSec: Math.min(...rates), maxMsgPerSec: Math.max(...rates),
+  };
+  const cpu = runs.filter((r) => r.cpuMs !== undefined && Number.isFinite(r.cpuMs));
+  if (cpu.length) row.cpuUsPerRecord = median(cpu.map((r) => (r.cpuMs! * 1000) / r.records));
+  if (runs[0]?.latency) {
+    row.p50 = median(runs.map((r) => r.latency!.p50));
+    row.p99 = median(runs.map((r) => r.latency!.p99));
+  }
+  rows.push(row);
+  const lat = row.p50 !== undefined ? `  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99!.toFixed(2)} ms` : '';
+  const cpuText = row.cpuUsPerRecord !== undefined ? `  ${row.cpuUsPerRecord.toFixed(2)} us CPU/rec` : '';
+  console.log(`${scenario.padEnd(9)} ${config.padEnd(26)} ${lib.padEnd(13)} ${Math.round(row.msgPerSec).toLocaleString('en').padStart(10)} msg/s ${row.mbPerSec.toFixed(1).padStart(7)} MB/s  [${Math.round(row.minMsgPerSec)}..${Math.round(row.maxMsgPerSec)}]${cpuText}${lat}`);
+  return row;
+}
+
+/** Java ProducerPerformance on a fresh topic. */
+async function javaProduce(count: number, size: number, acks: 1 | 'all', compression: string): Promise<RunResult> {
+  const topic = await freshTopic('java');
+  const props = [`bootstrap.servers=${brokersList.join(',')}`, `acks=${acks === 'all' ? 'all' : '1'}`, `compression.type=${compression}`,
+    'batch.size=131072', 'linger.ms=5', `enable.idempotence=${acks === 'all'}`];
+  const { stdout, cpuMs } = await runJava('org.apache.kafka.tools.ProducerPerformance',
+    ['--topic', topic, '--num-records', String(count), '--record-size', String(size), '--throughput', '-1', '--producer-props', ...props]);
+  await deleteTopic(topic);
+  const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(stdout.trim().split('\n').pop() ?? '');
+  if (!m) throw new Error('cannot read ProducerPerformance output: ' + stdout.slice(-400));
+  return { wallMs: (Number(m[1]) / Number(m[2])) * 1000, cpuMs, records: Number(m[1]), errors: 0 };
+}
+
+const LIBS_PRODUCE: Lib[] = ['ours', 'ours-lower', 'kafkajs', 'platformatic'];
+
+async function produceScenario(count: number, size: number, acks: 1 | 'all', compression: 'none' | 'lz4' | 'zstd'): Promise<void> {
+  const config = `${count / 1000}k x ${size} B acks=${acks} ${compression}`;
+  const libs = LIBS_PRODUCE.filter((l) => l !== 'kafkajs' || compression === 'none');
+  const runs = new Map<string, RunResult[]>();
+  const spec = (lib: Lib, topic: string, n: number): RunSpec => ({ lib, scenario: 'produce', brokers: brokersList, topic, count: n, size, acks, compression });
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const lib of libs) {
+      const topic = await freshTopic(lib);
+      // Round -1 warms the broker's log segments and page cache with a short run; it is not recorded.
+      const r = await runWorker(spec(lib, topic, round < 0 ? Math.min(count, 20_000) : count));
+      await deleteTopic(topic);
+      if (round >= 0) runs.set(lib, [...(runs.get(lib) ?? []), r]);
+    }
+    if (round >= 0) runs.set('java', [...(runs.get('java') ?? []), await javaProduce(count, size, acks, compression)]);
+  }
+  for (const [lib, r] of runs) summarise('produce', config, lib as Row['lib'], r, size);
+}
+
+async function awaitedScenario(count: number): Promise<void> {
+  const config = `${count.toLocaleString('en')} x 100 B acks=all`;
+  const libs: Lib[] = ['ours', 'kafkajs', 'platformatic'];
+  const runs = new Map<string, RunResult[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const lib of libs) {
+      const topic = await freshTopic('aw');
+      const r = await runWorker({ lib, scenario: 'awaited', brokers: brokersList, topic, count, size: 100, acks: 'all', compression: 'none' });
+      await deleteTopic(topic);
+      runs.set(lib, [...(runs.get(lib) ?? []), r]);
+    }
+  }
+  for (const [lib, r] of runs) summarise('awaited', config, lib as Lib, r, 100);
+}
+
+async function consumeScenario(count: number): Promise<void> {
+  const config = `${count / 1000}k x 100 B, 6 partitions`;
+  const topic = await freshTopic('consume');
+  // Filled once by Java, so no client is favoured; every run reads it from the start under a fresh group.
+  await runJava('org.apache.kafka.tools.ProducerPerformance', ['--topic', topic, '--num-records', String(count), '--record-size', '100',
+    '--throughput', '-1', '--producer-props', `bootstrap.servers=${brokersList.join(',')}`, 'acks=1', 'batch.size=131072', 'linger.ms=5']);
+  const runs = new Map<string, RunResult[]>();
+  let g = 0;
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const lib of LIBS_PRODUCE) {
+      const r = await runWorker({ lib, scenario: 'consume', brokers: brokersList, topic, count, size: 100, acks: 1, compression: 'none', group: `g-${stamp}-${++g}` });
+      if (round >= 0) runs.set(lib, [...(runs.get(lib) ?? []), r]);
+    }
+    if (round < 0) continue;
+    const { stdout, cpuMs } = await runJava('org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', brokersList.join(','), '--topic', topic,
+      '--messages', String(count), '--group', `g-${stamp}-${++g}`, '--timeout', '60000']);
+    const lines = stdout.trim().split('\n');
+    const cols = lines[lines.length - 1]!.split(',').map((s) => s.trim());
+    // start, end, MB, MB.sec, nMsg, nMsg.sec, rebalance.ms, fetch.ms, fetch.MB.sec, fetch.nMsg.sec
+    const fetchMs = Number(cols[7]);
+    runs.set('java', [...(runs.get('java') ?? []), { wallMs: fetchMs, cpuMs, records: Number(cols[4]), errors: 0 }]);
+  }
+  await deleteTopic(topic);
+  for (const [lib, r] of runs) summarise('consume', config, lib as Row['lib'], r, 100);
+}
+
+async function latencyScenario(rate: number, durationMs: number): Promise<void> {
+  const config = `${rate.toLocaleString('en')} msg/s for ${durationMs / 1000} s, 100 B`;
+  const runs = new Map<string, RunResult[]>();
+  let g = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const lib of LIBS_PRODUCE) {
+      const topic = await freshTopic('lat');
+      const r = await runWorker({ lib, scenario: 'latency', brokers: brokersList, topic, count: 0, size: 100, acks: 1, compression: 'none', group: `gl-${stamp}-${++g}`, rate, durationMs });
+      await deleteTopic(topic);
+      runs.set(lib, [...(runs.get(lib) ?? []), r]);
+    }
+  }
+  for (const [lib, r] of runs) summarise('latency', config, lib as Lib, r, 100);
+}
+
+function ratios(): Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> {
+  const out: Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> = [];
+  const find = (s: string, c: string, l: string): Row | undefined => rows.find((r) => r.scenario === s && r.config === c && r.lib === l);
+  for (const r of rows.filter((x) => x.lib === 'ours')) {
+    for (const peer of ['kafkajs', 'platformatic', 'java', 'ours-lower'] as const) {
+      const p = find(r.scenario, r.config, peer);
+      if (!p) continue;
+      const pair = peer === 'ours-lower' ? 'channel API / lower path' : `ours / ${peer}`;
+      if (r.scenario === 'awaited' || r.scenario === 'latency') out.push({ scenario: r.scenario, config: r.config, pair, ratio: p.p99! / r.p99!, basis: 'peer p99 / our p99 (>1: ours lower)' });
+      else out.push({ scenario: r.scenario, config: r.config, pair, ratio: r.msgPerSec / p.msgPerSec, basis: 'msg/s' });
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const env = process.env.KAFKA_BROKERS?.trim();
+  if (env) brokersList = env.split(',');
+  else {
+    const h: any = await import('../../../integration/harness/index.js' as string);
+    brokersList = await h.brokers();
+  }
+  const kafkaVersion = readdirSync(LIBS).join(' ').match(/kafka-clients-([\d.]+)\.jar/)?.[1] ?? 'unknown';
+  const t0 = Date.now();
+  const want = (s: string): boolean => !ONLY || ONLY.includes(s);
+  console.log(`e2e against ${brokersList.join(',')}, ${QUICK ? 'quick' : 'full'}, ${ROUNDS} round(s), node ${process.version}`);
+  if (want('produce')) {
+    const small = QUICK ? 200_000 : 1_000_000;
+    const big = QUICK ? 50_000 : 100_000;
+    const configs: Array<[number, number, 1 | 'all', 'none' | 'lz4' | 'zstd']> = QUICK
+      ? [[small, 100, 1, 'none'], [small, 100, 'all', 'none'], [small, 100, 1, 'lz4'], [small, 100, 1, 'zstd'], [big, 1024, 1, 'none']]
+      : [100, 1024].flatMap((size) => (['none', 'lz4', 'zstd'] as const).flatMap((c) => ([1, 'all'] as const).map((a) => [size === 100 ? small : big, size, a, c] as [number, number, 1 | 'all', 'none' | 'lz4' | 'zstd'])));
+    for (const [n, size, acks, c] of configs) await produceScenario(n, size, acks, c);
+  }
+  if (want('awaited')) await awaitedScenario(QUICK ? 2_000 : 20_000);
+  if (want('consume')) await consumeScenario(QUICK ? 200_000 : 1_000_000);
+  if (want('latency')) await latencyScenario(10_000, QUICK ? 5_000 : 10_000);
+  await admin?.disconnect();
+  const result = { suite: 'e2e', date: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, kafka: kafkaVersion, machine: machine(), elapsedS: Math.round((Date.now() - t0) / 1000), settings: SETTINGS, rows, ratios: ratios() };
+  if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
+  console.log(`done in ${result.elapsedS} s`);
+  for (const r of result.ratios) console.log(`${r.scenario.padEnd(9)} ${r.config.padEnd(30)} ${r.pair.padEnd(26)} ${r.ratio.toFixed(2)}x (${r.basis})`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
