@@ -94,4 +94,15 @@ s('a producer made while the broker is down initialises when it comes up and del
   const lines = await readAll(bootstrap[0]!, topic, 50);
   assert.is(lines.length, 50);
 });
+s('close() right after sending, before initialisation finished, still delivers every accepted message', async () => {
+  const bootstrap = await brokers();
+  const topic = `producer-early-close-${Date.now()}`;
+  await newTopic(bootstrap, topic, 2);
+  const p = new Producer({ brokerAddrs: bootstrap, topic, minBrokersHealthy: 1 });
+  for (let i = 0; i < 200; i++) await p.send({ value: `early-${i}` });
+  assert.not.ok(p.isInitialised(), 'the sends were accepted by the bounded output channel before initialisation');
+  await p.close();
+  const lines = await readAll(bootstrap[0]!, topic, 200);
+  assert.is(lines.length, 200);
+});
 s.run();

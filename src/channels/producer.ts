@@ -186,9 +186,13 @@ export class Producer implements IProducer {
 
   private async shutdown(signal?: AbortSignal): Promise<void> {
     this.channels.closer.close();
-    this.abort.abort(new ClosedError('the producer is closed'));
     this.channels.output.close();
     const drain = (async () => {
+      // Messages accepted before initialisation are delivered once it succeeds (never silently dropped); without a
+      // signal that wait is bounded by the delivery timeout, as a record's own wait would be.
+      if (!this.isInitialised() && this.channels.output.length > 0) {
+        await this.channels.ready.wait(AbortSignal.timeout(this.config.deliveryTimeoutMs));
+      }
       await this.forwarding;
       await this.engine?.close();
     })();
@@ -196,8 +200,11 @@ export class Producer implements IProducer {
       if (signal) await Promise.race([drain, abortPromise(signal)]);
       else await drain;
     } catch {
-      this.config.logger?.warn('producer closed before delivering everything');
+      const lost = this.channels.output.length;
+      if (lost > 0) pushError(this.channels.errors, new ClosedError(`the producer closed before it could deliver ${lost} message(s)`));
+      this.config.logger?.warn('producer closed before delivering everything', { undelivered: lost });
     } finally {
+      this.abort.abort(new ClosedError('the producer is closed'));
       await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
       this.channels.errors.close();
       this.channels.closed.close();

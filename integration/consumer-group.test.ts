@@ -1,0 +1,148 @@
+/**
+ * The channel-API ConsumerGroup against the real broker: states and transitions, both handler kinds and their
+ * commit rules, per-partition order, the consume channel, health, and committed offsets seen by a new member.
+ * Records are written by our Producer and by Kafka's console producer.
+ */
+import * as assert from 'uvu/assert';
+import { suite } from '../test/kit.js';
+import { Admin } from '../src/client/admin.js';
+import { Cluster } from '../src/client/cluster.js';
+import { ConsumerGroup } from '../src/channels/consumer-group.js';
+import { Producer } from '../src/channels/producer.js';
+import type { Message } from '../src/channels/message.js';
+import type { ConsumerState } from '../src/channels/state.js';
+import { brokers, runKafkaTool, tools } from './harness/index.js';
+
+const s = suite('channel API: ConsumerGroup', { timeoutMs: 120_000 });
+
+async function topicWith(bootstrap: string[], name: string, partitions: number, count: number): Promise<void> {
+  const cl = new Cluster({ bootstrap });
+  try { await new Admin(cl).createTopics([{ name, numPartitions: partitions }]); } finally { await cl.close(); }
+  const p = new Producer({ brokerAddrs: bootstrap, topic: name, minBrokersHealthy: 1 });
+  for (let i = 0; i < count; i++) await p.send({ key: `k${i}`, value: `m${i}` });
+  await p.close();
+}
+
+function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => (cond() ? resolve() : Date.now() - t0 > ms ? reject(new Error('condition not met in time')) : setTimeout(tick, 50));
+    tick();
+  });
+}
+
+s('states: Initialising → Stopped → Starting → Consuming → Stopping → Stopped → Closing, with every message handled once, in order per partition', async () => {
+  const bootstrap = await brokers();
+  const topic = `cg-states-${Date.now()}`;
+  await topicWith(bootstrap, topic, 3, 3000);
+  const g = new ConsumerGroup({ brokerAddrs: bootstrap, topic, groupName: `${topic}-g`, numWorkers: 3, messageConsumeTimeout: 6000, heartbeatIntervalMs: 1000 });
+  const seen: ConsumerState[] = [g.state];
+  for (const st of ['Stopped', 'Starting', 'Consuming', 'Stopping', 'Closing'] as ConsumerState[]) void g.stateWait(st).then(() => seen.push(st));
+  await g.channels.ready.wait();
+  assert.is(g.state, 'Stopped', 'dp-kafka starts Stopped');
+  const values = new Set<string>();
+  const lastOffset = new Map<number, number>();
+  let outOfOrder = 0;
+  g.registerHandler(async (m: Message) => {
+    if ((lastOffset.get(m.partition) ?? -1) >= m.offset) outOfOrder++;
+    lastOffset.set(m.partition, m.offset);
+    values.add(m.value!.toString());
+  });
+  g.start();
+  await g.stateWait('Consuming');
+  await waitFor(() => values.size === 3000);
+  await g.stopAndWait();
+  assert.is(g.state, 'Stopped');
+  await g.close();
+  assert.is(g.state, 'Closing');
+  assert.ok(g.channels.closed.closed);
+  assert.is(outOfOrder, 0);
+  assert.equal(seen.slice(0, 5), ['Initialising', 'Stopped', 'Starting', 'Consuming', 'Stopping']);
+  for (const st of ['Stopped', 'Starting', 'Consuming', 'Stopping', 'Closing']) assert.ok(seen.includes(st as ConsumerState), `passed through ${st}`);
+});
+
+s('offsets committed by the handler rule: a new member of the group reads only what came after', async () => {
+  const bootstrap = await brokers();
+  const topic = `cg-commit-${Date.now()}`;
+  const group = `${topic}-g`;
+  await topicWith(bootstrap, topic, 2, 200);
+  const cfg = { brokerAddrs: bootstrap, topic, groupName: group, messageConsumeTimeout: 6000, heartbeatIntervalMs: 1000 };
+  const a = new ConsumerGroup(cfg);
+  let countA = 0;
+  a.registerHandler(async () => { countA++; });
+  a.start();
+  await waitFor(() => countA === 200);
+  await a.close();
+  const described = await runKafkaTool(tools.consumerGroups, ['--bootstrap-server', bootstrap[0]!, '--describe', '--group', group]);
+  const lags = [...described.matchAll(new RegExp(`${topic}\\s+\\d+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)`, 'g'))].map((m) => Number(m[3]));
+  assert.is(lags.length, 2, described);
+  assert.ok(lags.every((l) => l === 0), `no lag after commit: ${described}`);
+  const lines = Array.from({ length: 20 }, (_, i) => `later-${i}`).join('\n') + '\n';
+  await runKafkaTool(tools.consoleProducer, ['--bootstrap-server', bootstrap[0]!, '--topic', topic], { input: lines });
+  const b = new ConsumerGroup(cfg);
+  const got: string[] = [];
+  b.registerHandler(async (m) => { got.push(m.value!.toString()); });
+  b.start();
+  await waitFor(() => got.length >= 20);
+  await new Promise((r) => setTimeout(r, 500));
+  await b.close();
+  assert.is(got.length, 20);
+  assert.ok(got.every((v) => v.startsWith('later-')));
+});
+
+s('a batch handler gets batches of batchSize (or what came within batchWaitTime)', async () => {
+  const bootstrap = await brokers();
+  const topic = `cg-batch-${Date.now()}`;
+  await topicWith(bootstrap, topic, 1, 100);
+  const g = new ConsumerGroup({ brokerAddrs: bootstrap, topic, groupName: `${topic}-g`, batchSize: 25, batchWaitTime: 100,
+    messageConsumeTimeout: 6000, heartbeatIntervalMs: 1000 });
+  const sizes: number[] = [];
+  g.registerBatchHandler(async (batch) => { sizes.push(batch.length); });
+  g.start();
+  await waitFor(() => sizes.reduce((a, b) => a + b, 0) === 100);
+  await g.close();
+  assert.ok(sizes.every((n) => n <= 25));
+  assert.ok(sizes.filter((n) => n === 25).length >= 3, `sizes ${sizes}`);
+});
+
+s('the consume channel starts and stops; health is OK while the broker answers', async () => {
+  const bootstrap = await brokers();
+  const topic = `cg-consume-${Date.now()}`;
+  await topicWith(bootstrap, topic, 1, 10);
+  const g = new ConsumerGroup({ brokerAddrs: bootstrap, topic, groupName: `${topic}-g`, messageConsumeTimeout: 6000, heartbeatIntervalMs: 1000 });
+  let n = 0;
+  g.registerHandler(async () => { n++; });
+  await g.channels.ready.wait();
+  assert.is((await g.checker()).status, 'OK');
+  await g.channels.consume.send(true);
+  await g.stateWait('Consuming');
+  await waitFor(() => n === 10);
+  await g.channels.consume.send(false);
+  await g.stateWait('Stopped');
+  await g.close();
+});
+/** The committed-offset lag of each partition, from Kafka's own ConsumerGroupCommand. */
+async function lags(bootstrap: string, group: string, topic: string): Promise<number[]> {
+  const described = await runKafkaTool(tools.consumerGroups, ['--bootstrap-server', bootstrap, '--describe', '--group', group]);
+  return [...described.matchAll(new RegExp(`${topic}\\s+\\d+\\s+(\\S+)\\s+(\\d+)\\s+(\\S+)`, 'g'))].map((m) => (m[1] === '-' ? -1 : Number(m[2]) - Number(m[1])));
+}
+
+s('commit rule: a handler error commits, unless it says shouldCommit() === false (dp-kafka Commiter)', async () => {
+  const bootstrap = await brokers();
+  for (const [label, err, expectedLag] of [['plain error', new Error('boom'), 0], ['Commiter false', Object.assign(new Error('retry later'), { shouldCommit: () => false }), 1]] as const) {
+    const topic = `cg-rule-${label.replace(' ', '-')}-${Date.now()}`;
+    const group = `${topic}-g`;
+    await topicWith(bootstrap, topic, 1, 1);
+    const g = new ConsumerGroup({ brokerAddrs: bootstrap, topic, groupName: group, messageConsumeTimeout: 6000, heartbeatIntervalMs: 1000 });
+    let calls = 0;
+    g.registerHandler(async () => { calls++; throw err; });
+    g.start();
+    await waitFor(() => calls === 1);
+    await g.stopAndWait();
+    await g.close();
+    const l = await lags(bootstrap[0]!, group, topic);
+    if (expectedLag === 0) assert.equal(l, [0], `${label}: committed`);
+    else assert.ok(l[0] !== 0, `${label}: not committed (${l})`);
+  }
+});
+s.run();
