@@ -162,19 +162,19 @@ class DecodedRecord implements KafkaRecord {
 
 /** One record; `logAppendTime` >= 0 overrides every record's timestamp (LogAppendTime batches). */
 function readRecord(r: Reader, baseOffset: number, baseTimestamp: number, logAppendTime: number): KafkaRecord {
-  const length = r.varint();
+  const length = varint(r);
   if (length < MIN_RECORD_SIZE - 1 || length > r.end - r.offset) throw r.error(`invalid record length ${length}`);
   const end = r.offset + length;
   r.offset++; // record attributes: unused
-  const tsDelta = r.varlongNumber();
-  const offset = baseOffset + r.varint();
+  const tsDelta = varlong(r);
+  const offset = baseOffset + varint(r);
   const keyLen = dataLength(r);
   const keyAt = r.offset;
   r.offset += keyLen < 0 ? 0 : keyLen;
   const valueLen = dataLength(r);
   const valueAt = r.offset;
   r.offset += valueLen < 0 ? 0 : valueLen;
-  const n = r.varint();
+  const n = varint(r);
   let headers = NO_HEADERS;
   if (n !== 0) headers = readHeaders(r, n, end);
   if (r.offset !== end) throw r.error(`record used ${r.offset - end + length} of its ${length} bytes`);
@@ -185,9 +185,52 @@ function readRecord(r: Reader, baseOffset: number, baseTimestamp: number, logApp
 
 /** A key or value length (-1 for null), checked against the bytes left. */
 function dataLength(r: Reader): number {
-  const len = r.varint();
+  const len = varint(r);
   if (len < -1 || len > r.end - r.offset) throw r.error(`invalid length ${len}`);
   return len;
+}
+
+/**
+ * Zig-zag varint with the one- and two-byte forms (nearly every record field: lengths below 8 KiB, small
+ * deltas) read inline; longer or truncated ones go to the Reader, which checks them. Saves a call per field.
+ */
+function varint(r: Reader): number {
+  const buf = r.buf;
+  const off = r.offset;
+  if (off + 1 < r.end) {
+    const b0 = buf[off]!;
+    if (b0 < 0x80) {
+      r.offset = off + 1;
+      return (b0 >>> 1) ^ -(b0 & 1);
+    }
+    const b1 = buf[off + 1]!;
+    if (b1 < 0x80) {
+      const v = (b0 & 0x7f) | (b1 << 7);
+      r.offset = off + 2;
+      return (v >>> 1) ^ -(v & 1);
+    }
+  }
+  return r.varint();
+}
+
+/** {@link varint} for a varlong (the timestamp delta): the short forms decode the same way. */
+function varlong(r: Reader): number {
+  const buf = r.buf;
+  const off = r.offset;
+  if (off + 1 < r.end) {
+    const b0 = buf[off]!;
+    if (b0 < 0x80) {
+      r.offset = off + 1;
+      return (b0 >>> 1) ^ -(b0 & 1);
+    }
+    const b1 = buf[off + 1]!;
+    if (b1 < 0x80) {
+      const v = (b0 & 0x7f) | (b1 << 7);
+      r.offset = off + 2;
+      return (v >>> 1) ^ -(v & 1);
+    }
+  }
+  return r.varlongNumber();
 }
 
 function readHeaders(r: Reader, n: number, end: number): RecordHeader[] {
