@@ -72,6 +72,8 @@ export function singleNodeProperties(ports: SinglePorts, logDir: string, tls: Tl
     props[`listener.name.${listener}.scram-sha-256.sasl.jaas.config`] = scramJaas;
     props[`listener.name.${listener}.scram-sha-512.sasl.jaas.config`] = scramJaas;
   }
+  // KIP-368: SCRAM-SHA-512 sessions on SASL_PLAINTEXT last 3 s, so a test can watch the client re-authenticate.
+  props['listener.name.sasl_plaintext.scram-sha-512.connections.max.reauth.ms'] = '3000';
   return props;
 }
 
