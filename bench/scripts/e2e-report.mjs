@@ -46,6 +46,16 @@ export function e2eSection(runs) {
   }
   out.push('', '### Ratios and targets (issue 7 §4)', '', '| scenario | config | pair | ratio | basis | target |', '|---|---|---|---|---|---|');
   for (const r of run.ratios) out.push(`| ${r.scenario} | ${r.config} | ${r.pair} | **${r.ratio.toFixed(2)}x** | ${r.basis} | ${verdict(r)} |`);
-  out.push('');
+  // The lower client path against the peers: what the engine itself does, without the channel layer's costs.
+  const find = (sc, c, l) => run.rows.find((r) => r.scenario === sc && r.config === c && r.lib === l);
+  const lower = run.rows.filter((r) => r.lib === 'ours-lower' && (r.scenario === 'produce' || r.scenario === 'consume'));
+  if (lower.length) {
+    out.push('', '### Lower client path against the peers (msg/s ratios)', '', '| scenario | config | / KafkaJS | / platformatic | / Java |', '|---|---|---|---|---|');
+    for (const r of lower) {
+      const cell = (l) => { const p = find(r.scenario, r.config, l); return p ? `${(r.msgPerSec / p.msgPerSec).toFixed(2)}x` : '–'; };
+      out.push(`| ${r.scenario} | ${r.config} | ${cell('kafkajs')} | ${cell('platformatic')} | ${cell('java')} |`);
+    }
+  }
+  out.push('', 'Where the misses come from (profiles, file:line): see `bench/PROFILE-E2E.md`.', '');
   return out;
 }
