@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from '../harness.js';
 import type { Lib, RunResult, RunSpec } from './spec.js';
 
@@ -237,7 +237,11 @@ async function main(): Promise<void> {
   const env = process.env.KAFKA_BROKERS?.trim();
   if (env) brokersList = env.split(',');
   else {
-    const h: any = await import('../../../integration/harness/index.js' as string);
+    // The harness is compiled by the repository's `npm run build:tests` into <repo>/.build, not into bench/.build.
+    const harness = join(here, '..', '..', '..', '..', '..', '.build', 'integration', 'harness', 'index.js');
+    const h: any = await import(pathToFileURL(harness).href).catch(() => {
+      throw new Error(`set KAFKA_BROKERS, or run \`npm run build:tests\` at the repository root so ${harness} exists`);
+    });
     brokersList = await h.brokers();
   }
   const kafkaVersion = readdirSync(LIBS).join(' ').match(/kafka-clients-([\d.]+)\.jar/)?.[1] ?? 'unknown';
