@@ -69,6 +69,7 @@ export class ProducerEngine {
   private identityBusy = false;
   private identityAttempts = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private timerAt = Infinity;
   private flushing = 0;
   private idleWaiters: Array<() => void> = [];
@@ -140,8 +141,7 @@ export class ProducerEngine {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelWake();
   }
 
   /**
@@ -151,8 +151,7 @@ export class ProducerEngine {
   destroy(error: Error = new ClosedError('the producer was destroyed')): void {
     this.closed = true;
     this.failAll(error);
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelWake();
   }
 
   private topicState(name: string): TopicState {
@@ -252,14 +251,25 @@ export class ProducerEngine {
   /** Runs the sender after `delayMs` (sooner if already due sooner). */
   private schedule(delayMs: number): void {
     const at = Date.now() + delayMs;
-    if (this.timer !== undefined && this.timerAt <= at) return;
-    clearTimeout(this.timer);
+    if ((this.timer !== undefined || this.immediate !== undefined) && this.timerAt <= at) return;
+    this.cancelWake();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    const wake = (): void => {
       this.timer = undefined;
+      this.immediate = undefined;
       this.timerAt = Infinity;
       this.run();
-    }, delayMs);
+    };
+    // Node clamps setTimeout(fn, 0) to 1 ms: a "send now" (linger 0, a full batch, a flush) would wait that long.
+    if (delayMs <= 0) this.immediate = setImmediate(wake);
+    else this.timer = setTimeout(wake, delayMs);
+  }
+
+  private cancelWake(): void {
+    clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   /** One sender pass: expire, handle identity, send what is ready, and plan the next wake. */
