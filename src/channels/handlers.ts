@@ -112,7 +112,8 @@ class BusyTracker {
 
 function makeWorkers(tracker: BusyTracker, loops: Promise<void>[]): Workers {
   return {
-    done: Promise.all(loops).then(() => undefined),
+    // Done once the loops ended and the commits they started have settled.
+    done: Promise.all(loops).then(() => tracker.idle()),
     get busy() {
       return tracker.count;
     },
@@ -175,11 +176,16 @@ async function handleMessage(msg: Message, handler: Handler, context: HandlerCon
       error = err;
       commit = shouldCommit(err);
     }
-    if (commit) await msg.commit();
+    // Marked before the release, so a rebalance that revokes the partition next commits it; the commit itself
+    // runs after the release, so the partition's next message need not wait a broker round trip (commits of
+    // several messages then share one OffsetCommit). At-least-once holds: nothing is committed before it was handled.
+    if (commit) msg.mark();
   } finally {
     msg.release();
-    tracker.end();
   }
+  // The worker takes its next message while the commit is in flight; the tracker (idle, done) still waits for it.
+  if (commit) void msg.commit().catch(() => undefined).finally(() => tracker.end());
+  else tracker.end();
   if (failed) report(onError, { error, messages: [msg], committed: commit, workerId: context.workerId });
 }
 

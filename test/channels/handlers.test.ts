@@ -50,7 +50,7 @@ s('shouldCommit: true unless the error is a Commiter saying false', () => {
   assert.is(shouldCommit({ shouldCommit: () => false }), false);
 });
 
-s('a successful handler: commit, then release', async () => {
+s('a successful handler: marked before release, committed after it (commits never precede handling)', async () => {
   const sess = session();
   const up = new Chan<Message>(4);
   const seen: number[] = [];
@@ -60,7 +60,7 @@ s('a successful handler: commit, then release', async () => {
   up.close();
   await w.done;
   assert.equal(seen, [1, 2]);
-  assert.equal(sess.log, ['commit 1', 'release 1', 'commit 2', 'release 2']);
+  assert.equal(sess.log, ['mark 1', 'release 1', 'commit 1', 'mark 2', 'release 2', 'commit 2']);
 });
 
 s('a plain error still commits (dp-kafka rule) and is reported', async () => {
@@ -74,7 +74,7 @@ s('a plain error still commits (dp-kafka rule) and is reported', async () => {
   await up.send(msg(sess, 7));
   up.close();
   await w.done;
-  assert.equal(sess.log, ['commit 7', 'release 7']);
+  assert.equal(sess.log, ['mark 7', 'release 7', 'commit 7']);
   assert.is(failures.length, 1);
   assert.is(failures[0]!.error, boom);
   assert.is(failures[0]!.committed, true);
@@ -105,7 +105,7 @@ s('a Commiter error saying true is committed', async () => {
   await up.send(msg(sess, 4));
   up.close();
   await w.done;
-  assert.equal(sess.log, ['commit 4', 'release 4']);
+  assert.equal(sess.log, ['mark 4', 'release 4', 'commit 4']);
 });
 
 s('numWorkers handlers run in parallel with ids 1..n; the next message waits for a free worker', async () => {
