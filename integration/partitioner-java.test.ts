@@ -10,20 +10,12 @@ import { suite } from '../test/kit.js';
 import { kafkaLibsDir } from './harness/index.js';
 import { repoRoot } from './harness/paths.js';
 import { murmur2, partitionForKey } from '../src/client/partitioner.js';
+import { seededRandom } from '../src/client/backoff.js';
 
 const javaFile = join(repoRoot, 'integration', 'java', 'Partitioner.java');
 const COUNTS = [1, 2, 3, 7, 12, 100, 1000, 2147483647];
 
-/** A small deterministic PRNG (mulberry32) so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 type Key = { bytes: Buffer } | { text: string };
 

@@ -6,18 +6,9 @@ import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import { FrameDecoder } from '../../src/client/frame-decoder.js';
 import { DecodeError } from '../../src/errors.js';
+import { seededRandom } from '../../src/client/backoff.js';
 
-/** mulberry32: a tiny seeded PRNG so a failing chunking can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /** Frames of assorted sizes (0, tiny, across typical chunk sizes) with recognisable contents. */
 function payloads(rand: () => number, count: number): Buffer[] {

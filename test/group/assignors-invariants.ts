@@ -4,17 +4,10 @@
  * have whatever equally good choice it made.
  */
 import type { Assignor, GroupAssignment, GroupMember, TopicPartitions } from '../../src/group/assignors/index.js';
+import { seededRandom } from '../../src/client/backoff.js';
 
-/** mulberry32: small, seeded, so a failure reproduces. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fixed-seed PRNG (mulberry32) shared with the library's backoff jitter. */
+export const prng = seededRandom;
 
 export const int = (rnd: () => number, lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 export const pick = <T>(rnd: () => number, list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;

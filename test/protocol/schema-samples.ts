@@ -6,18 +6,10 @@
  */
 import type { FieldDef } from '../../src/protocol/schema-types.js';
 import { inVersions } from '../../src/protocol/schema.js';
+import { seededRandom } from '../../src/client/backoff.js';
 
-/** mulberry32: a tiny fixed-seed PRNG so every run generates the same cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fixed-seed PRNG (mulberry32) shared with the library's backoff jitter. */
+export const prng = seededRandom;
 
 export interface SampleOptions {
   /** 'rich': non-default values and multi-item arrays; 'sparse': nulls, empties and defaults; 'mixed': random. */
