@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const files: string[] = [];
   if (kinds.includes('unit')) files.push(...findTests(join(root, 'test')));
   if (kinds.includes('integration')) files.push(...findTests(join(root, 'integration')));
-  const chosen = filter ? files.filter((f) => f.includes(filter)) : files;
+  // Match the path inside the build folder, so a build folder whose name contains the filter does not match all.
+  const chosen = filter ? files.filter((f) => relative(root, f).includes(filter)) : files;
   if (chosen.length === 0) throw new Error(`no test files for ${kinds.join(', ')}${filter ? ` matching ${filter}` : ''}`);
 
   const watchdog = setTimeout(() => {
