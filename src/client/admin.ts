@@ -73,11 +73,6 @@ export class Admin {
 
   /** Offsets of every partition of `topic` at `spec` (latest, earliest, or a timestamp in ms as a bigint). */
   async listOffsets(topic: string, spec: bigint = OffsetSpec.latest, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): Promise<Map<number, bigint>> {
-    // A leader that moved answers NOT_LEADER_OR_FOLLOWER: the topic is invalidated below and the whole call retried.
-    return this.cluster.withRetry(() => this.listOffsetsOnce(topic, spec, isolation));
-  }
-
-  private async listOffsetsOnce(topic: string, spec: bigint, isolation: 'read_uncommitted' | 'read_committed'): Promise<Map<number, bigint>> {
     const meta = await this.cluster.topic(topic);
     const byLeader = new Map<number, number[]>();
     for (const p of meta.partitions) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partition]);

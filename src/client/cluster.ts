@@ -214,11 +214,8 @@ export class Cluster {
     return this.broker(p.leaderId);
   }
 
-  /**
-   * Retries retriable failures with backoff until `retryDeadlineMs`; the last error is thrown after that. Callers
-   * that route by leader invalidate the topic in `fn` when an error says the leader moved.
-   */
-  async withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  /** Retries retriable failures with backoff until `retryDeadlineMs`; the last error is thrown after that. */
+  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + (this.options.retryDeadlineMs ?? 30_000);
     const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs ?? 100, maxRetryPeriod: this.options.retryMaxMs ?? 1_000 });
     for (;;) {
