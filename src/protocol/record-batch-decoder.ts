@@ -195,42 +195,31 @@ function dataLength(r: Reader): number {
  * deltas) read inline; longer or truncated ones go to the Reader, which checks them. Saves a call per field.
  */
 function varint(r: Reader): number {
-  const buf = r.buf;
-  const off = r.offset;
-  if (off + 1 < r.end) {
-    const b0 = buf[off]!;
-    if (b0 < 0x80) {
-      r.offset = off + 1;
-      return (b0 >>> 1) ^ -(b0 & 1);
-    }
-    const b1 = buf[off + 1]!;
-    if (b1 < 0x80) {
-      const v = (b0 & 0x7f) | (b1 << 7);
-      r.offset = off + 2;
-      return (v >>> 1) ^ -(v & 1);
-    }
-  }
-  return r.varint();
+  const v = shortZigzag(r);
+  return v === undefined ? r.varint() : v;
 }
 
 /** {@link varint} for a varlong (the timestamp delta): the short forms decode the same way. */
 function varlong(r: Reader): number {
+  const v = shortZigzag(r);
+  return v === undefined ? r.varlongNumber() : v;
+}
+
+/** A one- or two-byte zigzag varint read inline; undefined when longer or near the end (the Reader checks those). */
+function shortZigzag(r: Reader): number | undefined {
   const buf = r.buf;
   const off = r.offset;
-  if (off + 1 < r.end) {
-    const b0 = buf[off]!;
-    if (b0 < 0x80) {
-      r.offset = off + 1;
-      return (b0 >>> 1) ^ -(b0 & 1);
-    }
-    const b1 = buf[off + 1]!;
-    if (b1 < 0x80) {
-      const v = (b0 & 0x7f) | (b1 << 7);
-      r.offset = off + 2;
-      return (v >>> 1) ^ -(v & 1);
-    }
+  if (off + 1 >= r.end) return undefined;
+  const b0 = buf[off]!;
+  if (b0 < 0x80) {
+    r.offset = off + 1;
+    return (b0 >>> 1) ^ -(b0 & 1);
   }
-  return r.varlongNumber();
+  const b1 = buf[off + 1]!;
+  if (b1 >= 0x80) return undefined;
+  const v = (b0 & 0x7f) | (b1 << 7);
+  r.offset = off + 2;
+  return (v >>> 1) ^ -(v & 1);
 }
 
 function readHeaders(r: Reader, n: number, end: number): RecordHeader[] {
