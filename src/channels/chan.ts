@@ -112,7 +112,7 @@ export function unwatchAbort(signal: AbortSignal, fn: () => void): void {
 /**
  * A party blocked on a channel: a receiver, or a sender holding `value`. Kept in an intrusive doubly-linked
  * list so that abort and `select` remove it in O(1).
- * @internal shared with select.ts only.
+ * @internal shared with select.ts and claim-feeder.ts (a sender that waits without a promise).
  */
 export abstract class Waiter<T> {
   prev: Waiter<T> | null = null;

@@ -14,12 +14,12 @@ import { GroupConsumer } from '../group/group-consumer.js';
 import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
 import { ClosedError } from '../errors.js';
 import { BrokerHealthProbe } from './broker-health.js';
+import { ClaimFeeder } from './claim-feeder.js';
 import { clusterOptionsFor } from './cluster-options.js';
 import type { ConsumerGroupConfig } from './config.js';
 import { ConsumerGroupBase, type ConsumeSession } from './consumer-group-base.js';
 import type { HandlerFailure } from './handlers.js';
 import type { HealthView } from './health.js';
-import { ConsumerMessage, type Message, type MessageSession } from './message.js';
 
 export class ConsumerGroup extends ConsumerGroupBase {
   private cluster: Cluster | undefined;
@@ -91,29 +91,8 @@ export class ConsumerGroup extends ConsumerGroupBase {
     };
   }
 
-  private async consumeClaim(session: GroupSession, claim: Claim): Promise<void> {
-    const messages = this.messageSession(session, claim);
-    for await (const record of claim.records()) {
-      const msg = new ConsumerMessage(record, messages);
-      try {
-        await this.channels.upstream.send(msg, claim.signal);
-      } catch {
-        return; // revoked or closing before delivery: the next owner reads it from the committed offset
-      }
-      await msg.upstreamDone();
-    }
-  }
-
-  private messageSession(session: GroupSession, claim: Claim): MessageSession {
-    return {
-      mark: (m: Message) => claim.mark({ offset: m.offset }),
-      commit: async (m: Message) => {
-        claim.mark({ offset: m.offset });
-        await session.commit();
-      },
-      release: () => undefined, // the claim loop waits on upstreamDone()
-      reportError: (err) => this.reportError(err),
-    };
+  private consumeClaim(session: GroupSession, claim: Claim): Promise<void> {
+    return new ClaimFeeder(this.channels.upstream, claim, session, (err) => this.reportError(err)).start();
   }
 
   protected async healthView(): Promise<HealthView> {

@@ -47,9 +47,13 @@ export interface Message {
 }
 
 /** The decoded record a consumer message is built from. */
-export interface MessageRecord {
+export interface MessageRecord extends MessageRecordFields {
   readonly topic: string;
   readonly partition: number;
+}
+
+/** The per-record part of a {@link MessageRecord} (what a decoded Kafka record has). */
+export interface MessageRecordFields {
   readonly offset: number;
   readonly timestamp: number;
   readonly key: Buffer | null;
@@ -94,9 +98,11 @@ export class ConsumerMessage implements Message {
   private releasedFlag = false;
   private doneWaiters: (() => void)[] | undefined = undefined;
 
-  constructor(record: MessageRecord, private readonly session: MessageSession) {
-    this.topic = record.topic;
-    this.partition = record.partition;
+  /** `record` is read once (its key and value views are kept, not copied); topic and partition come apart from it
+   *  so the consume path builds a message straight from a decoded record, with no intermediate object. */
+  constructor(private readonly session: MessageSession, topic: string, partition: number, record: MessageRecordFields) {
+    this.topic = topic;
+    this.partition = partition;
     this.offset = record.offset;
     this.timestamp = record.timestamp;
     this.key = record.key;

@@ -62,26 +62,43 @@ export class Claim {
   /** @internal the session layer's dispatcher hands fetched batches over here. */
   push(b: FetchedBatch): void {
     this.queue.push(b);
-    this.waiter?.();
+    this.wake();
   }
 
   /** @internal */
   stop(reason: string): void {
     this.ctl.abort(new KafkaError(`partition ${this.topic}-${this.partition} ${reason}`, 'ERR_KAFKA_CLAIM_ENDED'));
-    this.waiter?.();
+    this.wake();
+  }
+
+  /**
+   * The next fetched run, if one is queued (call {@link consumed} once it is processed). The synchronous way to
+   * read a claim, for loops that must not pay a promise per step; {@link whenRun} says when to try again.
+   */
+  takeRun(): FetchedBatch | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const b = this.queue[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+    return b;
+  }
+
+  /** Calls `fn` once, when a run is queued or the claim ends (one waiter at a time). */
+  whenRun(fn: () => void): void {
+    this.waiter = fn;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
   }
 
   /** Fetched runs of batches in offset order; ends when the claim ends. Call {@link consumed} after each. */
   async *batches(): AsyncGenerator<FetchedBatch> {
     while (!this.ctl.signal.aborted) {
-      if (this.head < this.queue.length) {
-        const b = this.queue[this.head++]!;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
-        yield b;
-        continue;
-      }
-      await new Promise<void>((resolve) => { this.waiter = resolve; });
-      this.waiter = undefined;
+      const b = this.takeRun();
+      if (b !== undefined) yield b;
+      else await new Promise<void>((resolve) => this.whenRun(resolve));
     }
   }
 

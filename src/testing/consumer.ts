@@ -177,7 +177,7 @@ export class MockConsumerGroup extends ConsumerGroupBase {
           return; // session ended
         }
       }
-      const msg = new ConsumerMessage({ topic: this.config.topic, partition, ...rec }, this.messageSession);
+      const msg = new ConsumerMessage(this.messageSession, this.config.topic, partition, rec);
       try {
         await this.channels.upstream.send(msg, signal);
       } catch {

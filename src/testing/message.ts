@@ -56,15 +56,13 @@ export class MockMessage extends ConsumerMessage {
 
   constructor(value: Buffer | string | null, offset = 0, options: MockMessageOptions = {}) {
     const recording = new RecordingSession(options.commitError);
-    super({
-      topic: options.topic ?? 'test-topic',
-      partition: options.partition ?? 0,
+    super(recording, options.topic ?? 'test-topic', options.partition ?? 0, {
       offset,
       timestamp: options.timestamp ?? Date.now(),
       key: typeof options.key === 'string' ? Buffer.from(options.key) : options.key ?? null,
       value: typeof value === 'string' ? Buffer.from(value) : value,
       headers: toHeaders(options.headers),
-    }, recording);
+    });
     this.recording = recording;
   }
 

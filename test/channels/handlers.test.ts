@@ -25,7 +25,7 @@ function session(): MessageSession & { log: string[] } {
 }
 
 function msg(sess: MessageSession, offset: number): Message {
-  return new ConsumerMessage({ topic: 't', partition: 0, offset, timestamp: 0, key: null, value: Buffer.from(String(offset)), headers: [] }, sess);
+  return new ConsumerMessage(sess, 't', 0, { offset, timestamp: 0, key: null, value: Buffer.from(String(offset)), headers: [] });
 }
 
 class NoCommit extends Error {

@@ -5,6 +5,8 @@ import { ConsumerMessage, type Message, type MessageRecord, type MessageSession 
 
 const s = suite('message', { timeoutMs: 5_000 });
 
+const message = (rec: MessageRecord, session: MessageSession): ConsumerMessage => new ConsumerMessage(session, rec.topic, rec.partition, rec);
+
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface Recorder extends MessageSession {
@@ -49,7 +51,7 @@ const record = (over: Partial<MessageRecord> = {}): MessageRecord => ({
 });
 
 s('exposes the record fields', () => {
-  const m = new ConsumerMessage(record(), recorder());
+  const m = message(record(), recorder());
   assert.is(m.topic, 't');
   assert.is(m.partition, 3);
   assert.is(m.offset, 41);
@@ -61,7 +63,7 @@ s('exposes the record fields', () => {
 });
 
 s('getHeader returns the first match as UTF-8, "" for a null value, undefined when absent', () => {
-  const m = new ConsumerMessage(record(), recorder());
+  const m = message(record(), recorder());
   assert.is(m.getHeader('request-id'), 'abc');
   assert.is(m.getHeader('dup'), 'first');
   assert.is(m.getHeader('empty'), '');
@@ -71,7 +73,7 @@ s('getHeader returns the first match as UTF-8, "" for a null value, undefined wh
 
 s('mark and commit go to the session', async () => {
   const r = recorder();
-  const m = new ConsumerMessage(record(), r);
+  const m = message(record(), r);
   m.mark();
   await m.commit();
   assert.equal(r.log, ['mark 41', 'commit 41']);
@@ -82,18 +84,18 @@ s('a failed commit never rejects: it is reported to the session', async () => {
   const r = recorder();
   const boom = new Error('coordinator moved');
   r.failCommit = boom;
-  const m = new ConsumerMessage(record(), r);
+  const m = message(record(), r);
   await m.commit(); // would throw if the rejection escaped
   assert.equal(r.errors, [boom]);
   const r2 = recorder();
   r2.throwCommit = boom;
-  await new ConsumerMessage(record(), r2).commit();
+  await message(record(), r2).commit();
   assert.equal(r2.errors, [boom], 'a synchronous throw is reported too');
 });
 
 s('release is idempotent and tells the session once', () => {
   const r = recorder();
-  const m = new ConsumerMessage(record(), r);
+  const m = message(record(), r);
   m.release();
   m.release();
   assert.equal(r.log, ['release 41']);
@@ -101,7 +103,7 @@ s('release is idempotent and tells the session once', () => {
 });
 
 s('upstreamDone resolves on release, and at once after it', async () => {
-  const m = new ConsumerMessage(record(), recorder());
+  const m = message(record(), recorder());
   let done = false;
   const p = m.upstreamDone().then(() => {
     done = true;
@@ -120,7 +122,7 @@ s('commitAndRelease commits first, releases once the commit finished', async () 
   const r = recorder();
   let open!: () => void;
   r.commitGate = new Promise<void>((resolve) => (open = resolve));
-  const m = new ConsumerMessage(record(), r);
+  const m = message(record(), r);
   const p = m.commitAndRelease();
   await settle();
   assert.equal(r.log, ['commit 41']);
@@ -133,7 +135,7 @@ s('commitAndRelease commits first, releases once the commit finished', async () 
 s('commitAndRelease still releases when the commit fails', async () => {
   const r = recorder();
   r.failCommit = new Error('x');
-  const m = new ConsumerMessage(record(), r);
+  const m = message(record(), r);
   await m.commitAndRelease();
   assert.is(m.released, true);
   assert.is(r.errors.length, 1);

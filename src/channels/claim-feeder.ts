@@ -1,0 +1,169 @@
+/**
+ * Feeds one partition claim into the `upstream` channel, dp-kafka's ConsumeClaim: one message of the partition
+ * is out at a time, and the next goes out when it is released. This is every consumed record's path, so it runs
+ * on callbacks instead of awaits: `release()` hands the next record straight to the channel (to a waiting
+ * reader, a free buffer slot, or, if the buffer is full, into the channel's queue of senders, with the feeder
+ * itself as the waiting sender). Per message that is one object (the message) and no promise; the claim's
+ * AbortSignal is watched once per claim, not once per send.
+ *
+ * The feeder ends (its `done` settles) once the claim ended and no message of it is still out, or when
+ * `upstream` closes. A message still queued as a sender when the claim ends is withdrawn: it was never
+ * delivered, and the partition's next owner reads it from the committed offset.
+ */
+import type { FetchedBatch } from '../client/fetcher.js';
+import type { Claim, GroupSession } from '../group/session.js';
+import type { KafkaRecord } from '../protocol/record-batch.js';
+import { Waiter, type Chan } from './chan.js';
+import { ConsumerMessage, type Message, type MessageSession } from './message.js';
+
+const NO_RECORDS: readonly KafkaRecord[] = [];
+
+export class ClaimFeeder extends Waiter<Message> implements MessageSession {
+  /** Settles when the claim is over for this feeder; rejects if a fetched batch cannot be decoded. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: unknown) => void;
+  private ended = false;
+  /** The delivered message not yet released (at most one: the per-partition order contract). */
+  private out: Message | undefined = undefined;
+  // Read position: the current fetched run, its batch, and the batch's decoded records.
+  private run: FetchedBatch | undefined = undefined;
+  private batchIndex = 0;
+  private records: readonly KafkaRecord[] = NO_RECORDS;
+  private recordIndex = 0;
+  private leaderEpoch = -1;
+  private readonly wake = (): void => this.feed();
+  private readonly onAbort = (): void => this.claimEnded();
+
+  constructor(
+    private readonly upstream: Chan<Message>,
+    private readonly claim: Claim,
+    private readonly session: GroupSession,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    super(true, undefined);
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+  }
+
+  /** Starts feeding; returns {@link done}. */
+  start(): Promise<void> {
+    if (this.claim.signal.aborted) this.finish();
+    else {
+      this.claim.signal.addEventListener('abort', this.onAbort, { once: true });
+      this.feed();
+    }
+    return this.done;
+  }
+
+  // MessageSession: what each delivered message calls back.
+
+  mark(m: Message): void {
+    this.claim.markNext(m.offset + 1, m === this.out ? this.leaderEpoch : -1);
+  }
+
+  async commit(m: Message): Promise<void> {
+    this.mark(m);
+    await this.session.commit();
+  }
+
+  release(m: Message): void {
+    if (m !== this.out) return;
+    this.out = undefined;
+    if (this.claim.signal.aborted) this.finish();
+    else this.feed();
+  }
+
+  reportError(err: unknown): void {
+    this.onError(err);
+  }
+
+  // Waiter: called by the channel while the feeder waits as a sender.
+
+  /** A reader took the queued message; its release() drives what comes next. */
+  fire(): void {
+    this.value = undefined;
+  }
+
+  /** `upstream` closed with our message queued: nothing more can be delivered. */
+  fail(): void {
+    this.value = undefined;
+    this.out = undefined;
+    this.finish();
+  }
+
+  /** Delivers the next record if there is one, else waits for the next fetched run. */
+  private feed(): void {
+    if (this.ended || this.out !== undefined) return;
+    if (this.claim.signal.aborted) return this.finish();
+    let rec: KafkaRecord | undefined;
+    try {
+      rec = this.nextRecord();
+    } catch (err) {
+      return this.finish(err); // a batch that cannot be decoded: reported by the session, the claim stops here
+    }
+    if (rec === undefined) return this.claim.whenRun(this.wake);
+    const msg = new ConsumerMessage(this, this.claim.topic, this.claim.partition, rec);
+    this.out = msg;
+    let taken: boolean;
+    try {
+      taken = this.upstream.trySend(msg);
+    } catch {
+      this.out = undefined;
+      return this.finish(); // upstream closed: the consumer is closing
+    }
+    if (!taken) {
+      this.value = msg;
+      this.upstream.enqueue(this);
+    }
+  }
+
+  /** The next record of the claim at or after the run's start offset; undefined when nothing is fetched yet. */
+  private nextRecord(): KafkaRecord | undefined {
+    for (;;) {
+      if (this.recordIndex < this.records.length) {
+        const r = this.records[this.recordIndex++]!;
+        if (r.offset >= this.run!.fromOffset) return r;
+        continue;
+      }
+      const run = this.run;
+      if (run !== undefined && this.batchIndex < run.batches.length) {
+        const batch = run.batches[this.batchIndex++]!;
+        if (batch.baseOffset + batch.lastOffsetDelta < run.fromOffset) continue;
+        this.leaderEpoch = batch.partitionLeaderEpoch;
+        this.records = batch.records();
+        this.recordIndex = 0;
+        continue;
+      }
+      if (run !== undefined) this.claim.consumed(run);
+      this.run = this.claim.takeRun();
+      this.batchIndex = 0;
+      this.records = NO_RECORDS;
+      this.recordIndex = 0;
+      if (this.run === undefined) return undefined;
+    }
+  }
+
+  private claimEnded(): void {
+    if (this.linked) {
+      // Queued but never taken: withdraw it, so the message is not delivered after its partition moved on.
+      this.upstream.dequeue(this);
+      this.value = undefined;
+      this.out = undefined;
+    }
+    if (this.out === undefined) this.finish();
+  }
+
+  private finish(err?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.claim.signal.removeEventListener('abort', this.onAbort);
+    if (this.run !== undefined) this.claim.consumed(this.run);
+    this.run = undefined;
+    this.records = NO_RECORDS;
+    if (err === undefined) this.resolveDone();
+    else this.rejectDone(err);
+  }
+}

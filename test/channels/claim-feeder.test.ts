@@ -1,0 +1,164 @@
+import * as assert from 'uvu/assert';
+import { Buffer } from 'node:buffer';
+import { suite } from '../kit.js';
+import { Chan } from '../../src/channels/chan.js';
+import { ClaimFeeder } from '../../src/channels/claim-feeder.js';
+import type { Message } from '../../src/channels/message.js';
+import type { FetchedBatch } from '../../src/client/fetcher.js';
+import { Claim, type GroupSession } from '../../src/group/session.js';
+import type { OffsetManager } from '../../src/group/offsets.js';
+import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { encodeRecordBatch } from '../../src/protocol/record-batch-encoder.js';
+
+const s = suite('claim feeder', { timeoutMs: 5_000 });
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A fetched run of one batch holding `values`, starting at `baseOffset`; records below `fromOffset` are skipped. */
+function run(baseOffset: number, values: string[], fromOffset = baseOffset): FetchedBatch {
+  const bytes = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v), timestamp: 1 })), { baseOffset });
+  return { topic: 't', partition: 2, batches: decodeRecordBatches(bytes), fromOffset, nextOffset: baseOffset + values.length,
+    highWatermark: 0, lastStableOffset: 0, logStartOffset: 0, bytes: bytes.length };
+}
+
+function setUp(capacity = 1): { up: Chan<Message>; claim: Claim; marks: number[]; consumed: number[]; commits: number[]; feeder: ClaimFeeder; errors: unknown[] } {
+  const marks: number[] = [];
+  const consumed: number[] = [];
+  const commits: number[] = [];
+  const errors: unknown[] = [];
+  const offsets = { markKey: (_k: string, next: number) => void marks.push(next) } as unknown as OffsetManager;
+  const fetcher = { consumed: (_b: FetchedBatch, next: number) => void consumed.push(next) } as never;
+  const claim = new Claim('t', 2, 0, fetcher, offsets);
+  const session = { commit: async () => void commits.push(marks.at(-1)!) } as unknown as GroupSession;
+  const up = new Chan<Message>(capacity);
+  return { up, claim, marks, consumed, commits, errors, feeder: new ClaimFeeder(up, claim, session, (e) => errors.push(e)) };
+}
+
+const text = (m: Message): string => m.value!.toString();
+
+s('one message of the partition at a time, the next on release; skips records below the run start', async () => {
+  const { up, claim, marks, consumed, feeder } = setUp();
+  const done = feeder.start();
+  claim.push(run(10, ['a', 'b', 'c'], 11));
+  claim.push(run(13, ['d']));
+  const seen: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = up.tryRecv()!;
+    assert.ok(r !== undefined && !r.done);
+    assert.is(up.tryRecv(), undefined, 'nothing more until released');
+    seen.push(`${text(r.value)}@${r.value.offset}`);
+    r.value.mark();
+    r.value.release();
+  }
+  assert.equal(seen, ['b@11', 'c@12', 'd@13']);
+  assert.equal(marks, [12, 13, 14]);
+  assert.equal(consumed, [13, 14], 'each run is handed back once its last record was released');
+  claim.stop('revoked');
+  await done;
+  assert.equal(consumed, [13, 14]);
+});
+
+s('the run in progress is handed back when the claim ends', async () => {
+  const { up, claim, consumed, feeder } = setUp();
+  const done = feeder.start();
+  claim.push(run(0, ['a', 'b', 'c']));
+  const r1 = up.tryRecv()!;
+  assert.ok(!r1.done);
+  r1.value.release();
+  const r2 = up.tryRecv()!;
+  assert.ok(!r2.done && text(r2.value) === 'b');
+  claim.stop('revoked');
+  await settle();
+  assert.equal(consumed, [], 'not while a message is out');
+  r2.value.release();
+  await done;
+  assert.equal(consumed, [3]);
+  assert.is(up.tryRecv(), undefined, "'c' is left for the next owner");
+});
+
+s('waits for data, then delivers to a waiting reader', async () => {
+  const { up, claim, feeder } = setUp();
+  void feeder.start();
+  const pending = up.recv();
+  await settle();
+  claim.push(run(0, ['x']));
+  const r = await pending;
+  assert.is(!r.done && text(r.value), 'x');
+  claim.stop('revoked');
+});
+
+s('a full upstream queues the feeder as a sender; a claim that ends withdraws the undelivered message', async () => {
+  const { up, claim, feeder } = setUp(1);
+  up.trySend({ offset: -1 } as Message); // someone else's message fills the only slot
+  const done = feeder.start();
+  claim.push(run(5, ['p', 'q']));
+  claim.stop('revoked');
+  await done; // resolves although 'p' was never taken: it was withdrawn
+  const first = up.tryRecv()!;
+  assert.ok(!first.done && first.value.offset === -1);
+  assert.is(up.tryRecv(), undefined, "the revoked partition's message is not delivered");
+});
+
+s('a full upstream delivers the queued message when a slot frees', async () => {
+  const { up, claim, feeder } = setUp(1);
+  up.trySend({ offset: -1 } as Message);
+  void feeder.start();
+  claim.push(run(5, ['p']));
+  up.tryRecv();
+  const r = up.tryRecv()!;
+  assert.ok(!r.done && text(r.value) === 'p');
+  claim.stop('revoked');
+});
+
+s('a claim that ends while a message is out finishes only when it is released', async () => {
+  const { up, claim, feeder } = setUp();
+  let finished = false;
+  void feeder.start().then(() => { finished = true; });
+  claim.push(run(0, ['m', 'n']));
+  const r = up.tryRecv()!;
+  claim.stop('revoked');
+  await settle();
+  assert.is(finished, false);
+  assert.ok(!r.done);
+  r.value.release();
+  await settle();
+  assert.is(finished, true);
+  assert.is(up.tryRecv(), undefined, 'nothing after the claim ended');
+});
+
+s('upstream closed while the feeder waits as a sender: it ends', async () => {
+  const { up, claim, feeder } = setUp(1);
+  up.trySend({ offset: -1 } as Message);
+  const done = feeder.start();
+  claim.push(run(0, ['z']));
+  up.close();
+  await done;
+});
+
+s('commit marks then commits through the session', async () => {
+  const { up, claim, commits, feeder } = setUp();
+  void feeder.start();
+  claim.push(run(7, ['c']));
+  const r = up.tryRecv()!;
+  assert.ok(!r.done);
+  await r.value.commit();
+  assert.equal(commits, [8]);
+  r.value.release();
+  claim.stop('revoked');
+});
+
+s('a batch that cannot be decoded rejects done (the session reports it)', async () => {
+  const { claim, feeder } = setUp();
+  const done = feeder.start();
+  const bad = run(0, ['ok']);
+  bad.batches = [{ baseOffset: 0, lastOffsetDelta: 0, partitionLeaderEpoch: 0, records: () => { throw new Error('corrupt'); } } as never];
+  claim.push(bad);
+  try {
+    await done;
+    assert.unreachable('should reject');
+  } catch (err) {
+    assert.match(String(err), /corrupt/);
+  }
+});
+
+s.run();
