@@ -24,6 +24,8 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   private resolveDone!: () => void;
   private rejectDone!: (err: unknown) => void;
   private ended = false;
+  /** The claim's signal aborted (kept as a field: reading `signal.aborted` per message costs more than it should). */
+  private claimOver = false;
   /** The delivered message not yet released (at most one: the per-partition order contract). */
   private out: Message | undefined = undefined;
   // Read position: the current fetched run, its batch, and the batch's decoded records.
@@ -50,8 +52,10 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
 
   /** Starts feeding; returns {@link done}. */
   start(): Promise<void> {
-    if (this.claim.signal.aborted) this.finish();
-    else {
+    if (this.claim.signal.aborted) {
+      this.claimOver = true;
+      this.finish();
+    } else {
       this.claim.signal.addEventListener('abort', this.onAbort, { once: true });
       this.feed();
     }
@@ -72,7 +76,7 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   release(m: Message): void {
     if (m !== this.out) return;
     this.out = undefined;
-    if (this.claim.signal.aborted) this.finish();
+    if (this.claimOver) this.finish();
     else this.feed();
   }
 
@@ -97,7 +101,7 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   /** Delivers the next record if there is one, else waits for the next fetched run. */
   private feed(): void {
     if (this.ended || this.out !== undefined) return;
-    if (this.claim.signal.aborted) return this.finish();
+    if (this.claimOver) return this.finish();
     let rec: KafkaRecord | undefined;
     try {
       rec = this.nextRecord();
@@ -147,6 +151,7 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   }
 
   private claimEnded(): void {
+    this.claimOver = true;
     if (this.linked) {
       // Queued but never taken: withdraw it, so the message is not delivered after its partition moved on.
       this.upstream.dequeue(this);

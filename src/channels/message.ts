@@ -92,22 +92,29 @@ export class ConsumerMessage implements Message {
   readonly partition: number;
   readonly offset: number;
   readonly timestamp: number;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers: readonly MessageHeader[];
   private releasedFlag = false;
   private doneWaiters: (() => void)[] | undefined = undefined;
 
-  /** `record` is read once (its key and value views are kept, not copied); topic and partition come apart from it
-   *  so the consume path builds a message straight from a decoded record, with no intermediate object. */
-  constructor(private readonly session: MessageSession, topic: string, partition: number, record: MessageRecordFields) {
+  /** `record` is kept, not copied: a decoded record makes its key and value views only when they are read, so
+   *  a message whose key nobody reads costs no key view. Topic and partition come apart from the record so the
+   *  consume path builds a message straight from a decoded record, with no intermediate object. */
+  constructor(private readonly session: MessageSession, topic: string, partition: number, private readonly record: MessageRecordFields) {
     this.topic = topic;
     this.partition = partition;
     this.offset = record.offset;
     this.timestamp = record.timestamp;
-    this.key = record.key;
-    this.value = record.value;
-    this.headers = record.headers;
+  }
+
+  get key(): Buffer | null {
+    return this.record.key;
+  }
+
+  get value(): Buffer | null {
+    return this.record.value;
+  }
+
+  get headers(): readonly MessageHeader[] {
+    return this.record.headers;
   }
 
   get released(): boolean {
