@@ -8,6 +8,7 @@
  * `ProducerEngine.send` (partitioner, accumulator, one Produce request per broker) → delivery reports, whose
  * failures go to `errors` without ever blocking (see error-channel.ts).
  */
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
@@ -36,7 +37,8 @@ export class Producer implements IProducer {
   readonly channels: ProducerChannels;
   readonly topic: string;
   private readonly config: ResolvedProducerConfig;
-  private readonly headers: { key: string; value: string }[];
+  /** Headers sent with every message; replaced, never mutated, so records already queued keep theirs. */
+  private headers: readonly { key: string; value: Buffer }[];
   private cluster: Cluster | undefined;
   private engine: ProducerEngine | undefined;
   private initialising: Promise<void> | undefined;
@@ -59,7 +61,8 @@ export class Producer implements IProducer {
       closer: new Chan<never>(),
       closed: new Chan<never>(),
     };
-    this.headers = [{ key: REQUEST_ID_HEADER, value: options.requestId ?? randomUUID() }];
+    // Values encoded once here, not per record.
+    this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUUID()) }] : [];
     this.probe = new BrokerHealthProbe(this.config.brokerAddrs, this.topic, { clientId: this.config.clientId });
     this.healthCheck = checker('producer', async () => ({
       initialised: this.isInitialised(), brokers: this.isInitialised() ? await this.probe.check() : [],
@@ -113,15 +116,13 @@ export class Producer implements IProducer {
   /** Drains `output` in batches into the engine, waiting only when the engine's memory bound is reached. */
   private async forward(engine: ProducerEngine): Promise<void> {
     const output = this.channels.output;
-    const batch: ProducerMessage[] = [];
     for (;;) {
       const first = await output.recv();
       if (first.done) return;
-      batch.length = 0;
-      batch.push(first.value);
-      output.drainInto(batch, DRAIN_MAX);
-      const messages = batch.slice();
-      const records = messages.map((m) => this.toRecord(m));
+      const messages = [first.value];
+      output.drainInto(messages, DRAIN_MAX);
+      const records = new Array<ProducerRecord>(messages.length);
+      for (let i = 0; i < messages.length; i++) records[i] = this.toRecord(messages[i]!);
       const room = engine.send(records, (report) => this.onDelivery(report, messages));
       if (!room) await engine.waitForSpace();
     }
@@ -147,7 +148,7 @@ export class Producer implements IProducer {
    * Adds a header sent with every later message (dp-kafka's AddHeader); an empty key is ignored.
    */
   addHeader(key: string, value: string): void {
-    if (key) this.headers.push({ key, value });
+    if (key) this.headers = [...this.headers, { key, value: Buffer.from(value) }];
   }
 
   /** Queues a message; resolves once `output` took it. Rejects with ClosedError after close. */

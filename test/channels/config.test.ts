@@ -122,6 +122,7 @@ const producerRules: [string, Record<string, unknown>, RegExp][] = [
   ['acks 1 with idempotence', { acks: 1 }, /acks 1 needs idempotent: false/],
   ['acks 0 with idempotence explicitly on', { acks: 0, idempotent: true }, /acks 0 needs idempotent: false/],
   ['idempotent not a boolean', { idempotent: 'yes' }, /idempotent must be a boolean/],
+  ['traceHeader not a boolean', { traceHeader: 'no' }, /traceHeader must be a boolean/],
   ['negative lingerMs', { lingerMs: -1 }, /lingerMs must be zero or more/],
   ['outputCapacity fractional', { outputCapacity: 1.5 }, /outputCapacity must be an integer/],
   ['unknown key', { brokers: ['x:1'] }, /unknown option "brokers"/],
