@@ -68,9 +68,10 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
     this.claim.markNext(m.offset + 1, m === this.out ? this.leaderEpoch : -1);
   }
 
-  async commit(m: Message): Promise<void> {
+  /** Not async: callers during one commit round trip then share the offset manager's one promise. */
+  commit(m: Message): Promise<void> {
     this.mark(m);
-    await this.session.commit();
+    return this.session.commit();
   }
 
   release(m: Message): void {

@@ -85,6 +85,9 @@ class BusyTracker {
     this.count++;
   }
 
+  /** {@link end} as a callback, made once. */
+  readonly ended = (): void => this.end();
+
   end(): void {
     if (--this.count > 0) return;
     const w = this.waiters;
@@ -184,7 +187,7 @@ async function handleMessage(msg: Message, handler: Handler, context: HandlerCon
     msg.release();
   }
   // The worker takes its next message while the commit is in flight; the tracker (idle, done) still waits for it.
-  if (commit) void msg.commit().catch(() => undefined).finally(() => tracker.end());
+  if (commit) void msg.commit().then(tracker.ended, tracker.ended); // failures went to the errors channel already
   else tracker.end();
   if (failed) report(onError, { error, messages: [msg], committed: commit, workerId: context.workerId });
 }

@@ -109,6 +109,8 @@ export class OffsetManager {
   /** Bumped by start/stop, so a tick of an older loop does not reschedule itself. */
   private autoRun = 0;
   private inflight: Promise<void> | undefined;
+  /** The commit of all marks that starts when `inflight` ends, shared by everyone who asked meanwhile. */
+  private queued: Promise<void> | undefined;
   /** Who the commits are from; set by the membership after every SyncGroup. */
   identity: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
 
@@ -163,7 +165,17 @@ export class OffsetManager {
    * one at a time, so a later commit never lands before an earlier one. Throws {@link RebalanceNeededError} when
    * the group moved on; other partition errors throw the first {@link BrokerError}.
    */
-  async commit(keys?: Iterable<string>): Promise<void> {
+  commit(keys?: Iterable<string>): Promise<void> {
+    if (keys !== undefined || this.inflight === undefined) return this.commitInTurn(keys);
+    // A commit is on the wire: every caller until it ends shares the one commit that follows it, which takes all
+    // their marks. (One waiter per caller, each woken by every commit, made a commit per message quadratic.)
+    return (this.queued ??= this.inflight.catch(() => undefined).then(() => {
+      this.queued = undefined;
+      return this.commit();
+    }));
+  }
+
+  private async commitInTurn(keys: Iterable<string> | undefined): Promise<void> {
     while (this.inflight) await this.inflight.catch(() => undefined);
     const batch = new Map<string, OffsetAndEpoch>();
     for (const k of keys ?? [...this.marked.keys()]) {

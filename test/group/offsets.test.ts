@@ -84,6 +84,23 @@ s('a mark made while a commit is in flight stays pending for the next one', asyn
   assert.is(fake.committed.get('t-0'), 6n);
 });
 
+s('commits asked for while one is in flight share the one that follows it (one request, every mark in it)', async () => {
+  const { fake, om } = setUp();
+  om.mark('t', 0, 1);
+  const first = om.commit();
+  const later: Promise<void>[] = [];
+  for (let i = 2; i < 1002; i++) {
+    om.mark('t', i % 3, i);
+    later.push(om.commit());
+  }
+  assert.ok(later.every((p) => p === later[0]), 'one promise for all of them, not a waiter each (that was quadratic)');
+  await first;
+  await Promise.all(later);
+  assert.is(fake.count('OffsetCommit'), 2, 'the 1,000 later callers shared one commit');
+  assert.equal([fake.committed.get('t-0'), fake.committed.get('t-1'), fake.committed.get('t-2')], [1000n, 1001n, 1002n]);
+  assert.not.ok(om.hasPending());
+});
+
 s('start offsets: committed where there is one, else ListOffsets earliest (oldest) or latest (newest)', async () => {
   for (const [policy, expected] of [['oldest', 0n], ['newest', 100n]] as const) {
     const { fake, om } = setUp(policy);
