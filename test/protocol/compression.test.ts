@@ -187,6 +187,33 @@ s('every codec round-trips literal runs and matches of many lengths (each length
   }
 });
 
+s('snappy and lz4: overlapping matches (every period 1-70, long and short) and literals of every length round-trip', () => {
+  const noise = randomBytes(4096);
+  for (let period = 1; period <= 70; period++) {
+    for (const repeat of [1, 2, 3, 5, 17, 200]) {
+      const unit = noise.subarray(period * 13, period * 14);
+      const input = Buffer.concat([noise.subarray(0, period + 3), ...Array(repeat).fill(unit), noise.subarray(2000, 2000 + (period % 11)), unit, unit]);
+      for (const codec of [Compression.snappy, Compression.lz4]) {
+        assert.ok(decompress(codec, compress(codec, input)).equals(input), `codec ${codec}, period ${period}, repeat ${repeat}`);
+      }
+    }
+  }
+  // Hand-built snappy copies, so the decoder sees exactly these (offset, length) pairs whatever our encoder picks.
+  for (let offset = 1; offset <= 70; offset++) {
+    for (const len of [1, 2, 3, 4, 5, 7, 8, 11, 15, 16, 31, 32, 33, 63, 64]) {
+      const head = noise.subarray(100, 100 + offset);
+      const total = offset + len; // uvarint, then the literal (tag 60 and a length byte past 60 bytes)
+      const size = total < 128 ? [total] : [(total & 0x7f) | 0x80, total >>> 7];
+      const literal = offset <= 60 ? [(offset - 1) << 2] : [60 << 2, offset - 1];
+      const raw = Buffer.from([...size, ...literal, ...head, 2 | ((len - 1) << 2), offset & 0xff, offset >>> 8]);
+      const expected = Buffer.alloc(offset + len);
+      head.copy(expected);
+      for (let k = offset; k < offset + len; k++) expected[k] = expected[k - offset]!;
+      assert.ok(snappyDecompress(raw).equals(expected), `offset ${offset}, length ${len}`);
+    }
+  }
+});
+
 s('zstd: stored-block frames, RLE blocks, skippable frames and our compressor\'s output read back', () => {
   const data = samples()[5]!;
   assert.ok(zstdDecompressPure(zstdStoredFrame(data)).equals(data));

@@ -8,6 +8,7 @@
  */
 import { DecodeError } from '../../errors.js';
 import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
+import { copyLiteral, copyMatch } from './snappy.js';
 import { xxhash32 } from './xxhash32.js';
 
 const MAGIC = 0x184d2204;
@@ -120,6 +121,8 @@ export function lz4Compress(data: Uint8Array): Buffer {
 function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink, maxOut: number): void {
   sink.ensure(maxOut);
   const out = sink.buf;
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
+  const srcView = new DataView(src.buffer, src.byteOffset, src.length);
   let o = sink.pos;
   const stop = o + maxOut;
   for (;;) {
@@ -135,8 +138,7 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
       } while (b === 255);
     }
     if (litLen > end - i || litLen > stop - o) throw new DecodeError('lz4: literals overrun', i);
-    if (litLen < 32) for (let k = 0; k < litLen; k++) out[o + k] = src[i + k]!;
-    else out.set(src.subarray(i, i + litLen), o);
+    copyLiteral(src, srcView, i, out, outView, o, litLen);
     i += litLen;
     o += litLen;
     if (i === end) break; // the last sequence has no match
@@ -154,8 +156,7 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
       } while (b === 255);
     }
     if (len > stop - o) throw new DecodeError('lz4: match overruns the block', i);
-    if (offset >= len && len >= 32) out.copyWithin(o, o - offset, o - offset + len);
-    else for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
+    copyMatch(out, outView, o, offset, len);
     o += len;
   }
   sink.pos = o;
