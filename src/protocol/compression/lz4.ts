@@ -8,7 +8,7 @@
  */
 import { DecodeError } from '../../errors.js';
 import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
-import { copyLiteral, copyMatch } from './snappy.js';
+import { copyLiteral, copyMatch, matchLength } from './snappy.js';
 import { xxhash32 } from './xxhash32.js';
 
 const MAGIC = 0x184d2204;
@@ -32,7 +32,7 @@ function writeLE32(b: Uint8Array, i: number, v: number): void {
 }
 
 /** Compresses `src[start, end)` as one LZ4 block into `out` at `o`; returns the new end, or -1 if it did not shrink. */
-function compressBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number, table: Int32Array): number {
+function compressBlock(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number, table: Int32Array): number {
   const limitOut = o + (end - start);
   table.fill(-1);
   let anchor = start;
@@ -40,31 +40,29 @@ function compressBlock(src: Uint8Array, start: number, end: number, out: Uint8Ar
   const matchLimit = end - MF_LIMIT;
   let misses = 0;
   while (i < matchLimit) {
-    const cur = load32(src, i);
+    const cur = view.getInt32(i, true);
     const h = Math.imul(cur, 0x9e3779b1) >>> (32 - HASH_BITS);
     const cand = table[h]!;
     table[h] = i;
-    if (cand < 0 || i - cand > 0xffff || load32(src, cand) !== cur) {
+    if (cand < 0 || i - cand > 0xffff || view.getInt32(cand, true) !== cur) {
       i += 1 + (misses++ >>> 6); // skip faster through incompressible stretches
       continue;
     }
     misses = 0;
-    let len = 4;
-    const maxLen = end - LAST_LITERALS - i;
-    while (len < maxLen && src[cand + len] === src[i + len]) len++;
+    const len = 4 + matchLength(src, view, cand + 4, i + 4, end - LAST_LITERALS);
     const litLen = i - anchor;
     if (o + litLen + 16 + ((litLen + len) >>> 8) > limitOut) return -1;
-    o = writeSequence(src, anchor, litLen, out, o, i - cand, len - 4);
+    o = writeSequence(src, view, anchor, litLen, out, outView, o, i - cand, len - 4);
     i += len;
     anchor = i;
   }
   const litLen = end - anchor;
   if (o + litLen + 1 + Math.ceil(litLen / 255) > limitOut) return -1;
-  return writeSequence(src, anchor, litLen, out, o, 0, -1);
+  return writeSequence(src, view, anchor, litLen, out, outView, o, 0, -1);
 }
 
 /** One sequence; `matchExtra` -1 means the final literals-only sequence. */
-function writeSequence(src: Uint8Array, lit: number, litLen: number, out: Uint8Array, o: number, offset: number, matchExtra: number): number {
+function writeSequence(src: Uint8Array, view: DataView, lit: number, litLen: number, out: Uint8Array, outView: DataView, o: number, offset: number, matchExtra: number): number {
   const tokenAt = o++;
   let token = (litLen >= 15 ? 15 : litLen) << 4;
   if (litLen >= 15) {
@@ -72,8 +70,7 @@ function writeSequence(src: Uint8Array, lit: number, litLen: number, out: Uint8A
     for (; n >= 255; n -= 255) out[o++] = 255;
     out[o++] = n;
   }
-  if (litLen < 32) for (let k = 0; k < litLen; k++) out[o + k] = src[lit + k]!;
-  else out.set(src.subarray(lit, lit + litLen), o);
+  copyLiteral(src, view, lit, out, outView, o, litLen);
   o += litLen;
   if (matchExtra >= 0) {
     out[o++] = offset & 0xff;
@@ -101,9 +98,11 @@ export function lz4Compress(data: Uint8Array): Buffer {
   out[6] = (xxhash32(out, 4, 6) >>> 8) & 0xff;
   let o = 7;
   const table = new Int32Array(1 << HASH_BITS);
+  const view = new DataView(src.buffer, src.byteOffset, src.length);
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
   for (let start = 0; start < src.length; start += BLOCK_SIZE) {
     const end = Math.min(start + BLOCK_SIZE, src.length);
-    const next = compressBlock(src, start, end, out, o + 4, table);
+    const next = compressBlock(src, view, start, end, out, outView, o + 4, table);
     if (next < 0) {
       writeLE32(out, o, (end - start) | 0x80000000);
       out.set(src.subarray(start, end), o + 4);

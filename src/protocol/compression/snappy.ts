@@ -29,17 +29,7 @@ export function snappyCompressRaw(data: Uint8Array): Buffer {
   const src = plain(data);
   const outBuf = Buffer.allocUnsafe(maxCompressedLength(src.length));
   const out = plain(outBuf);
-  let o = 0;
-  let v = src.length;
-  while (v >= 0x80) {
-    out[o++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  out[o++] = v;
-  const table = new Int32Array(1 << HASH_BITS);
-  for (let start = 0; start < src.length; start += FRAGMENT) {
-    o = compressFragment(src, start, Math.min(start + FRAGMENT, src.length), out, o, table);
-  }
+  const o = compressRawInto(src, new DataView(src.buffer, src.byteOffset, src.length), 0, src.length, out, new DataView(out.buffer, out.byteOffset, out.length), 0);
   return outBuf.subarray(0, o);
 }
 
@@ -47,36 +37,75 @@ function load32(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 }
 
-function hash(x: number): number {
-  return Math.imul(x, 0x1e35a7bd) >>> (32 - HASH_BITS);
+/**
+ * One hash table for every call (compression is synchronous), sized per block as the reference does: the
+ * smallest power of two covering the input, at least 256 entries, so a small batch does not clear 16K entries.
+ */
+const TABLE = new Int32Array(1 << HASH_BITS);
+
+/** Writes `src[start, end)` as one raw block at `out[o..]` (room for {@link maxCompressedLength}); returns the end. */
+function compressRawInto(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number): number {
+  let v = end - start;
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[o++] = v;
+  for (let from = start; from < end; from += FRAGMENT) {
+    o = compressFragment(src, view, from, Math.min(from + FRAGMENT, end), out, outView, o);
+  }
+  return o;
 }
 
-function compressFragment(src: Uint8Array, start: number, end: number, out: Uint8Array, o: number, table: Int32Array): number {
-  table.fill(-1);
+function compressFragment(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number): number {
+  let bits = 8;
+  while (bits < HASH_BITS && 1 << bits < end - start) bits++;
+  const table = TABLE;
+  table.fill(-1, 0, 1 << bits);
+  const shift = 32 - bits;
   let lit = start;
   let i = start;
   const limit = end - 4;
+  // The reference's skip heuristic: after 32 misses in a row probe every 2nd byte, after 64 every 3rd, and so
+  // on, so incompressible stretches cost little; a match resets it.
+  let skip = 32;
   while (i < limit) {
-    const cur = load32(src, i);
-    const h = hash(cur);
+    const cur = view.getInt32(i, true);
+    const h = Math.imul(cur, 0x1e35a7bd) >>> shift;
     const cand = table[h]!;
     table[h] = i;
-    if (cand < 0 || load32(src, cand) !== cur) {
-      i++;
+    if (cand < 0 || view.getInt32(cand, true) !== cur) {
+      i += skip++ >>> 5;
       continue;
     }
-    let len = 4;
-    while (i + len < end && src[cand + len] === src[i + len]) len++;
-    o = emitLiteral(src, lit, i, out, o);
+    skip = 32;
+    const len = 4 + matchLength(src, view, cand + 4, i + 4, end);
+    o = emitLiteral(src, view, lit, i, out, outView, o);
     o = emitCopy(out, o, i - cand, len);
     i += len;
     lit = i;
-    if (i - 1 < limit) table[hash(load32(src, i - 1))] = i - 1;
+    if (i - 1 < limit) table[Math.imul(view.getInt32(i - 1, true), 0x1e35a7bd) >>> shift] = i - 1;
   }
-  return emitLiteral(src, lit, end, out, o);
+  return emitLiteral(src, view, lit, end, out, outView, o);
 }
 
-function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array, o: number): number {
+/**
+ * How many bytes at `a` equal those at `b` (with `a < b`), not reading past `end`: 4 at a time, the first
+ * differing byte of a word found from its lowest set bit (little-endian loads).
+ */
+export function matchLength(src: Uint8Array, view: DataView, a: number, b: number, end: number): number {
+  let n = 0;
+  const words = end - b - 3;
+  while (n < words) {
+    const x = view.getInt32(a + n, true) ^ view.getInt32(b + n, true);
+    if (x !== 0) return n + ((31 - Math.clz32(x & -x)) >>> 3);
+    n += 4;
+  }
+  while (b + n < end && src[a + n] === src[b + n]) n++;
+  return n;
+}
+
+function emitLiteral(src: Uint8Array, view: DataView, from: number, to: number, out: Uint8Array, outView: DataView, o: number): number {
   const n = to - from;
   if (n === 0) return o;
   const m = n - 1;
@@ -89,8 +118,7 @@ function emitLiteral(src: Uint8Array, from: number, to: number, out: Uint8Array,
     out[o++] = m & 0xff;
     out[o++] = m >>> 8;
   }
-  if (n < 32) for (let k = 0; k < n; k++) out[o + k] = src[from + k]!;
-  else out.set(src.subarray(from, to), o);
+  copyLiteral(src, view, from, out, outView, o, n);
   return o + n;
 }
 
@@ -243,22 +271,23 @@ function isXerial(src: Uint8Array): boolean {
 }
 
 /** Compresses as Kafka's Java producer does: xerial header, then 32 KiB chunks each as a raw block. */
-export function snappyCompress(src: Uint8Array): Buffer {
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(XERIAL_HEADER);
-  header.set(XERIAL_MAGIC, 0);
-  header.writeInt32BE(1, 8);
-  header.writeInt32BE(1, 12);
-  parts.push(header);
-  let total = XERIAL_HEADER;
+export function snappyCompress(data: Uint8Array): Buffer {
+  const src = plain(data);
+  const chunks = Math.ceil(src.length / XERIAL_CHUNK);
+  const outBuf = Buffer.allocUnsafe(XERIAL_HEADER + chunks * (4 + maxCompressedLength(XERIAL_CHUNK)));
+  const out = plain(outBuf);
+  const view = new DataView(src.buffer, src.byteOffset, src.length);
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
+  out.set(XERIAL_MAGIC, 0);
+  outView.setInt32(8, 1);
+  outView.setInt32(12, 1);
+  let o = XERIAL_HEADER;
   for (let start = 0; start < src.length; start += XERIAL_CHUNK) {
-    const block = snappyCompressRaw(src.subarray(start, Math.min(start + XERIAL_CHUNK, src.length)));
-    const len = Buffer.allocUnsafe(4);
-    len.writeInt32BE(block.length, 0);
-    parts.push(len, block);
-    total += 4 + block.length;
+    const next = compressRawInto(src, view, start, Math.min(start + XERIAL_CHUNK, src.length), out, outView, o + 4);
+    outView.setInt32(o, next - o - 4);
+    o = next;
   }
-  return Buffer.concat(parts, total);
+  return outBuf.subarray(0, o);
 }
 
 /** Decompresses a xerial-framed stream or a raw snappy block, output capped at `maxBytes`. */
