@@ -13,8 +13,8 @@ import { xxhash32 } from './xxhash32.js';
 
 const MAGIC = 0x184d2204;
 const BLOCK_SIZE = 64 * 1024;
-/** 4096 entries, as the reference's default: small enough to clear per block. */
-const HASH_BITS = 12;
+/** 8192 16-bit entries, as the reference uses for inputs under 64 KiB: small enough to clear per block. */
+const HASH_BITS = 13;
 /** The block format's end rules: the last 5 bytes are literals, the last match starts 12 bytes before the end. */
 const LAST_LITERALS = 5;
 const MF_LIMIT = 12;
@@ -32,19 +32,21 @@ function writeLE32(b: Uint8Array, i: number, v: number): void {
 }
 
 /** Compresses `src[start, end)` as one LZ4 block into `out` at `o`; returns the new end, or -1 if it did not shrink. */
-function compressBlock(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number, table: Int32Array): number {
+function compressBlock(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number, table: Uint16Array): number {
   const limitOut = o + (end - start);
-  table.fill(-1);
+  // Entries are offsets from `start` (blocks are 64 KiB); 0 means `start` itself, a real earlier position once
+  // probing begins at `start + 1`, so an empty slot needs no test of its own, and every offset fits 16 bits.
+  table.fill(0);
   let anchor = start;
-  let i = start;
+  let i = start + 1;
   const matchLimit = end - MF_LIMIT;
   let misses = 0;
   while (i < matchLimit) {
     const cur = view.getInt32(i, true);
     const h = Math.imul(cur, 0x9e3779b1) >>> (32 - HASH_BITS);
-    const cand = table[h]!;
-    table[h] = i;
-    if (cand < 0 || i - cand > 0xffff || view.getInt32(cand, true) !== cur) {
+    const cand = start + table[h]!;
+    table[h] = i - start;
+    if (view.getInt32(cand, true) !== cur) {
       i += 1 + (misses++ >>> 6); // skip faster through incompressible stretches
       continue;
     }
@@ -97,7 +99,7 @@ export function lz4Compress(data: Uint8Array): Buffer {
   out[5] = 0x40; // 64 KiB blocks
   out[6] = (xxhash32(out, 4, 6) >>> 8) & 0xff;
   let o = 7;
-  const table = new Int32Array(1 << HASH_BITS);
+  const table = new Uint16Array(1 << HASH_BITS);
   const view = new DataView(src.buffer, src.byteOffset, src.length);
   const outView = new DataView(out.buffer, out.byteOffset, out.length);
   for (let start = 0; start < src.length; start += BLOCK_SIZE) {

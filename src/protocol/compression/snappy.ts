@@ -41,7 +41,7 @@ function load32(b: Uint8Array, i: number): number {
  * One hash table for every call (compression is synchronous), sized per block as the reference does: the
  * smallest power of two covering the input, at least 256 entries, so a small batch does not clear 16K entries.
  */
-const TABLE = new Int32Array(1 << HASH_BITS);
+const TABLE = new Uint16Array(1 << HASH_BITS);
 
 /** Writes `src[start, end)` as one raw block at `out[o..]` (room for {@link maxCompressedLength}); returns the end. */
 function compressRawInto(src: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number): number {
@@ -61,10 +61,12 @@ function compressFragment(src: Uint8Array, view: DataView, start: number, end: n
   let bits = 8;
   while (bits < HASH_BITS && 1 << bits < end - start) bits++;
   const table = TABLE;
-  table.fill(-1, 0, 1 << bits);
+  // Entries are offsets from `start` (a fragment is at most 64 KiB); 0 means `start` itself, a real earlier
+  // position once probing begins at `start + 1`, so an empty slot needs no test of its own.
+  table.fill(0, 0, 1 << bits);
   const shift = 32 - bits;
   let lit = start;
-  let i = start;
+  let i = start + 1;
   const limit = end - 4;
   // The reference's skip heuristic: after 32 misses in a row probe every 2nd byte, after 64 every 3rd, and so
   // on, so incompressible stretches cost little; a match resets it.
@@ -72,9 +74,9 @@ function compressFragment(src: Uint8Array, view: DataView, start: number, end: n
   while (i < limit) {
     const cur = view.getInt32(i, true);
     const h = Math.imul(cur, 0x1e35a7bd) >>> shift;
-    const cand = table[h]!;
-    table[h] = i;
-    if (cand < 0 || view.getInt32(cand, true) !== cur) {
+    const cand = start + table[h]!;
+    table[h] = i - start;
+    if (view.getInt32(cand, true) !== cur) {
       i += skip++ >>> 5;
       continue;
     }
@@ -84,7 +86,7 @@ function compressFragment(src: Uint8Array, view: DataView, start: number, end: n
     o = emitCopy(out, o, i - cand, len);
     i += len;
     lit = i;
-    if (i - 1 < limit) table[Math.imul(view.getInt32(i - 1, true), 0x1e35a7bd) >>> shift] = i - 1;
+    if (i - 1 < limit) table[Math.imul(view.getInt32(i - 1, true), 0x1e35a7bd) >>> shift] = i - 1 - start;
   }
   return emitLiteral(src, view, lit, end, out, outView, o);
 }
