@@ -102,7 +102,7 @@ const failover = suite('cluster metadata: failover', { timeoutMs: 120_000 });
 failover('after kill -9 of a leader, leader() routes to a live node; metadata survives losing a seed', async () => {
   const c = await threeNodes();
   const client = new Cluster({ bootstrap: c.bootstrap, retryDeadlineMs: 60_000 });
-  const a = new Admin(client);
+  const a = new Admin(client, 30_000, { retryDeadlineMs: 60_000 }); // listOffsets waits out the other partitions' elections
   try {
     const t = `failover-meta-${Date.now()}`;
     await a.createTopics([{ name: t, numPartitions: 3, replicationFactor: 3 }]);

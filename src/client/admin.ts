@@ -3,7 +3,7 @@
  * Every call returns plain results and throws a typed {@link BrokerError} (the first failing item's, with the
  * topic or group named) rather than handing back raw error codes.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, KafkaError } from '../errors.js';
 import { CreatePartitions } from '../protocol/apis/create-partitions.js';
 import { CreateTopics } from '../protocol/apis/create-topics.js';
 import { DeleteRecords } from '../protocol/apis/delete-records.js';
@@ -15,6 +15,7 @@ import { ListGroups } from '../protocol/apis/list-groups.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
 import { brokerError, errorCodes } from '../protocol/error-codes.js';
 import type { ResponseOf } from '../protocol/schema-types.js';
+import { Backoff, sleep } from './backoff.js';
 import type { Broker } from './broker.js';
 import type { Cluster } from './cluster.js';
 
@@ -31,8 +32,17 @@ export const OffsetSpec = { latest: -1n, earliest: -2n, maxTimestamp: -3n } as c
 /** Resource types of DescribeConfigs. */
 export const ConfigResource = { topic: 2, broker: 4 } as const;
 
+/** Retry settings of {@link Admin} calls that route by partition leader (as {@link listOffsets}). */
+export interface AdminOptions {
+  /** Pauses between retries, for the library's cyclic backoff (default 100 ms to 1 s). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** How long to keep retrying retriable failures (a leader moved, a broker down) before throwing the last one. Default 30 s. */
+  retryDeadlineMs?: number;
+}
+
 export class Admin {
-  constructor(private readonly cluster: Cluster, private readonly timeoutMs = 30_000) {}
+  constructor(private readonly cluster: Cluster, private readonly timeoutMs = 30_000, private readonly options: AdminOptions = {}) {}
 
   /** Creates topics (broker defaults for unset counts); `ignoreExisting` makes TOPIC_ALREADY_EXISTS a success. */
   async createTopics(topics: NewTopic[], options: { ignoreExisting?: boolean; validateOnly?: boolean } = {}): Promise<void> {
@@ -71,27 +81,61 @@ export class Admin {
     this.cluster.invalidate(topic);
   }
 
-  /** Offsets of every partition of `topic` at `spec` (latest, earliest, or a timestamp in ms as a bigint). */
+  /**
+   * Offsets of every partition of `topic` at `spec` (latest, earliest, or a timestamp in ms as a bigint).
+   * Partitions whose leader moved or went away (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, a dropped
+   * connection: any retriable failure) are asked again after a metadata refresh and a backoff pause, until
+   * {@link AdminOptions.retryDeadlineMs}; partitions already answered are not asked again. Non-retriable errors
+   * throw at once.
+   */
   async listOffsets(topic: string, spec: bigint = OffsetSpec.latest, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): Promise<Map<number, bigint>> {
+    const deadline = Date.now() + (this.options.retryDeadlineMs ?? 30_000);
+    const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs ?? 100, maxRetryPeriod: this.options.retryMaxMs ?? 1_000 });
+    const out = new Map<number, bigint>();
+    let pending: ReadonlySet<number> | undefined; // undefined: every partition the metadata lists
+    for (;;) {
+      const failed = await this.listOffsetsOnce(topic, spec, isolation, pending, out);
+      if (failed.partitions.size === 0) return out;
+      // Only reached on errors, so Cluster look-alikes in unit tests need invalidate() only when they fail.
+      this.cluster.invalidate(topic);
+      const pause = backoff.next();
+      if (Date.now() + pause > deadline) throw failed.error;
+      await sleep(pause);
+      pending = failed.partitions;
+    }
+  }
+
+  /** One round of {@link listOffsets}: answers go to `out`; returns the partitions to ask again and why. */
+  private async listOffsetsOnce(topic: string, spec: bigint, isolation: 'read_uncommitted' | 'read_committed',
+    only: ReadonlySet<number> | undefined, out: Map<number, bigint>): Promise<{ partitions: Set<number>; error: unknown }> {
     const meta = await this.cluster.topic(topic);
     const byLeader = new Map<number, number[]>();
-    for (const p of meta.partitions) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partition]);
-    const out = new Map<number, bigint>();
+    for (const p of meta.partitions) {
+      if (only === undefined || only.has(p.partition)) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p.partition]);
+    }
+    const failed = { partitions: new Set<number>(), error: undefined as unknown };
+    const retry = (partitions: readonly number[], err: unknown): void => {
+      if (!(err instanceof KafkaError && err.retriable)) throw err;
+      for (const p of partitions) failed.partitions.add(p);
+      failed.error = err;
+    };
     await Promise.all([...byLeader].map(async ([leaderId, partitions]) => {
-      const res = await this.cluster.broker(leaderId).request(ListOffsets, {
-        replicaId: -1, isolationLevel: isolation === 'read_committed' ? 1 : 0,
-        topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: spec, currentLeaderEpoch: -1 })) }],
-        timeoutMs: this.timeoutMs,
-      });
+      let res: ResponseOf<typeof ListOffsets>;
+      try {
+        res = await this.cluster.broker(leaderId).request(ListOffsets, {
+          replicaId: -1, isolationLevel: isolation === 'read_committed' ? 1 : 0,
+          topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: spec, currentLeaderEpoch: -1 })) }],
+          timeoutMs: this.timeoutMs,
+        });
+      } catch (err) {
+        return retry(partitions, err); // the leader is down or unknown: its partitions go to whoever leads them now
+      }
       for (const t of res.topics) for (const p of t.partitions) {
-        if (p.errorCode !== 0) {
-          if (brokerError(p.errorCode).retriable) this.cluster.invalidate(topic);
-          throw brokerError(p.errorCode, { api: 'ListOffsets', topic, partition: p.partitionIndex });
-        }
-        out.set(p.partitionIndex, p.offset);
+        if (p.errorCode === 0) out.set(p.partitionIndex, p.offset);
+        else retry([p.partitionIndex], brokerError(p.errorCode, { api: 'ListOffsets', topic, partition: p.partitionIndex }));
       }
     }));
-    return out;
+    return failed;
   }
 
   async describeCluster(): Promise<ResponseOf<typeof DescribeCluster>> {
