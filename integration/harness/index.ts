@@ -15,7 +15,7 @@ export { kafkaLibsDir, kafkaClasspath, kafkaVersion } from './kafka-jars.js';
 export type { Cluster, ClusterNode, SingleNode } from './topology.js';
 
 let single: Promise<SingleNode> | undefined;
-let clusterUp: Promise<Cluster> | undefined;
+let clusterUp: Promise<ReturnType<typeof trackedCluster>> | undefined;
 const stoppers: Array<() => Promise<void>> = [];
 const syncKillers: Array<() => void> = [];
 const logFiles = new Set<string>();
@@ -27,10 +27,49 @@ export async function brokers(): Promise<string[]> {
   return [(await singleNode()).endpoints.plaintext];
 }
 
-/** One node with PLAINTEXT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, SASL_SSL and mutual-TLS listeners. */
-export function singleNode(): Promise<SingleNode> {
-  single ??= startSingle().catch((err) => { single = undefined; throw err; });
-  return single;
+/**
+ * One node with PLAINTEXT, SASL_PLAINTEXT (PLAIN, SCRAM-SHA-256/512), SSL, SASL_SSL and mutual-TLS listeners.
+ * A test that stops it must start it again itself (in a `finally`); but a test that timed out keeps running in
+ * the background (test/kit.ts cannot cancel it), so before handing the node out this waits for a stop or start
+ * still in flight and starts the node again if an earlier test left it stopped. A test holding the node down on
+ * purpose must therefore not call `singleNode()` or `brokers()` until it has started it again.
+ */
+export async function singleNode(): Promise<SingleNode> {
+  single ??= startSingle().then(tracked).catch((err) => { single = undefined; throw err; });
+  const node = await single;
+  await settled();
+  if (singleStopped) {
+    console.warn('harness: an earlier test left the shared broker stopped; starting it again');
+    await node.start();
+  }
+  return node;
+}
+
+/** Stops and starts of the harness's brokers run one at a time, so the checks above see a settled state. */
+let transition: Promise<unknown> = Promise.resolve();
+let singleStopped = false;
+
+function serially<T>(fn: () => Promise<T>): Promise<T> {
+  const next = transition.catch(() => undefined).then(fn);
+  transition = next;
+  return next;
+}
+
+async function settled(): Promise<void> {
+  for (let seen = transition; ; seen = transition) {
+    await seen.catch(() => undefined);
+    if (seen === transition) return;
+  }
+}
+
+/** The node with its stop/start serialised and its state remembered (a failed start leaves it stopped). */
+function tracked(node: SingleNode): SingleNode {
+  return {
+    ...node,
+    stop: () => serially(async () => { await node.stop(); singleStopped = true; }),
+    start: () => serially(async () => { await node.start(); singleStopped = false; }),
+    restart: () => serially(() => node.restart()),
+  };
 }
 
 async function startSingle(): Promise<SingleNode> {
@@ -49,10 +88,30 @@ async function startSingle(): Promise<SingleNode> {
   return node;
 }
 
-/** Three combined nodes (replication 3, min.insync.replicas 2) from Kafka's jars; nodes can be killed and restarted. */
-export function cluster(): Promise<Cluster> {
-  clusterUp ??= startCluster().catch((err) => { clusterUp = undefined; throw err; });
-  return clusterUp;
+/**
+ * Three combined nodes (replication 3, min.insync.replicas 2) from Kafka's jars; nodes can be killed and restarted.
+ * As with {@link singleNode}, nodes an earlier (perhaps timed-out) test left killed are started again first.
+ */
+export async function cluster(): Promise<Cluster> {
+  clusterUp ??= startCluster().then(trackedCluster).catch((err) => { clusterUp = undefined; throw err; });
+  const c = await clusterUp;
+  await settled();
+  const down = c.nodes.filter((n) => !c.isRunning(n.id)).map((n) => n.id);
+  if (down.length > 0) {
+    console.warn(`harness: an earlier test left node(s) ${down.join(', ')} of the cluster down; starting them again`);
+    await c.startAll(down);
+  }
+  return c;
+}
+
+/** Kills and starts serialised; `startAll` starts nodes together (two lone controllers wait for each other). */
+function trackedCluster(c: Cluster): Cluster & { startAll(ids: number[]): Promise<void> } {
+  return {
+    ...c,
+    kill: (id) => serially(() => c.kill(id)),
+    start: (id) => serially(() => c.start(id)),
+    startAll: (ids) => serially(async () => { await Promise.all(ids.map((id) => c.start(id))); }),
+  };
 }
 
 async function startCluster(): Promise<Cluster> {
@@ -71,6 +130,7 @@ export async function stopAll(): Promise<void> {
   await Promise.allSettled(list.map((stop) => stop()));
   syncKillers.splice(0);
   single = undefined;
+  singleStopped = false;
   clusterUp = undefined;
 }
 
