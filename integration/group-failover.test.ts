@@ -61,17 +61,20 @@ s('kill -9 of the group coordinator: members move to the new one, every record p
   assert.ok(victim > 0, 'coordinator known');
   const gensBefore = members.map((x) => x.m.generation?.generationId);
   await c.kill(victim);
-  const tKill = Date.now();
-  console.log(`    killed coordinator node ${victim} at ${total} records (generations ${gensBefore.join(',')})`);
-  await until('members on a new coordinator', () => members.every((x) => x.m.coordinator.nodeId > 0 && x.m.coordinator.nodeId !== victim), 60_000);
-  console.log(`    both members found coordinator ${members[0]!.m.coordinator.nodeId} after ${Date.now() - tKill} ms`);
-  await until('every record', () => total >= N, 120_000);
-  console.log(`    all ${N} records processed ${Date.now() - tKill} ms after the kill; generations now ${members.map((x) => x.m.generation?.generationId).join(',')}`);
-  for (const x of members) await x.m.close();
-  const committed = await new OffsetManager(admin, new GroupCoordinator(admin, g), { groupId: g }).fetchCommitted([{ topic, partitions: [0, 1, 2, 3, 4, 5] }]);
-  assert.is([...committed.values()].reduce((a, o) => a + o.offset, 0n), BigInt(N), 'final commits landed on the new coordinator');
-  for (let p = 0; p < PARTITIONS; p++) assert.is(seen[p]!.indexOf(0), -1, `partition ${p} has a gap`);
-  await c.start(victim);
+  try {
+    const tKill = Date.now();
+    console.log(`    killed coordinator node ${victim} at ${total} records (generations ${gensBefore.join(',')})`);
+    await until('members on a new coordinator', () => members.every((x) => x.m.coordinator.nodeId > 0 && x.m.coordinator.nodeId !== victim), 60_000);
+    console.log(`    both members found coordinator ${members[0]!.m.coordinator.nodeId} after ${Date.now() - tKill} ms`);
+    await until('every record', () => total >= N, 120_000);
+    console.log(`    all ${N} records processed ${Date.now() - tKill} ms after the kill; generations now ${members.map((x) => x.m.generation?.generationId).join(',')}`);
+    for (const x of members) await x.m.close();
+    const committed = await new OffsetManager(admin, new GroupCoordinator(admin, g), { groupId: g }).fetchCommitted([{ topic, partitions: [0, 1, 2, 3, 4, 5] }]);
+    assert.is([...committed.values()].reduce((a, o) => a + o.offset, 0n), BigInt(N), 'final commits landed on the new coordinator');
+    for (let p = 0; p < PARTITIONS; p++) assert.is(seen[p]!.indexOf(0), -1, `partition ${p} has a gap`);
+  } finally {
+    await c.start(victim);
+  }
   await Promise.all(members.map((x) => x.cl.close()));
   await admin.close();
 });

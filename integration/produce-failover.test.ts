@@ -45,9 +45,12 @@ s('kill -9 of a leader mid-stream: every record written once, in order per parti
     while (acked < 20_000) await sleep(20);
     const ackedAtKill = acked;
     await c.kill(victim);
-    console.log(`  killed node ${victim} (leader of ${topic}-0) after ${ackedAtKill} acknowledged records`);
-    await sleep(6_000);
-    await c.start(victim);
+    try {
+      console.log(`  killed node ${victim} (leader of ${topic}-0) after ${ackedAtKill} acknowledged records`);
+      await sleep(6_000);
+    } finally {
+      await c.start(victim);
+    }
     console.log(`  restarted node ${victim}; ${acked} acknowledged so far`);
     await producing;
     await engine.close();
