@@ -1,6 +1,6 @@
 /** What the e2e parent asks a worker process to run, and what the worker reports back. */
 export type Lib = 'ours' | 'ours-lower' | 'kafkajs' | 'platformatic';
-export type Scenario = 'produce' | 'awaited' | 'consume' | 'latency';
+export type Scenario = 'produce' | 'awaited' | 'consume' | 'latency' | 'rss';
 
 export interface RunSpec {
   lib: Lib;
@@ -18,6 +18,28 @@ export interface RunSpec {
   /** Records per second and duration of a latency run. */
   rate?: number;
   durationMs?: number;
+  /** rss: milliseconds the handler sleeps per message. */
+  handlerSleepMs?: number;
+}
+
+/** rss runs: memory of a consumer whose handler is slower than the backlog it reads. MiB throughout. */
+export interface MemoryResult {
+  /** process.memoryUsage().rss after connecting, before the group join and the first fetch. */
+  baselineRssMb: number;
+  /** Highest of the 100 ms samples of process.memoryUsage().rss while consuming. */
+  peakRssMb: number;
+  /** Highest heapUsed and arrayBuffers samples (where the bytes sit: JS objects or Buffers). */
+  peakHeapUsedMb: number;
+  peakArrayBuffersMb: number;
+  /** RSS when the timed phase ended (a peak far above it was a spike; equal to it, memory may still be growing). */
+  endRssMb: number;
+  /** RSS once a second from the first message on (MiB, one decimal): whether it levelled off. */
+  rssEverySecondMb: number[];
+  /** The prefetch bound in bytes the library was configured with, when it has one in bytes (ours). */
+  boundBytes?: number;
+  /** Where boundBytes comes from (config option, or a default that the config does not expose). */
+  boundSource?: string;
+  samples: number;
 }
 
 export interface RunResult {
@@ -29,5 +51,7 @@ export interface RunResult {
   errors: number;
   /** Milliseconds: send-to-ack (awaited) or produce-to-consume (latency). */
   latency?: { p50: number; p99: number; max: number };
+  /** getrusage maxRSS of the worker process when it reports (MiB). */
   peakRssMb?: number;
+  memory?: MemoryResult;
 }

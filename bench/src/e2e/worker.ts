@@ -12,9 +12,11 @@ import type { ProducerRecord } from '../../../src/client/accumulator.js';
 import { Compression as Codec } from '../../../src/protocol/compression/index.js';
 import { Producer } from '../../../src/channels/producer.js';
 import { ConsumerGroup } from '../../../src/channels/consumer-group.js';
+import { CONSUMER_GROUP_DEFAULTS } from '../../../src/channels/config.js';
+import { Fetcher } from '../../../src/client/fetcher.js';
 import { GroupConsumer } from '../../../src/group/group-consumer.js';
 import { builtInAssignor } from '../../../src/group/assignors/index.js';
-import type { RunResult, RunSpec } from './spec.js';
+import type { MemoryResult, RunResult, RunSpec } from './spec.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -333,6 +335,131 @@ async function latencySender(spec: RunSpec): Promise<{ many: (vs: Buffer[]) => v
   }
 }
 
+// ---------------------------------------------------------------- slow handler over a large backlog (memory)
+
+const MiB = 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A consumer set up (connected, not yet in the group) that calls `handle` once per message, awaiting it. */
+interface SlowConsumer {
+  start: (handle: () => Promise<void>) => Promise<void>;
+  stop: () => Promise<void>;
+  bound?: { bytes: number; source: string };
+}
+
+/**
+ * Our prefetch bound: a ConsumerGroupConfig option if the config has one (a `...Buffered...Bytes` key), else the
+ * fetcher's own default, read from a Fetcher built with no cluster (its constructor does not touch the cluster).
+ */
+function oursBound(): { bytes: number; source: string; config: Record<string, number> } {
+  const key = Object.keys(CONSUMER_GROUP_DEFAULTS).find((k) => /buffered.*bytes/i.test(k));
+  if (key) {
+    const bytes = (CONSUMER_GROUP_DEFAULTS as unknown as Record<string, number>)[key]!;
+    return { bytes, source: `ConsumerGroupConfig.${key} (its default, passed explicitly)`, config: { [key]: bytes } };
+  }
+  const s = new Fetcher({} as Cluster).settings;
+  return {
+    bytes: s.maxBufferedBytes,
+    source: `Fetcher default maxBufferedBytes (src/client/fetcher.ts; ConsumerGroupConfig does not expose it), ${s.maxPartitionBufferedBytes / MiB} MiB per partition`,
+    config: {},
+  };
+}
+
+async function slowOurs(spec: RunSpec): Promise<SlowConsumer> {
+  const bound = oursBound();
+  const g = new ConsumerGroup({ brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, groupName: spec.group!, offset: 'oldest', ...bound.config });
+  await g.initialise();
+  return {
+    bound: { bytes: bound.bytes, source: bound.source },
+    start: async (handle) => {
+      // The documented way: one registered handler (numWorkers 1, the default); returning commits the message.
+      g.registerHandler(() => handle());
+      g.start();
+    },
+    stop: () => g.close({ signal: AbortSignal.timeout(5_000) }),
+  };
+}
+
+async function slowKafkajs(spec: RunSpec): Promise<SlowConsumer> {
+  const consumer = (await kafkajsClient(spec)).consumer({ groupId: spec.group!, maxBytes: 52_428_800, maxBytesPerPartition: 1_048_576 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [spec.topic], fromBeginning: true });
+  return {
+    start: async (handle) => { await consumer.run({ partitionsConsumedConcurrently: 1, eachMessage: () => handle() }); },
+    stop: () => consumer.disconnect(),
+  };
+}
+
+async function slowPlatformatic(spec: RunSpec): Promise<SlowConsumer> {
+  const plt: any = await import('@platformatic/kafka' as string);
+  const consumer = new plt.Consumer({
+    clientId: 'bench-plt', groupId: spec.group!, bootstrapBrokers: spec.brokers, maxBytes: 52_428_800, maxBytesPerPartition: 1_048_576, highWaterMark: 1024,
+  });
+  await consumer.metadata({ topics: [spec.topic] });
+  let stream: any;
+  return {
+    start: async (handle) => {
+      stream = await consumer.consume({ topics: [spec.topic], mode: 'earliest', autocommit: 1000 });
+      // Async iteration: the stream is read one message at a time, so the handler's pace is its backpressure.
+      void (async () => { for await (const _ of stream) await handle(); })().catch(() => undefined);
+    },
+    stop: async () => { await stream?.close(); await consumer.close(true); },
+  };
+}
+
+const slowConsumers: Partial<Record<RunSpec['lib'], (spec: RunSpec) => Promise<SlowConsumer>>> = {
+  ours: slowOurs, kafkajs: slowKafkajs, platformatic: slowPlatformatic,
+};
+
+/**
+ * Connects, notes the baseline RSS, then consumes with a handler sleeping `handlerSleepMs` per message for
+ * `durationMs` from the first message, sampling process.memoryUsage() every 100 ms (from the group join on).
+ */
+async function rssRun(spec: RunSpec): Promise<{ records: number; memory: MemoryResult }> {
+  const setup = slowConsumers[spec.lib];
+  if (!setup) throw new Error(`no rss run for ${spec.lib}`);
+  const c = await setup(spec);
+  const baseline = process.memoryUsage().rss;
+  const peak = { rss: baseline, heapUsed: 0, arrayBuffers: 0, samples: 0 };
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+    peak.samples++;
+  };
+  const sampler = setInterval(sample, 100);
+  let n = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => { finish = r; });
+  const noData = setTimeout(() => { console.error(`${spec.lib}: no message within 120 s`); process.exit(1); }, 120_000);
+  const pause = spec.handlerSleepMs ?? 1;
+  const series: number[] = [];
+  let seriesTimer: NodeJS.Timeout | undefined;
+  await c.start(async () => {
+    if (n++ === 0) {
+      startClock();
+      clearTimeout(noData);
+      setTimeout(finish, spec.durationMs);
+      seriesTimer = setInterval(() => series.push(Math.round((process.memoryUsage().rss / MiB) * 10) / 10), 1_000);
+    }
+    await sleep(pause);
+  });
+  await done;
+  clearInterval(sampler);
+  clearInterval(seriesTimer);
+  sample();
+  const endRss = process.memoryUsage().rss;
+  const records = n;
+  const memory: MemoryResult = {
+    baselineRssMb: baseline / MiB, peakRssMb: peak.rss / MiB, peakHeapUsedMb: peak.heapUsed / MiB, peakArrayBuffersMb: peak.arrayBuffers / MiB,
+    endRssMb: endRss / MiB, rssEverySecondMb: series, samples: peak.samples, ...(c.bound ? { boundBytes: c.bound.bytes, boundSource: c.bound.source } : {}),
+  };
+  // Memory is measured; closing is a courtesy to the broker (the group is never reused), so it gets 5 s at most.
+  await Promise.race([c.stop().catch(() => undefined), sleep(5_000)]);
+  return { records, memory };
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -362,6 +489,11 @@ async function main(): Promise<void> {
     case 'latency': {
       const r = await latencyRun(spec);
       result = { wallMs: wall(), cpuMs: cpuMs(), records: r.samples.length, errors: r.sent - r.samples.length, latency: latencies(r.samples) };
+      break;
+    }
+    case 'rss': {
+      const r = await rssRun(spec);
+      result = { wallMs: spec.durationMs!, records: r.records, errors: 0, memory: r.memory };
       break;
     }
   }
