@@ -2,7 +2,7 @@
  * End-to-end benchmarks against a real Kafka broker (issue 7): kafka-channels (channel API and lower client
  * path) beside KafkaJS, @platformatic/kafka and Kafka's own ProducerPerformance / ConsumerPerformance.
  *
- *   KAFKA_BROKERS=127.0.0.1:9092 node .build/bench/src/e2e/e2e.bench.js [--quick] [--out results/e2e-node22.json]
+ *   KAFKA_BROKERS=127.0.0.1:9092 node .build/bench/src/e2e/e2e.bench.js [--quick] [--out results/e2e-node22.json] [--only rss] [--rss-seconds 60]
  *
  * Without KAFKA_BROKERS the integration harness starts a single node from Kafka's jars. Every run is a child
  * process of its own (worker.js) on a fresh topic (consume runs: a fresh group over one pre-filled topic); the
@@ -25,6 +25,9 @@ const OUT = outAt >= 0 ? args[outAt + 1] : undefined;
 const onlyAt = args.indexOf('--only');
 const ONLY = onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : undefined;
 const ROUNDS = QUICK ? 1 : 3;
+const rssAt = args.indexOf('--rss-seconds');
+/** How long each rss run consumes (from its first message): 20 s, 8 s in quick mode, or --rss-seconds. */
+const RSS_MS = rssAt >= 0 ? Number(args[rssAt + 1]) * 1000 : QUICK ? 8_000 : 20_000;
 const JAVA = 'java';
 /** Kafka's jars: the harness keeps them in <repo>/.kafka/libs (this file runs from bench/.build/bench/src/e2e). */
 const LIBS = process.env.KAFKA_LIBS ?? join(here, '..', '..', '..', '..', '..', '.kafka', 'libs');
@@ -37,6 +40,48 @@ export const SETTINGS = {
   platformatic: '@platformatic/kafka 2.12.1: producer.send() of 1,000 messages, 4 calls in flight, idempotent with acks=all; consume: consumer.consume() stream, mode earliest, maxWaitTime 100, maxBytes 50 MB, autocommit 1 s',
   java: 'Kafka 4.3.1 tools on Java 17 (-Xmx1g, default JIT and GC): ProducerPerformance --throughput -1, batch.size 131072, linger.ms 5, enable.idempotence with acks=all only; ConsumerPerformance (fetch.nMsg.sec: rate after the group join, as our consumers\' clock starts at the first record)',
 } as const;
+
+/** The rss scenario (issue 7: peak RSS of a consumer with a slow handler over a 1 GB backlog), per library. */
+export const RSS_SETTINGS = {
+  common: 'backlog of 1,000,000 x 1 KB (about 1 GB) in one 6-partition topic, filled once by Java\'s ProducerPerformance (acks 1, no compression); ' +
+    'each run is a fresh process and a fresh group reading from the start; the handler awaits a 1 ms setTimeout per message (every library here has a ' +
+    'per-message handler API, so per message for all, one message in flight, no handler concurrency); process.memoryUsage() sampled every 100 ms from the ' +
+    'group join on; the run lasts a fixed time from the first message; baseline = RSS after connecting (library loaded, client connected), before the group join. ' +
+    'Fetch sizes aligned with Java\'s defaults for all (50 MB per response, 1 MB per partition); each library\'s own buffering bound at its documented default',
+  ours: 'ConsumerGroup with registerHandler (numWorkers 1, the default; returning commits), offset oldest, every other option at its default ' +
+    '(fetchMaxBytes 50 MiB, maxPartitionFetchBytes 1 MiB, upstream capacity 1); the byte bound is the fetcher\'s prefetch bound (the run records where it comes from)',
+  kafkajs: 'kafkajs 2.2.4: consumer.run with eachMessage, partitionsConsumedConcurrently 1 (default), maxBytes 50 MB, maxBytesPerPartition 1 MB ' +
+    '(its documented fetch-size bounds; it documents no bound in bytes on what it keeps buffered)',
+  platformatic: '@platformatic/kafka 2.12.1: consumer.consume() stream read with for await, highWaterMark 1024 messages (the default; the README\'s documented ' +
+    'memory knob), maxBytes 50 MB, maxBytesPerPartition 1 MB (its default would be maxBytes), mode earliest, autocommit 1 s',
+} as const;
+
+/** One library's rss runs: peak is the worst run, baseline and records the median. MiB. */
+interface MemRow {
+  config: string;
+  lib: Lib;
+  runs: RunResult[];
+  records: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  /** Worst run's peak minus its own baseline. */
+  growthMb: number;
+  /** Worst run's RSS when its timed phase ended. */
+  endRssMb: number;
+  /** Worst run's RSS slope over the second half of its timed phase (MiB/s): near 0 once bounded memory levelled off. */
+  lateSlopeMbPerS: number;
+  peakHeapUsedMb: number;
+  peakArrayBuffersMb: number;
+  /** Worst run's getrusage maxRSS: the kernel's high-water mark over the whole process. */
+  maxRssMb: number;
+  boundMb?: number;
+  boundSource?: string;
+  /** Target (ours): peak RSS <= bound + 64 MiB. */
+  limitMb?: number;
+  met?: boolean;
+}
+
+const memRows: MemRow[] = [];
 
 interface Row {
   scenario: string;
@@ -218,6 +263,65 @@ async function latencyScenario(rate: number, durationMs: number): Promise<void> 
   for (const [lib, r] of runs) summarise('latency', config, lib as Lib, r, 100);
 }
 
+/** Target of issue 7: a slow consumer's RSS stays within its configured byte bound plus this. */
+const RSS_SLACK_MB = 64;
+
+/** Least-squares slope (per second) of the second half of a once-a-second series. */
+function lateSlope(series: number[]): number {
+  const ys = series.slice(Math.floor(series.length / 2));
+  if (ys.length < 2) return NaN;
+  const mx = (ys.length - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => { num += (x - mx) * (y - my); den += (x - mx) ** 2; });
+  return num / den;
+}
+
+async function rssScenario(count: number, durationMs: number): Promise<void> {
+  const size = 1024;
+  const config = `${(count / 1e6).toLocaleString('en')}M x 1 KB backlog, 1 ms/msg handler, ${durationMs / 1000} s`;
+  const topic = await freshTopic('rss');
+  const t0 = Date.now();
+  const fill = await runJava('org.apache.kafka.tools.ProducerPerformance', ['--topic', topic, '--num-records', String(count), '--record-size', String(size),
+    '--throughput', '-1', '--producer-props', `bootstrap.servers=${brokersList.join(',')}`, 'acks=1', 'batch.size=131072', 'linger.ms=5']);
+  const sent = /(\d+) records sent/.exec(fill.stdout.trim().split('\n').pop() ?? '');
+  if (!sent || Number(sent[1]) !== count) throw new Error('backlog not filled: ' + fill.stdout.slice(-400));
+  console.log(`rss       backlog of ${count.toLocaleString('en')} x ${size} B written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const libs: Lib[] = ['ours', 'kafkajs', 'platformatic'];
+  const runs = new Map<Lib, RunResult[]>();
+  let g = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const lib of libs) {
+      const r = await runWorker({ lib, scenario: 'rss', brokers: brokersList, topic, count, size, acks: 1, compression: 'none', group: `gr-${stamp}-${++g}`, durationMs, handlerSleepMs: 1 });
+      runs.set(lib, [...(runs.get(lib) ?? []), r]);
+    }
+  }
+  await deleteTopic(topic);
+  for (const [lib, rs] of runs) {
+    const mem = rs.map((r) => r.memory!);
+    const worst = mem.reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
+    const row: MemRow = {
+      config, lib, runs: rs, records: median(rs.map((r) => r.records)), baselineRssMb: median(mem.map((m) => m.baselineRssMb)),
+      peakRssMb: worst.peakRssMb, growthMb: worst.peakRssMb - worst.baselineRssMb, endRssMb: worst.endRssMb,
+      lateSlopeMbPerS: lateSlope(worst.rssEverySecondMb),
+      peakHeapUsedMb: Math.max(...mem.map((m) => m.peakHeapUsedMb)), peakArrayBuffersMb: Math.max(...mem.map((m) => m.peakArrayBuffersMb)),
+      maxRssMb: Math.max(...rs.map((r) => r.peakRssMb ?? 0)),
+    };
+    if (worst.boundBytes !== undefined) {
+      row.boundMb = worst.boundBytes / 1048576;
+      row.boundSource = worst.boundSource;
+      row.limitMb = row.boundMb + RSS_SLACK_MB;
+      // Both the 100 ms samples and the kernel's high-water mark of the whole process (getrusage maxRSS, which also
+      // covers what fell between samples, start-up and close) must stay within the limit.
+      row.met = rs.every((r) => r.memory!.peakRssMb <= row.limitMb! && (r.peakRssMb ?? 0) <= row.limitMb!);
+    }
+    memRows.push(row);
+    const target = row.limitMb !== undefined ? `  bound ${row.boundMb!.toFixed(0)} MiB + ${RSS_SLACK_MB} = ${row.limitMb.toFixed(0)} MiB: ${row.met ? 'met' : 'MISSED'}` : '';
+    console.log(`rss       ${config.padEnd(26)} ${lib.padEnd(13)} peak ${row.peakRssMb.toFixed(1).padStart(7)} MiB (maxRSS ${row.maxRssMb.toFixed(1)})  baseline ${row.baselineRssMb.toFixed(1).padStart(6)} MiB  growth ${row.growthMb.toFixed(1).padStart(7)} MiB  at end ${row.endRssMb.toFixed(1).padStart(7)} MiB  late slope ${row.lateSlopeMbPerS.toFixed(2)} MiB/s  ${Math.round(row.records / (durationMs / 1000))} msg/s handled${target}`);
+  }
+}
+
 function ratios(): Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> {
   const out: Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> = [];
   const find = (s: string, c: string, l: string): Row | undefined => rows.find((r) => r.scenario === s && r.config === c && r.lib === l);
@@ -259,8 +363,10 @@ async function main(): Promise<void> {
   if (want('awaited')) await awaitedScenario(QUICK ? 2_000 : 20_000);
   if (want('consume')) await consumeScenario(QUICK ? 200_000 : 1_000_000);
   if (want('latency')) await latencyScenario(10_000, QUICK ? 5_000 : 10_000);
+  if (want('rss')) await rssScenario(1_000_000, RSS_MS);
   await admin?.disconnect();
-  const result = { suite: 'e2e', date: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, kafka: kafkaVersion, machine: machine(), elapsedS: Math.round((Date.now() - t0) / 1000), settings: SETTINGS, rows, ratios: ratios() };
+  const result = { suite: 'e2e', date: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, kafka: kafkaVersion, machine: machine(), elapsedS: Math.round((Date.now() - t0) / 1000), settings: SETTINGS, rows, ratios: ratios(),
+    ...(memRows.length ? { memorySettings: RSS_SETTINGS, memorySlackMb: RSS_SLACK_MB, memory: memRows } : {}) };
   if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
   console.log(`done in ${result.elapsedS} s`);
   for (const r of result.ratios) console.log(`${r.scenario.padEnd(9)} ${r.config.padEnd(30)} ${r.pair.padEnd(26)} ${r.ratio.toFixed(2)}x (${r.basis})`);
