@@ -54,3 +54,66 @@ export class ByteSink {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.pos);
   }
 }
+
+// ----------------------------------------------------------------------------------------------------------
+// Copy helpers shared by the LZ77-family codecs (snappy, lz4)
+// ----------------------------------------------------------------------------------------------------------
+
+/**
+ * How many bytes at `a` equal those at `b` (with `a < b`), not reading past `end`: 4 at a time, the first
+ * differing byte of a word found from its lowest set bit (little-endian loads).
+ */
+export function matchLength(src: Uint8Array, view: DataView, a: number, b: number, end: number): number {
+  let n = 0;
+  const words = end - b - 3;
+  while (n < words) {
+    const x = view.getInt32(a + n, true) ^ view.getInt32(b + n, true);
+    if (x !== 0) return n + ((31 - Math.clz32(x & -x)) >>> 3);
+    n += 4;
+  }
+  while (b + n < end && src[a + n] === src[b + n]) n++;
+  return n;
+}
+
+/**
+ * Copies `n` bytes `src[i..]` to `out[o..]` (distinct buffers). Short runs go 4 bytes at a time through
+ * DataViews (unaligned 32-bit loads and stores, the last word aligned to the end), which beats both a byte loop
+ * and `set(subarray())`, whose view allocation costs as much as copying ~100 bytes.
+ */
+export function copyLiteral(src: Uint8Array, srcView: DataView, i: number, out: Uint8Array, outView: DataView, o: number, n: number): void {
+  if (n < 4) {
+    for (let k = 0; k < n; k++) out[o + k] = src[i + k]!;
+  } else if (n <= 96) {
+    const last = n - 4;
+    for (let k = 0; k < last; k += 4) outView.setUint32(o + k, srcView.getUint32(i + k, true), true);
+    outView.setUint32(o + last, srcView.getUint32(i + last, true), true);
+  } else {
+    out.set(src.subarray(i, i + n), o);
+  }
+}
+
+/**
+ * Copies a back-reference: `len` bytes from `offset` bytes back, where the source may overlap the destination
+ * (a repeating pattern). Word copies are exact whenever `offset >= 4`: each word reads bytes already final.
+ * Long copies use `copyWithin`, in offset-sized pieces that double while they overlap.
+ */
+export function copyMatch(out: Uint8Array, view: DataView, o: number, offset: number, len: number): void {
+  if (offset >= 4 && len >= 4 && (len <= 32 || (offset < len && len <= 64))) {
+    const from = o - offset;
+    const last = len - 4;
+    for (let k = 0; k < last; k += 4) view.setUint32(o + k, view.getUint32(from + k, true), true);
+    view.setUint32(o + last, view.getUint32(from + last, true), true);
+  } else if (len < 16) {
+    for (let k = 0; k < len; k++) out[o + k] = out[o + k - offset]!;
+  } else if (offset === 1) {
+    out.fill(out[o - 1]!, o, o + len);
+  } else {
+    // [o - offset, o + done) repeats with period `offset`, and so stays after each piece is appended.
+    const from = o - offset;
+    for (let done = 0; done < len; ) {
+      const n = Math.min(offset + done, len - done);
+      out.copyWithin(o + done, from, from + n);
+      done += n;
+    }
+  }
+}

@@ -7,8 +7,7 @@
  * Written from the LZ4 frame and block format specifications.
  */
 import { DecodeError } from '../../errors.js';
-import { ByteSink, DEFAULT_MAX_DECOMPRESSED_BYTES, plain } from './byte-sink.js';
-import { copyLiteral, copyMatch, matchLength } from './snappy.js';
+import { ByteSink, copyLiteral, copyMatch, DEFAULT_MAX_DECOMPRESSED_BYTES, matchLength, plain } from './byte-sink.js';
 import { xxhash32 } from './xxhash32.js';
 
 const MAGIC = 0x184d2204;
