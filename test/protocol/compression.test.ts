@@ -242,6 +242,63 @@ s('outputs are capped: bombs fail with DecodeError at the limit', () => {
   assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
 });
 
+/** Runs `fn`, recording the largest Buffer allocation it asks for (Buffer.alloc, allocUnsafe, allocUnsafeSlow). */
+function largestAllocation(fn: () => void): number {
+  const saved = { alloc: Buffer.alloc, allocUnsafe: Buffer.allocUnsafe, allocUnsafeSlow: Buffer.allocUnsafeSlow };
+  let largest = 0;
+  const spy = <F extends (size: number, ...rest: never[]) => Buffer>(f: F): F => ((size: number, ...rest: never[]) => {
+    largest = Math.max(largest, size);
+    return f(size, ...rest);
+  }) as F;
+  Buffer.alloc = spy(saved.alloc);
+  Buffer.allocUnsafe = spy(saved.allocUnsafe);
+  Buffer.allocUnsafeSlow = spy(saved.allocUnsafeSlow);
+  try {
+    fn();
+  } finally {
+    Object.assign(Buffer, saved);
+  }
+  return largest;
+}
+
+const isDecodeError = (pattern: RegExp) => (e: unknown): boolean => e instanceof DecodeError && pattern.test((e as Error).message);
+
+s('snappy: a block claiming a huge length over tiny input fails fast with DecodeError, without allocating the claim', () => {
+  const xerial = (...chunks: Buffer[]): Buffer => Buffer.concat([Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]), ...chunks.flatMap((c) => {
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(c.length);
+    return [n, c];
+  })]);
+  const uvarint = (v: number): number[] => {
+    const out: number[] = [];
+    for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v % 128) | 0x80);
+    return [...out, v];
+  };
+  const literal = [4 << 2, 1, 2, 3, 4, 5];
+  const arrays = process.memoryUsage().arrayBuffers;
+  const t0 = performance.now();
+  for (const claim of [200 << 20, 300 << 20, 2 ** 32 - 1]) {
+    const raw = Buffer.from([...uvarint(claim), ...literal]);
+    for (const input of [raw, xerial(raw), xerial(Buffer.from([5, ...literal]), raw)]) {
+      const largest = largestAllocation(() => assert.throws(() => snappyDecompress(input), isDecodeError(/impossible|limit/), `claim ${claim}`));
+      assert.ok(largest < 1024, `asked for ${largest} bytes on a ${claim}-byte claim`);
+    }
+  }
+  assert.ok(performance.now() - t0 < 50, `took ${performance.now() - t0} ms`);
+  assert.ok(process.memoryUsage().arrayBuffers - arrays < 16 << 20);
+
+  // Claims that the input could back, but over the cap: refused before allocating, alone or summed over chunks.
+  const literals = (n: number): number[] => Array.from({ length: n }, (_, k) => [60 << 2, 63, ...randomBytes(64)]).flat();
+  const big = Buffer.from([...uvarint(600_000), ...literals(400)]); // 26 KB of input may expand to 832 KB
+  assert.throws(() => snappyDecompress(big, 500_000), isDecodeError(/500000-byte limit/));
+  const largest = largestAllocation(() => assert.throws(() => snappyDecompress(xerial(big, big), 1 << 20), isDecodeError(/1048576-byte limit/)));
+  assert.ok(largest < 64 << 10, `asked for ${largest} bytes`);
+  // A plausible claim the block does not fill is refused too: the output never carries unwritten bytes.
+  assert.throws(() => snappyDecompress(Buffer.from([...uvarint(100), ...literal])), isDecodeError(/produced 5 of 100/));
+  assert.throws(() => snappyDecompress(xerial(Buffer.from([5, ...literal]), Buffer.from([6, ...literal]))), isDecodeError(/produced 5 of 6/));
+  assert.is(snappyDecompress(xerial(Buffer.from([5, ...literal]), Buffer.from([5, ...literal]))).toString('hex'), '01020304050102030405');
+});
+
 s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () => {
   const next = prng(42);
   const text = samples()[4]!.subarray(0, 5000);

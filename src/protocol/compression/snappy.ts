@@ -5,7 +5,7 @@
  * Written from Google's format description (format_description.txt) and snappy-java's stream header.
  */
 import { DecodeError } from '../../errors.js';
-import { ByteSink, copyLiteral, copyMatch, DEFAULT_MAX_DECOMPRESSED_BYTES, matchLength, plain } from './byte-sink.js';
+import { copyLiteral, copyMatch, DEFAULT_MAX_DECOMPRESSED_BYTES, matchLength, plain } from './byte-sink.js';
 
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
 const XERIAL_HEADER = 16;
@@ -145,18 +145,27 @@ function readLength(src: Uint8Array, start: number, end: number): [number, numbe
   throw new DecodeError('snappy: length varint too long', start);
 }
 
-/** Decodes one raw block `src[start, end)` into `sink`. */
-function decompressRawInto(src: Uint8Array, start: number, end: number, sink: ByteSink): void {
-  const [length, used] = readLength(src, start, end);
-  // A raw block expands at most ~21x per input byte-pair (64-byte copies from 2-byte elements) plus literals.
+/**
+ * The uncompressed length that the raw block `src[start, end)` declares, checked before anything is allocated
+ * for it: no more than its input can expand to (a 3-byte copy element yields at most 64 bytes, so ~21x; we
+ * allow 32x + 64) and no more than is left of the `max`-byte cap once `used` bytes are spoken for.
+ */
+function declaredLength(src: Uint8Array, start: number, end: number, used: number, max: number): number {
+  const length = readLength(src, start, end)[0];
   if (length > (end - start) * 32 + 64) throw new DecodeError(`snappy: claimed length ${length} impossible for ${end - start} input bytes`, start);
-  sink.ensure(length);
-  const out = sink.buf;
-  const outView = new DataView(out.buffer, out.byteOffset, out.length);
-  const srcView = new DataView(src.buffer, src.byteOffset, src.length);
-  const base = sink.pos;
+  if (length > max - used) throw new DecodeError(`snappy: decompressed data exceeds the ${max}-byte limit (a block declares ${length} bytes)`, start);
+  return length;
+}
+
+/**
+ * Decodes one raw block `src[start, end)` into `out` at `o`, where the caller made room for the length it
+ * declares ({@link declaredLength}); returns the end. Writes every byte of `[o, o + length)` or throws.
+ */
+function decompressRawInto(src: Uint8Array, srcView: DataView, start: number, end: number, out: Uint8Array, outView: DataView, o: number): number {
+  const [length, used] = readLength(src, start, end);
+  if (length > out.length - o) throw new DecodeError(`snappy: block of ${length} bytes overruns the output`, start);
+  const base = o;
   const stop = base + length;
-  let o = base;
   let i = start + used;
   while (i < end) {
     const tag = src[i++]!;
@@ -200,7 +209,7 @@ function decompressRawInto(src: Uint8Array, start: number, end: number, sink: By
     o += len;
   }
   if (o !== stop) throw new DecodeError(`snappy: produced ${o - base} of ${length} bytes`, i);
-  sink.pos = o;
+  return o;
 }
 
 // ----------------------------------------------------------------------------------------------------------
@@ -233,22 +242,45 @@ export function snappyCompress(data: Uint8Array): Buffer {
   return outBuf.subarray(0, o);
 }
 
-/** Decompresses a xerial-framed stream or a raw snappy block, output capped at `maxBytes`. */
+/** The length of the xerial chunk whose int32 header is at `i`, checked against the input. */
+function chunkLength(src: Uint8Array, i: number): number {
+  if (i + 4 > src.length) throw new DecodeError('snappy: truncated xerial chunk length', i);
+  const n = ((src[i]! << 24) | (src[i + 1]! << 16) | (src[i + 2]! << 8) | src[i + 3]!) >>> 0;
+  if (n > src.length - i - 4) throw new DecodeError(`snappy: xerial chunk of ${n} bytes overruns`, i + 4);
+  return n;
+}
+
+/**
+ * Decompresses a xerial-framed stream or a raw snappy block, output capped at `maxBytes`. The output is
+ * allocated once, at exactly the size the blocks declare (checked against the cap first), and left
+ * uninitialised: each block either writes all of its declared bytes or throws.
+ */
 export function snappyDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   const src = plain(data);
-  const sink = new ByteSink(src.length * 3, maxBytes);
-  if (!isXerial(src)) {
-    decompressRawInto(src, 0, src.length, sink);
-    return sink.result();
+  const srcView = new DataView(src.buffer, src.byteOffset, src.length);
+  const xerial = isXerial(src);
+  let total = 0;
+  if (!xerial) total = declaredLength(src, 0, src.length, 0, maxBytes);
+  else {
+    // Walk the chunk headers first, adding up what their blocks declare (a varint at each chunk's start).
+    for (let i = XERIAL_HEADER; i < src.length; ) {
+      const n = chunkLength(src, i);
+      total += declaredLength(src, i + 4, i + 4 + n, total, maxBytes);
+      i += 4 + n;
+    }
   }
-  let i = XERIAL_HEADER;
-  while (i < src.length) {
-    if (i + 4 > src.length) throw new DecodeError('snappy: truncated xerial chunk length', i);
-    const n = ((src[i]! << 24) | (src[i + 1]! << 16) | (src[i + 2]! << 8) | src[i + 3]!) >>> 0;
-    i += 4;
-    if (n > src.length - i) throw new DecodeError(`snappy: xerial chunk of ${n} bytes overruns`, i);
-    decompressRawInto(src, i, i + n, sink);
-    i += n;
+  const outBuf = Buffer.allocUnsafe(total);
+  const out = plain(outBuf);
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
+  if (!xerial) {
+    decompressRawInto(src, srcView, 0, src.length, out, outView, 0);
+    return outBuf;
   }
-  return sink.result();
+  let o = 0;
+  for (let i = XERIAL_HEADER; i < src.length; ) {
+    const n = chunkLength(src, i);
+    o = decompressRawInto(src, srcView, i + 4, i + 4 + n, out, outView, o);
+    i += 4 + n;
+  }
+  return outBuf;
 }
