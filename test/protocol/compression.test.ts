@@ -299,6 +299,48 @@ s('snappy: a block claiming a huge length over tiny input fails fast with Decode
   assert.is(snappyDecompress(xerial(Buffer.from([5, ...literal]), Buffer.from([5, ...literal]))).toString('hex'), '01020304050102030405');
 });
 
+s('lz4: output sized from the frame (content size, block bounds); lying or oversized frames fail before allocating', () => {
+  const frameWith = (flg: number, bd: number, blocks: Buffer[], contentSize?: number): Buffer => {
+    const header = Buffer.alloc(contentSize === undefined ? 7 : 15);
+    header.writeUInt32LE(0x184d2204, 0);
+    header[4] = flg | (contentSize === undefined ? 0 : 0x08);
+    header[5] = bd;
+    if (contentSize !== undefined) header.writeBigUInt64LE(BigInt(contentSize), 6);
+    header[header.length - 1] = (xxhash32(header, 4, header.length - 1) >>> 8) & 0xff;
+    return Buffer.concat([header, ...blocks, Buffer.alloc(4)]);
+  };
+  const stored = (b: Buffer): Buffer => {
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE((b.length | 0x80000000) >>> 0);
+    return Buffer.concat([size, b]);
+  };
+  const body = Buffer.from('sized by its header');
+  // A content size over the cap, or a stored block over the input, is refused without a large allocation.
+  let largest = largestAllocation(() => assert.throws(() => lz4Decompress(frameWith(0x60, 0x70, [stored(body)], 200 << 20), 1 << 20), isDecodeError(/limit/)));
+  assert.ok(largest < 64 << 10, `asked for ${largest} bytes`);
+  const liar = Buffer.concat([frameWith(0x60, 0x70, [stored(body)]).subarray(0, 7), Buffer.from([0xff, 0xff, 0xff, 0xff]), body]);
+  largest = largestAllocation(() => assert.throws(() => lz4Decompress(liar), isDecodeError(/overruns/)));
+  assert.ok(largest < 64 << 10, `asked for ${largest} bytes`);
+  // A content size smaller than the blocks is refused at the block that passes it.
+  assert.throws(() => lz4Decompress(frameWith(0x60, 0x40, [stored(body), stored(body)], body.length + 3)), isDecodeError(/more than the 22 bytes/));
+  assert.ok(lz4Decompress(frameWith(0x60, 0x40, [stored(body), stored(body)], 2 * body.length)).equals(Buffer.concat([body, body])));
+
+  // 4 MiB blocks: a small batch decodes under a cap far below the block maximum, into a buffer of its own size.
+  const data = samples()[3]!;
+  const packed = Buffer.from(compress(Compression.lz4, data));
+  packed[5] = 0x70;
+  packed[6] = (xxhash32(packed, 4, 6) >>> 8) & 0xff;
+  const out = lz4Decompress(packed, data.length);
+  assert.ok(out.equals(data));
+  assert.ok(out.buffer.byteLength <= Math.max(Buffer.poolSize, 4 * data.length), `the output pins ${out.buffer.byteLength} bytes`);
+  assert.throws(() => lz4Decompress(packed, data.length - 1), (e: unknown) => e instanceof DecodeError);
+  // Multi-block frames (Kafka's 64 KiB blocks) decode exactly at the cap, and concatenated frames too.
+  const text = samples()[5]!;
+  const framed = compress(Compression.lz4, text);
+  assert.ok(lz4Decompress(framed, text.length).equals(text));
+  assert.ok(lz4Decompress(Buffer.concat([framed, framed]), 2 * text.length).equals(Buffer.concat([text, text])));
+});
+
 s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () => {
   const next = prng(42);
   const text = samples()[4]!.subarray(0, 5000);

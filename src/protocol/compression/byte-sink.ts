@@ -1,8 +1,8 @@
 /**
- * A growable output buffer with a hard size cap, shared by the pure-TS decompressors. Compressed data from the
- * network may claim any size; the cap (see {@link DEFAULT_MAX_DECOMPRESSED_BYTES}) turns a decompression bomb
- * into a {@link DecodeError} instead of an out-of-memory crash, and growth is driven by bytes actually
- * produced, never by a length read from the input.
+ * Output buffers and copy helpers shared by the pure-TS decompressors. Compressed data from the network may
+ * claim any size; the cap (see {@link DEFAULT_MAX_DECOMPRESSED_BYTES}) turns a decompression bomb into a
+ * {@link DecodeError} instead of an out-of-memory crash. Decoders size their output from what the format
+ * says (a declared length, a block maximum), checked against the cap before allocating, never beyond it.
  */
 import { DecodeError } from '../../errors.js';
 
@@ -20,14 +20,22 @@ export function plain(data: Uint8Array): Uint8Array {
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
+/**
+ * A growable output buffer with a hard cap. The buffer is not zero-filled: bytes past `pos` are uninitialised,
+ * so decoders read only below `pos` (every back-reference is checked against what was written) and
+ * {@link ByteSink.result} hands out only `[0, pos)`. Callers size `initial` from what the format tells them
+ * (a content size, block bounds), already clipped to the cap, so the common case never grows.
+ */
 export class ByteSink {
   buf: Uint8Array;
   pos = 0;
   readonly max: number;
+  private backing: Buffer;
 
   constructor(initial: number, max: number) {
     this.max = max;
-    this.buf = new Uint8Array(Math.max(64, Math.min(initial, max)));
+    this.backing = Buffer.allocUnsafe(Math.max(64, Math.min(initial, max)));
+    this.buf = plain(this.backing);
   }
 
   /** Makes room for `n` more bytes, or throws a DecodeError when that would pass the cap. */
@@ -37,9 +45,10 @@ export class ByteSink {
     if (need > this.max) throw new DecodeError(`decompressed data exceeds the ${this.max}-byte limit`);
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
-    const next = new Uint8Array(Math.min(size, this.max));
+    const next = Buffer.allocUnsafe(Math.min(size, this.max));
     next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+    this.backing = next;
+    this.buf = plain(next);
   }
 
   /** Appends `src[start, end)`. */
@@ -49,9 +58,20 @@ export class ByteSink {
     this.pos += end - start;
   }
 
-  /** The bytes written, as a Buffer view (no copy). */
+  /** The bytes written, as a Buffer view of `[0, pos)` (no copy). */
   result(): Buffer {
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.pos);
+    return this.backing.subarray(0, this.pos);
+  }
+
+  /**
+   * As {@link result}, but copied to an exact-size buffer when more than an eighth of the capacity went unused,
+   * so a small batch decoded into a block-sized buffer does not pin that buffer for as long as its records live.
+   */
+  trimmedResult(): Buffer {
+    if (this.buf.length - this.pos <= this.buf.length >>> 3) return this.result();
+    const out = Buffer.allocUnsafe(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
   }
 }
 

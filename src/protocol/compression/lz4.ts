@@ -117,14 +117,18 @@ export function lz4Compress(data: Uint8Array): Buffer {
   return outBuf.subarray(0, o + 4);
 }
 
-/** Decodes one LZ4 block `src[i, end)` into `sink`, producing at most `maxOut` bytes. */
+/**
+ * Decodes one LZ4 block `src[i, end)` into `sink`, producing at most `maxOut` bytes (the frame's block
+ * maximum, what the block's size allows, or what is left of a declared content size). Reads only output
+ * already written: every match offset is checked against the bytes before it.
+ */
 function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink, maxOut: number): void {
-  sink.ensure(maxOut);
+  sink.ensure(Math.min(maxOut, sink.max - sink.pos));
   const out = sink.buf;
   const outView = new DataView(out.buffer, out.byteOffset, out.length);
   const srcView = new DataView(src.buffer, src.byteOffset, src.length);
   let o = sink.pos;
-  const stop = o + maxOut;
+  const stop = Math.min(o + maxOut, sink.max);
   for (;;) {
     if (i >= end) throw new DecodeError('lz4: truncated sequence', i);
     const token = src[i++]!;
@@ -162,14 +166,53 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
   sink.pos = o;
 }
 
-/** Decompresses one or more concatenated LZ4 frames; output capped at `maxBytes`. */
+/** The most a compressed block of `size` bytes can produce: a 255-byte match-length step per input byte. */
+const MAX_EXPANSION = 255;
+
+/**
+ * An upper bound on what `src` decodes to, from the frame and block headers alone: a stored block gives its
+ * size, a compressed one at most its frame's block maximum (and at most {@link MAX_EXPANSION}x its size), a
+ * declared content size bounds its frame. Kafka's writers fill every block but a frame's last, so the bound
+ * overshoots by less than one block. Stops at the first malformed header: decoding reports it.
+ */
+function outputBound(src: Uint8Array): number {
+  const end = src.length;
+  let total = 0;
+  let i = 0;
+  while (i + 7 <= end && (load32(src, i) >>> 0) === MAGIC) {
+    const flg = src[i + 4]!;
+    const blockMax = BLOCK_MAX_SIZES[(src[i + 5]! >>> 4) & 7]!;
+    const declared = flg & 0x08 && i + 14 <= end ? src[i + 6]! + src[i + 7]! * 2 ** 8 + src[i + 8]! * 2 ** 16 + src[i + 9]! * 2 ** 24 + (load32(src, i + 10) >>> 0) * 2 ** 32 : Infinity;
+    i += 7 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0);
+    let frame = 0;
+    for (;;) {
+      if (i + 4 > end) return total + Math.min(frame, declared);
+      const word = load32(src, i) >>> 0;
+      i += 4;
+      if (word === 0) break;
+      const size = word & 0x7fffffff;
+      if (size > blockMax || size > end - i) return total + Math.min(frame, declared);
+      frame += word & 0x80000000 ? size : Math.min(blockMax, size * MAX_EXPANSION);
+      i += size + (flg & 0x10 ? 4 : 0);
+    }
+    total += Math.min(frame, declared);
+    i += flg & 0x04 ? 4 : 0;
+  }
+  return total;
+}
+
+/**
+ * Decompresses one or more concatenated LZ4 frames; output capped at `maxBytes`. The output buffer is sized
+ * once from {@link outputBound} (clipped to the cap), so decoding does not grow it, and is handed out
+ * trimmed to the bytes written.
+ */
 export function lz4Decompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   const src = plain(data);
-  const sink = new ByteSink(src.length * 3, maxBytes);
+  const sink = new ByteSink(Math.min(outputBound(src), maxBytes), maxBytes);
   let i = 0;
   do i = decodeFrame(src, i, sink);
   while (i < src.length);
-  return sink.result();
+  return sink.trimmedResult();
 }
 
 function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
@@ -190,8 +233,10 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
   if (src[descEnd] !== ((xxhash32(src, i + 4, descEnd) >>> 8) & 0xff)) throw new DecodeError('lz4: frame header checksum mismatch', descEnd);
   // The content size is a 64-bit field; anything above 2^53 cannot match what we decode anyway.
   const declared = contentSize ? src[i + 6]! + src[i + 7]! * 2 ** 8 + src[i + 8]! * 2 ** 16 + src[i + 9]! * 2 ** 24 + (load32(src, i + 10) >>> 0) * 2 ** 32 : -1;
+  if (declared > sink.max - sink.pos) throw new DecodeError(`lz4: content size ${declared} exceeds the ${sink.max}-byte limit`, i + 6);
   i = descEnd + 1;
   const frameStart = sink.pos;
+  const frameLimit = declared >= 0 ? frameStart + declared : Infinity;
   for (;;) {
     if (i + 4 > end) throw new DecodeError('lz4: truncated block size', i);
     const word = load32(src, i) >>> 0;
@@ -200,8 +245,10 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
     const size = word & 0x7fffffff;
     if (size > blockMax || size > end - i) throw new DecodeError(`lz4: block of ${size} bytes overruns`, i);
     if (blockChecksum && (i + size + 4 > end || (load32(src, i + size) >>> 0) !== xxhash32(src, i, i + size))) throw new DecodeError('lz4: block checksum mismatch', i);
-    if (word & 0x80000000) sink.append(src, i, i + size);
-    else decompressBlock(src, i, i + size, sink, blockMax);
+    if (word & 0x80000000) {
+      if (size > frameLimit - sink.pos) throw new DecodeError(`lz4: frame produces more than the ${declared} bytes its header said`, i);
+      sink.append(src, i, i + size);
+    } else decompressBlock(src, i, i + size, sink, Math.min(blockMax, size * MAX_EXPANSION, frameLimit - sink.pos));
     i += size + (blockChecksum ? 4 : 0);
   }
   if (contentChecksum) {
