@@ -43,7 +43,7 @@ export class Claim {
   readonly key: string;
   private readonly ctl = new AbortController();
   /** Fetched runs waiting for the handler (bounded in bytes by the fetcher, which holds them until consumed). */
-  private readonly queue: FetchedBatch[] = [];
+  private readonly queue: (FetchedBatch | undefined)[] = [];
   private head = 0;
   private waiter: (() => void) | undefined;
   /** The handler's promise, once started. */
@@ -77,8 +77,11 @@ export class Claim {
    */
   takeRun(): FetchedBatch | undefined {
     if (this.head >= this.queue.length) return undefined;
-    const b = this.queue[this.head++]!;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
+    const b = this.queue[this.head]!;
+    // Drop the reference at once: a taken run pins its whole fetch response until it is gone from the queue.
+    this.queue[this.head++] = undefined;
+    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
+    else if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
     return b;
   }
 

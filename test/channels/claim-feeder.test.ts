@@ -76,6 +76,18 @@ s('the run in progress is handed back when the claim ends', async () => {
   assert.is(up.tryRecv(), undefined, "'c' is left for the next owner");
 });
 
+s('a taken run is no longer referenced by the claim (it pins its whole fetch response)', () => {
+  const { claim } = setUp();
+  const runs = [run(0, ['a']), run(1, ['b']), run(2, ['c'])];
+  for (const r of runs) claim.push(r);
+  const queue = (claim as unknown as { queue: unknown[] }).queue;
+  assert.is(claim.takeRun(), runs[0]);
+  assert.not.ok(queue.includes(runs[0]));
+  claim.takeRun();
+  claim.takeRun();
+  assert.equal(queue.filter((x) => x !== undefined), []);
+});
+
 s('waits for data, then delivers to a waiting reader', async () => {
   const { up, claim, feeder } = setUp();
   void feeder.start();
