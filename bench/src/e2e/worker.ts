@@ -54,6 +54,7 @@ async function produceOurs(spec: RunSpec): Promise<number> {
   const p = new Producer({
     brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, acks: spec.acks, idempotent: spec.acks === 'all',
     compression: spec.compression, lingerMs: 5, batchBytes: 131_072, outputCapacity: 10_000,
+    traceHeader: false, // the peers send no header; dp-kafka's request-id would add ~47 bytes a record
   });
   await p.initialise();
   const v = value(spec.size);
@@ -314,7 +315,7 @@ async function latencyRun(spec: RunSpec): Promise<{ samples: number[]; sent: num
 async function latencySender(spec: RunSpec): Promise<{ many: (vs: Buffer[]) => void; close: () => Promise<void> }> {
   switch (spec.lib) {
     case 'ours': {
-      const p = new Producer({ brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, acks: 1, idempotent: false, lingerMs: 0 });
+      const p = new Producer({ brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, acks: 1, idempotent: false, lingerMs: 0, traceHeader: false });
       await p.initialise();
       return { many: (vs) => { for (const v of vs) if (!p.channels.output.trySend({ value: v })) void p.send({ value: v }); }, close: () => p.close() };
     }
