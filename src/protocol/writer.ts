@@ -8,6 +8,7 @@
  * base64url string, nullable strings/bytes as `null`.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { sizeOfUnsignedVarint, sizeOfVarlong, sizeOfVarlongNumber } from './varint.js';
 
 const TWO_32 = 4294967296;
 const UUID_TEXT = /^[A-Za-z0-9_-]{22}$/;
@@ -133,11 +134,14 @@ export class Writer {
     return this;
   }
 
-  /** Unsigned 32-bit varint (KIP-482). */
+  /**
+   * Unsigned 32-bit varint (KIP-482). Room is checked for the varint's own length, not its 5-byte maximum: an
+   * exactly sized writer (the record batch encoder's) must not grow, and copy everything, for its last byte.
+   */
   uvarint(value: number): this {
-    this.ensure(5);
-    const buf = this.buf;
     let v = value >>> 0;
+    if (this.offset + 5 > this.buf.length) this.ensure(sizeOfUnsignedVarint(v));
+    const buf = this.buf;
     while (v >= 0x80) {
       buf[this.offset++] = (v & 0x7f) | 0x80;
       v >>>= 7;
@@ -153,7 +157,7 @@ export class Writer {
 
   /** Zig-zag signed 64-bit varlong from a bigint. */
   varlong(value: bigint): this {
-    this.ensure(10);
+    if (this.offset + 10 > this.buf.length) this.ensure(sizeOfVarlong(value));
     let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
     while (v >= 0x80n) {
       this.buf[this.offset++] = Number(v & 0x7fn) | 0x80;
@@ -166,10 +170,10 @@ export class Writer {
   /** Zig-zag varlong from a safe-integer number, without bigint (timestamps, deltas). */
   varlongNumber(value: number): this {
     if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`varlong value ${value} is not a safe integer`);
-    this.ensure(10);
     // zig-zag = 2m + sign; kept as (m, sign) so that values near 2^53 stay exact in a double.
     const sign = value < 0 ? 1 : 0;
     const m = sign ? -value - 1 : value;
+    if (this.offset + 10 > this.buf.length) this.ensure(sizeOfVarlongNumber(value));
     let v = Math.floor(m / 64);
     if (v === 0) {
       this.buf[this.offset++] = (m << 1) | sign;

@@ -143,6 +143,30 @@ s('array lengths are checked against remaining bytes before any loop', () => {
   assert.equal(r.compactArray((x) => x.compactString()), ['a']);
 });
 
+s('a varint ending an exactly sized writer fits without growing it; one that does not fit grows it', () => {
+  const cases: [number, (w: Writer) => unknown, (r: Reader) => unknown, unknown][] = [
+    [1, (w) => w.uvarint(0), (r) => r.uvarint(), 0],
+    [5, (w) => w.uvarint(0xffffffff), (r) => r.uvarint(), 0xffffffff],
+    [1, (w) => w.varint(-1), (r) => r.varint(), -1],
+    [1, (w) => w.varlongNumber(-64), (r) => r.varlongNumber(), -64],
+    [8, (w) => w.varlongNumber(Number.MAX_SAFE_INTEGER), (r) => r.varlongNumber(), Number.MAX_SAFE_INTEGER],
+    [1, (w) => w.varlong(1n), (r) => r.varlong(), 1n],
+    [10, (w) => w.varlong(-(2n ** 63n)), (r) => r.varlong(), -(2n ** 63n)],
+  ];
+  for (const [size, write, read, value] of cases) {
+    for (const room of [size, size - 1]) {
+      const w = new Writer(16);
+      w.raw(Buffer.alloc(16 - room, 0xaa));
+      write(w);
+      assert.is(w.buf.length, room === size ? 16 : 32, `${String(value)} with ${room} bytes left`);
+      assert.is(w.offset, 16 - room + size);
+      const r = new Reader(w.finish());
+      r.offset = 16 - room;
+      assert.is(read(r), value);
+    }
+  }
+});
+
 s('reserveInt32 + patchSizeFrom write a size prefix across buffer growth', () => {
   const w = new Writer(16);
   const at = w.reserveInt32();
