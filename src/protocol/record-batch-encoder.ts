@@ -95,57 +95,59 @@ function writeRecord(w: Writer, r: RecordInput, i: number, bodySize: number, bas
   }
 }
 
-/** Writes the records (no batch header) into `w`; returns [lastOffsetDelta, maxTimestamp]. */
-function writeRecords(w: Writer, records: readonly RecordInput[], sizes: Int32Array, baseTimestamp: number): [number, number] {
+/** Writes the records (no batch header) into `w`. */
+function writeRecords(w: Writer, records: readonly RecordInput[], sizes: Int32Array, baseTimestamp: number): void {
+  for (let i = 0; i < records.length; i++) writeRecord(w, records[i]!, i, sizes[i]!, baseTimestamp);
+}
+
+/** Per-record body sizes, reused across calls (encoding is synchronous); batches above this many records get their own. */
+let sharedSizes = new Int32Array(1024);
+const SHARED_SIZES_MAX = 1 << 16;
+
+/**
+ * Encodes one RecordBatch v2 from `records`, compressed with `options.compression`. The result is ready for a
+ * Produce request's `records` field (several batches may be concatenated).
+ *
+ * Every header field is known after the sizing pass (last offset delta, max timestamp), so the header is written
+ * first. The CRC runs once over the finished batch: checksumming block by block while writing was measured ~7%
+ * slower at 1 KB records (the copies evict the CRC's 32 KiB of tables from L1).
+ */
+export function encodeRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
+  const count = records.length;
+  if (count === 0) throw new InvalidArgumentError('a record batch needs at least one record');
+  const codec = options.compression ?? 0;
+  const baseTimestamp = options.baseTimestamp ?? records[0]!.timestamp ?? Date.now();
+  if (count > sharedSizes.length && count <= SHARED_SIZES_MAX) sharedSizes = new Int32Array(Math.min(SHARED_SIZES_MAX, Math.max(count, sharedSizes.length * 2)));
+  const sizes = count <= sharedSizes.length ? sharedSizes : new Int32Array(count);
+  let recordsSize = 0;
   let lastDelta = 0;
   let maxTs = -1;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    writeRecord(w, r, i, sizes[i]!, baseTimestamp);
+    const body = recordBodySize(r, i, baseTimestamp);
+    sizes[i] = body;
+    recordsSize += sizeOfVarint(body) + body;
     const delta = r.offsetDelta ?? i;
     if (delta > lastDelta) lastDelta = delta;
     const ts = r.timestamp ?? baseTimestamp;
     if (ts > maxTs) maxTs = ts;
   }
-  return [lastDelta, maxTs];
-}
-
-/**
- * Encodes one RecordBatch v2 from `records`, compressed with `options.compression`. The result is ready for a
- * Produce request's `records` field (several batches may be concatenated).
- */
-export function encodeRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
-  if (records.length === 0) throw new InvalidArgumentError('a record batch needs at least one record');
-  const codec = options.compression ?? 0;
-  const baseTimestamp = options.baseTimestamp ?? records[0]!.timestamp ?? Date.now();
-  const sizes = new Int32Array(records.length);
-  let recordsSize = 0;
-  for (let i = 0; i < records.length; i++) {
-    const body = recordBodySize(records[i]!, i, baseTimestamp);
-    sizes[i] = body;
-    recordsSize += sizeOfVarint(body) + body;
-  }
   let w: Writer;
-  let lastDelta: number;
-  let maxTs: number;
   if (codec === 0) {
-    w = new Writer(RECORD_BATCH_HEADER_SIZE + recordsSize);
-    w.offset = RECORD_BATCH_HEADER_SIZE;
-    [lastDelta, maxTs] = writeRecords(w, records, sizes, baseTimestamp);
+    const size = RECORD_BATCH_HEADER_SIZE + recordsSize;
+    w = new Writer(size);
+    writeHeader(w, options, size, codec, lastDelta, baseTimestamp, maxTs, count);
+    writeRecords(w, records, sizes, baseTimestamp);
   } else {
     const inner = new Writer(recordsSize);
-    [lastDelta, maxTs] = writeRecords(inner, records, sizes, baseTimestamp);
+    writeRecords(inner, records, sizes, baseTimestamp);
     const packed = compress(codec, inner.finish(), options.compressionLevel);
     w = new Writer(RECORD_BATCH_HEADER_SIZE + packed.length);
-    w.offset = RECORD_BATCH_HEADER_SIZE;
+    writeHeader(w, options, RECORD_BATCH_HEADER_SIZE + packed.length, codec, lastDelta, baseTimestamp, maxTs, count);
     w.raw(packed);
   }
-  const end = w.offset;
-  w.offset = 0;
-  writeHeader(w, options, end, codec, lastDelta, baseTimestamp, maxTs, records.length);
-  w.offset = end;
   const out = w.finish();
-  out.writeUInt32BE(crc32c(out, CRC_START, end), 17);
+  out.writeUInt32BE(crc32c(out, CRC_START, out.length), 17);
   return out;
 }
 

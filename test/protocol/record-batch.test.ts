@@ -105,6 +105,23 @@ s('every codec round-trips records and batch attributes', () => {
   }
 });
 
+s('an uncompressed batch is written into one exactly sized buffer, whatever the record count', () => {
+  // The last byte of a batch without headers is a 1-byte varint; reserving a varint's 5-byte maximum there used to
+  // double the buffer and copy the whole batch. Buffers of 4 KiB and more are never from Node's shared pool.
+  for (const count of [1, 3000, 40, 1024, 1025]) {
+    const records: RecordInput[] = Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(5000 + (i % 7), i), timestamp: 1_000 + i }));
+    const bytes = encodeRecordBatch(records);
+    assert.is(bytes.buffer.byteLength, bytes.length, `${count} records`);
+    const got = decodeRecordBatches(bytes)[0]!.records();
+    assert.is(got.length, count);
+    got.forEach((r, i) => {
+      assert.is(r.key!.toString(), `k${i}`);
+      assert.ok(r.value!.equals(records[i]!.value as Buffer));
+      assert.is(r.timestamp, 1_000 + i);
+    });
+  }
+});
+
 s('keys and values are Buffers over the fetch bytes, wherever those sit in their ArrayBuffer', () => {
   const batch = encodeRecordBatch([{ key: 'k1', value: 'hello' }, { key: null, value: 'world!' }], { baseTimestamp: 1 });
   const backing = Buffer.alloc(batch.length + 13, 0xee);
