@@ -134,6 +134,10 @@ export interface ConsumerGroupConfig extends ClientConfig {
   fetchMaxBytes?: number;
   /** Most bytes per partition in one fetch. Default 1 MiB (Java max.partition.fetch.bytes). */
   maxPartitionFetchBytes?: number;
+  /** The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** The same bound per partition. Default 4 MiB. */
+  maxPartitionBufferedBytes?: number;
   /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize). */
   errorsCapacity?: number;
 }
@@ -188,6 +192,8 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
   fetchMaxWaitMs: 50,
   fetchMaxBytes: 52_428_800,
   maxPartitionFetchBytes: 1_048_576,
+  maxBufferedBytes: 64 << 20,
+  maxPartitionBufferedBytes: 4 << 20,
   errorsCapacity: 20,
 });
 
@@ -396,6 +402,8 @@ export function resolveConsumerGroupConfig(config: ConsumerGroupConfig): Resolve
   checkNumber(p, 'fetchMaxWaitMs', cfg.fetchMaxWaitMs, 0, false);
   checkNumber(p, 'fetchMaxBytes', cfg.fetchMaxBytes, 1, true);
   checkNumber(p, 'maxPartitionFetchBytes', cfg.maxPartitionFetchBytes, 1, true);
+  checkNumber(p, 'maxBufferedBytes', cfg.maxBufferedBytes, 1, true);
+  checkNumber(p, 'maxPartitionBufferedBytes', cfg.maxPartitionBufferedBytes, 1, true);
   checkNumber(p, 'errorsCapacity', cfg.errorsCapacity, 0, true);
   const minBrokers = (cfg.minBrokersHealthy ?? CONSUMER_GROUP_DEFAULTS.minBrokersHealthy) as number;
   checkMinBrokers(p, minBrokers, brokers, cfg.minBrokersHealthy !== undefined);

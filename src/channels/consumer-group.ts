@@ -66,7 +66,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
       groupInstanceId: c.groupInstanceId ?? null, retryMinMs: c.retryBackoffMs, initialOffset: c.offset,
       autoCommitIntervalMs: c.autoCommitIntervalMs, revokeTimeoutMs: c.messageConsumeTimeout,
       fetch: { isolation: c.isolationLevel, maxWaitMs: c.fetchMaxWaitMs, fetchMaxBytes: c.fetchMaxBytes, partitionMaxBytes: c.maxPartitionFetchBytes,
-        requestTimeoutMs: c.requestTimeoutMs },
+        maxBufferedBytes: c.maxBufferedBytes, maxPartitionBufferedBytes: c.maxPartitionBufferedBytes, requestTimeoutMs: c.requestTimeoutMs },
       onError: (err) => this.reportError(err),
     });
     const running = consumer.start().catch((err: unknown) => this.reportError(err));

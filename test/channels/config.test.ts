@@ -61,6 +61,7 @@ s('consumer-group defaults are dp-kafka\'s', () => {
   assert.is(c.heartbeatIntervalMs, 3_000);
   assert.is(c.fetchMaxWaitMs, 50);
   assert.is(c.errorsCapacity, 20);
+  assert.equal([c.maxBufferedBytes, c.maxPartitionBufferedBytes], [64 << 20, 4 << 20]);
   assert.equal([...c.assignors], ['roundrobin']);
   assert.is(upstreamCapacity(c), 1);
   assert.is(upstreamCapacity({ numWorkers: 3, batchSize: 10 }), 10);
@@ -163,6 +164,7 @@ const consumerRules: [string, Record<string, unknown>, RegExp][] = [
   ['minBrokersHealthy above broker count', { minBrokersHealthy: 2 }, /minBrokersHealthy \(2\) must not exceed the number of brokerAddrs \(1\)/],
   ['producer-only key on a consumer', { compression: 'gzip' }, /unknown option "compression"/],
   ['errorsCapacity negative', { errorsCapacity: -1 }, /errorsCapacity must be zero or more/],
+  ['maxBufferedBytes zero', { maxBufferedBytes: 0 }, /maxBufferedBytes must be/],
   ['missing topic', { topic: undefined }, /topic is required/],
 ];
 
