@@ -99,6 +99,8 @@ interface Row {
 
 const rows: Row[] = [];
 let brokersList: string[] = [];
+/** Stops the broker this run started (none when KAFKA_BROKERS points at one). */
+let stopBroker: (() => Promise<void>) | undefined;
 let topicSeq = 0;
 const stamp = Date.now().toString(36);
 
@@ -346,6 +348,8 @@ async function main(): Promise<void> {
     const h: any = await import(pathToFileURL(harness).href).catch(() => {
       throw new Error(`set KAFKA_BROKERS, or run \`npm run build:tests\` at the repository root so ${harness} exists`);
     });
+    h.installExitHandlers?.(); // Ctrl-C or a crash stops the broker it starts
+    stopBroker = () => h.stopAll();
     brokersList = await h.brokers();
   }
   const kafkaVersion = readdirSync(LIBS).join(' ').match(/kafka-clients-([\d.]+)\.jar/)?.[1] ?? 'unknown';
@@ -370,10 +374,12 @@ async function main(): Promise<void> {
   if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
   console.log(`done in ${result.elapsedS} s`);
   for (const r of result.ratios) console.log(`${r.scenario.padEnd(9)} ${r.config.padEnd(30)} ${r.pair.padEnd(26)} ${r.ratio.toFixed(2)}x (${r.basis})`);
+  await stopBroker?.();
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   console.error(err);
+  await stopBroker?.().catch(() => undefined);
   process.exit(1);
 });
