@@ -10,13 +10,11 @@
  * `upstream` closes. A message still queued as a sender when the claim ends is withdrawn: it was never
  * delivered, and the partition's next owner reads it from the committed offset.
  */
-import type { FetchedBatch } from '../client/fetcher.js';
+import { FetchedRecordCursor } from '../client/fetcher.js';
 import type { Claim, GroupSession } from '../group/session.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 import { Waiter, type Chan } from './chan.js';
 import { ConsumerMessage, type Message, type MessageSession } from './message.js';
-
-const NO_RECORDS: readonly KafkaRecord[] = [];
 
 export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   /** Settles when the claim is over for this feeder; rejects if a fetched batch cannot be decoded. */
@@ -28,12 +26,8 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   private claimOver = false;
   /** The delivered message not yet released (at most one: the per-partition order contract). */
   private out: Message | undefined = undefined;
-  // Read position: the current fetched run, its batch, and the batch's decoded records.
-  private run: FetchedBatch | undefined = undefined;
-  private batchIndex = 0;
-  private records: readonly KafkaRecord[] = NO_RECORDS;
-  private recordIndex = 0;
-  private leaderEpoch = -1;
+  /** Read position in the fetched run being delivered. */
+  private cursor: FetchedRecordCursor | undefined = undefined;
   private readonly wake = (): void => this.feed();
   private readonly onAbort = (): void => this.claimEnded();
 
@@ -65,7 +59,7 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   // MessageSession: what each delivered message calls back.
 
   mark(m: Message): void {
-    this.claim.markNext(m.offset + 1, m === this.out ? this.leaderEpoch : -1);
+    this.claim.markNext(m.offset + 1, m === this.out && this.cursor !== undefined ? this.cursor.leaderEpoch : -1);
   }
 
   /** Not async: callers during one commit round trip then share the offset manager's one promise. */
@@ -125,29 +119,15 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
     }
   }
 
-  /** The next record of the claim at or after the run's start offset; undefined when nothing is fetched yet. */
+  /** The claim's next record; undefined when nothing is fetched yet. A run goes back to the fetcher once walked. */
   private nextRecord(): KafkaRecord | undefined {
     for (;;) {
-      if (this.recordIndex < this.records.length) {
-        const r = this.records[this.recordIndex++]!;
-        if (r.offset >= this.run!.fromOffset) return r;
-        continue;
-      }
-      const run = this.run;
-      if (run !== undefined && this.batchIndex < run.batches.length) {
-        const batch = run.batches[this.batchIndex++]!;
-        if (batch.baseOffset + batch.lastOffsetDelta < run.fromOffset) continue;
-        this.leaderEpoch = batch.partitionLeaderEpoch;
-        this.records = batch.records();
-        this.recordIndex = 0;
-        continue;
-      }
-      if (run !== undefined) this.claim.consumed(run);
-      this.run = this.claim.takeRun();
-      this.batchIndex = 0;
-      this.records = NO_RECORDS;
-      this.recordIndex = 0;
-      if (this.run === undefined) return undefined;
+      const r = this.cursor?.next();
+      if (r !== undefined) return r;
+      if (this.cursor !== undefined) this.claim.consumed(this.cursor.run);
+      const run = this.claim.takeRun();
+      this.cursor = run === undefined ? undefined : new FetchedRecordCursor(run);
+      if (run === undefined) return undefined;
     }
   }
 
@@ -166,9 +146,8 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
     if (this.ended) return;
     this.ended = true;
     this.claim.signal.removeEventListener('abort', this.onAbort);
-    if (this.run !== undefined) this.claim.consumed(this.run);
-    this.run = undefined;
-    this.records = NO_RECORDS;
+    if (this.cursor !== undefined) this.claim.consumed(this.cursor.run);
+    this.cursor = undefined;
     if (err === undefined) this.resolveDone();
     else this.rejectDone(err);
   }

@@ -31,12 +31,56 @@ export interface FetchedBatch {
   bytes: number;
 }
 
+const NO_RECORDS: readonly KafkaRecord[] = [];
+
+/**
+ * The records of `run` at or after its `fromOffset`, in order, each batch decoded (and decompressed) when the
+ * walk reaches it. A plain cursor rather than a generator, so per-record consume loops pay no generator step;
+ * {@link fetchedRecords} is the iterable form. `leaderEpoch` is that of the batch of the record last returned.
+ */
+export class FetchedRecordCursor {
+  leaderEpoch = -1;
+  private batchIndex = 0;
+  private records: readonly KafkaRecord[] = NO_RECORDS;
+  private recordIndex = 0;
+
+  private readonly from: number;
+
+  constructor(readonly run: FetchedBatch) {
+    this.from = run.fromOffset;
+  }
+
+  /** The next record, or undefined once the run is done. */
+  next(): KafkaRecord | undefined {
+    // Fast path, small enough to inline into the caller: the next record of the current batch.
+    if (this.recordIndex < this.records.length) {
+      const r = this.records[this.recordIndex++]!;
+      if (r.offset >= this.from) return r;
+    }
+    return this.advance();
+  }
+
+  private advance(): KafkaRecord | undefined {
+    for (;;) {
+      while (this.recordIndex < this.records.length) {
+        const r = this.records[this.recordIndex++]!;
+        if (r.offset >= this.from) return r;
+      }
+      const batches = this.run.batches;
+      if (this.batchIndex >= batches.length) return undefined;
+      const b = batches[this.batchIndex++]!;
+      if (b.lastOffset < this.from) continue;
+      this.leaderEpoch = b.partitionLeaderEpoch;
+      this.records = b.records();
+      this.recordIndex = 0;
+    }
+  }
+}
+
 /** The records of `f` at or after its `fromOffset`, in order (decoding and decompressing each batch once). */
 export function* fetchedRecords(f: FetchedBatch): Generator<KafkaRecord> {
-  for (const b of f.batches) {
-    if (b.lastOffset < f.fromOffset) continue;
-    for (const r of b.records()) if (r.offset >= f.fromOffset) yield r;
-  }
+  const c = new FetchedRecordCursor(f);
+  for (let r = c.next(); r !== undefined; r = c.next()) yield r;
 }
 
 /** What the buffer keeps for one partition. */

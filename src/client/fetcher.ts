@@ -39,7 +39,7 @@ import {
 } from './fetch-positions.js';
 import { partitionKey } from './fetch-session.js';
 
-export { fetchedRecords, type FetchedBatch } from './fetch-buffer.js';
+export { FetchedRecordCursor, fetchedRecords, type FetchedBatch } from './fetch-buffer.js';
 export { LogTruncationError, type OffsetResetPolicy } from './fetch-positions.js';
 export type { IsolationLevel } from './fetch-isolation.js';
 

@@ -11,7 +11,7 @@
  * `session.signal`, to know when to stop reading).
  */
 import type { Fetcher, FetchedBatch, StartPosition } from '../client/fetcher.js';
-import { fetchedRecords } from '../client/fetcher.js';
+import { FetchedRecordCursor, fetchedRecords } from '../client/fetcher.js';
 import { KafkaError } from '../errors.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 import type { TopicPartitions } from './consumer-protocol.js';
@@ -114,13 +114,10 @@ export class Claim {
   async *records(): AsyncGenerator<ClaimedRecord> {
     for await (const b of this.batches()) {
       try {
-        for (const batch of b.batches) {
-          if (batch.baseOffset + batch.lastOffsetDelta < b.fromOffset) continue;
-          for (const r of batch.records()) {
-            if (r.offset < b.fromOffset) continue;
-            yield new ClaimedRecord(this.topic, this.partition, r.offset, batch.partitionLeaderEpoch, r.timestamp, r.key, r.value, r.headers);
-            if (this.ctl.signal.aborted) return;
-          }
+        const c = new FetchedRecordCursor(b);
+        for (let r = c.next(); r !== undefined; r = c.next()) {
+          yield new ClaimedRecord(this.topic, this.partition, r.offset, c.leaderEpoch, r.timestamp, r.key, r.value, r.headers);
+          if (this.ctl.signal.aborted) return;
         }
       } finally {
         this.consumed(b);

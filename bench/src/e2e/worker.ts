@@ -13,7 +13,6 @@ import { Compression as Codec } from '../../../src/protocol/compression/index.js
 import { Producer } from '../../../src/channels/producer.js';
 import { ConsumerGroup } from '../../../src/channels/consumer-group.js';
 import { CONSUMER_GROUP_DEFAULTS } from '../../../src/channels/config.js';
-import { Fetcher } from '../../../src/client/fetcher.js';
 import { GroupConsumer } from '../../../src/group/group-consumer.js';
 import { builtInAssignor } from '../../../src/group/assignors/index.js';
 import type { MemoryResult, RunResult, RunSpec } from './spec.js';
@@ -348,22 +347,10 @@ interface SlowConsumer {
   bound?: { bytes: number; source: string };
 }
 
-/**
- * Our prefetch bound: a ConsumerGroupConfig option if the config has one (a `...Buffered...Bytes` key), else the
- * fetcher's own default, read from a Fetcher built with no cluster (its constructor does not touch the cluster).
- */
+/** Our byte bound: ConsumerGroupConfig.maxBufferedBytes (its default, passed explicitly so the run records it). */
 function oursBound(): { bytes: number; source: string; config: Record<string, number> } {
-  const key = Object.keys(CONSUMER_GROUP_DEFAULTS).find((k) => /buffered.*bytes/i.test(k));
-  if (key) {
-    const bytes = (CONSUMER_GROUP_DEFAULTS as unknown as Record<string, number>)[key]!;
-    return { bytes, source: `ConsumerGroupConfig.${key} (its default, passed explicitly)`, config: { [key]: bytes } };
-  }
-  const s = new Fetcher({} as Cluster).settings;
-  return {
-    bytes: s.maxBufferedBytes,
-    source: `Fetcher default maxBufferedBytes (src/client/fetcher.ts; ConsumerGroupConfig does not expose it), ${s.maxPartitionBufferedBytes / MiB} MiB per partition`,
-    config: {},
-  };
+  const bytes = CONSUMER_GROUP_DEFAULTS.maxBufferedBytes;
+  return { bytes, source: `ConsumerGroupConfig.maxBufferedBytes (its default; maxPartitionBufferedBytes ${CONSUMER_GROUP_DEFAULTS.maxPartitionBufferedBytes / MiB} MiB)`, config: { maxBufferedBytes: bytes } };
 }
 
 async function slowOurs(spec: RunSpec): Promise<SlowConsumer> {
