@@ -11,7 +11,7 @@
  * there; `next(signal)` waits.
  */
 import { ClosedError } from '../errors.js';
-import type { RecordBatch } from '../protocol/record-batch.js';
+import type { BatchRecordReader, RecordBatch } from '../protocol/record-batch.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 
 /** A run of batches of one partition from one fetch response. Batches are zero-copy views of the response. */
@@ -31,18 +31,16 @@ export interface FetchedBatch {
   bytes: number;
 }
 
-const NO_RECORDS: readonly KafkaRecord[] = [];
-
 /**
  * The records of `run` at or after its `fromOffset`, in order, each batch decoded (and decompressed) when the
- * walk reaches it. A plain cursor rather than a generator, so per-record consume loops pay no generator step;
+ * walk reaches it, one record at a time: only the records the caller still holds stay alive, not whole decoded
+ * batches. A plain cursor rather than a generator, so per-record consume loops pay no generator step;
  * {@link fetchedRecords} is the iterable form. `leaderEpoch` is that of the batch of the record last returned.
  */
 export class FetchedRecordCursor {
   leaderEpoch = -1;
   private batchIndex = 0;
-  private records: readonly KafkaRecord[] = NO_RECORDS;
-  private recordIndex = 0;
+  private reader: BatchRecordReader | undefined = undefined;
 
   private readonly from: number;
 
@@ -53,26 +51,25 @@ export class FetchedRecordCursor {
   /** The next record, or undefined once the run is done. */
   next(): KafkaRecord | undefined {
     // Fast path, small enough to inline into the caller: the next record of the current batch.
-    if (this.recordIndex < this.records.length) {
-      const r = this.records[this.recordIndex++]!;
-      if (r.offset >= this.from) return r;
-    }
+    const r = this.reader?.next();
+    if (r !== undefined && r.offset >= this.from) return r;
     return this.advance();
   }
 
   private advance(): KafkaRecord | undefined {
     for (;;) {
-      while (this.recordIndex < this.records.length) {
-        const r = this.records[this.recordIndex++]!;
-        if (r.offset >= this.from) return r;
+      if (this.reader !== undefined) {
+        for (let r = this.reader.next(); r !== undefined; r = this.reader.next()) if (r.offset >= this.from) return r;
       }
       const batches = this.run.batches;
-      if (this.batchIndex >= batches.length) return undefined;
+      if (this.batchIndex >= batches.length) {
+        this.reader = undefined;
+        return undefined;
+      }
       const b = batches[this.batchIndex++]!;
       if (b.lastOffset < this.from) continue;
       this.leaderEpoch = b.partitionLeaderEpoch;
-      this.records = b.records();
-      this.recordIndex = 0;
+      this.reader = b.recordReader();
     }
   }
 }

@@ -87,25 +87,58 @@ export class RecordBatch {
     return this.lastOffset + 1;
   }
 
-  /** The records, decoded (and decompressed) on first call. */
+  /** The records, decoded (and decompressed) on first call, and kept. */
   records(): KafkaRecord[] {
-    this.decoded ??= this.decodeRecords();
+    if (this.decoded === undefined) {
+      const reader = new BatchRecordReader(this);
+      const out = new Array<KafkaRecord>(this.recordCount);
+      for (let i = 0; i < out.length; i++) out[i] = reader.next()!;
+      this.decoded = out;
+    }
     return this.decoded;
   }
 
-  private decodeRecords(): KafkaRecord[] {
-    let data = this.bytes;
-    let start = RECORD_BATCH_HEADER_SIZE;
-    if (this.compression !== 0) {
-      data = decompress(this.compression, this.bytes.subarray(RECORD_BATCH_HEADER_SIZE), this.maxDecompressed);
-      start = 0;
-    }
-    const count = this.recordCount;
+  /**
+   * A one-pass reader of the records, for walks that visit each record once (the consumer's). Unlike
+   * {@link records}, it keeps no array: records already walked past can be collected while the batch (held by
+   * its fetched run) is still alive, so a prefetched backlog does not hold thousands of decoded records.
+   */
+  recordReader(): BatchRecordReader {
+    return new BatchRecordReader(this);
+  }
+
+  /** The record bytes, decompressed if needed, and where the first record starts in them. */
+  recordBytes(): { data: Buffer; start: number } {
+    if (this.compression === 0) return { data: this.bytes, start: RECORD_BATCH_HEADER_SIZE };
+    return { data: decompress(this.compression, this.bytes.subarray(RECORD_BATCH_HEADER_SIZE), this.maxDecompressed), start: 0 };
+  }
+}
+
+/** Decodes one batch's records in order, one per {@link next} call (see {@link RecordBatch.recordReader}). */
+export class BatchRecordReader {
+  private readonly r: Reader;
+  private left: number;
+  private readonly baseOffset: number;
+  private readonly baseTimestamp: number;
+  private readonly logAppendTime: number;
+
+  constructor(batch: RecordBatch) {
+    const { data, start } = batch.recordBytes();
+    const count = batch.recordCount;
+    // Checked before any record is read, so a hostile count cannot make the walk run past the bytes.
     if (count > (data.length - start) / MIN_RECORD_SIZE) throw new DecodeError(`${count} records cannot fit in ${data.length - start} bytes`);
-    const r = new Reader(data, start);
-    const out = new Array<KafkaRecord>(count);
-    for (let i = 0; i < count; i++) out[i] = readRecord(r, this.baseOffset, this.baseTimestamp, this.timestampType === 1 ? this.maxTimestamp : -1);
-    return out;
+    this.r = new Reader(data, start);
+    this.left = count;
+    this.baseOffset = batch.baseOffset;
+    this.baseTimestamp = batch.baseTimestamp;
+    this.logAppendTime = batch.timestampType === 1 ? batch.maxTimestamp : -1;
+  }
+
+  /** The next record, or undefined after the last. Throws a DecodeError on a malformed record. */
+  next(): KafkaRecord | undefined {
+    if (this.left === 0) return undefined;
+    this.left--;
+    return readRecord(this.r, this.baseOffset, this.baseTimestamp, this.logAppendTime);
   }
 }
 

@@ -12,7 +12,7 @@
  * practice, and a value beyond it is rejected with a DecodeError rather than rounded.
  */
 export { encodeRecordBatch, encodeControlBatch, type RecordBatchOptions, type RecordInput, type RecordHeaderInput } from './record-batch-encoder.js';
-export { decodeRecordBatches, RecordBatch, type DecodeRecordBatchOptions } from './record-batch-decoder.js';
+export { decodeRecordBatches, RecordBatch, BatchRecordReader, type DecodeRecordBatchOptions } from './record-batch-decoder.js';
 
 /** Size of the fixed batch header. */
 export const RECORD_BATCH_HEADER_SIZE = 61;

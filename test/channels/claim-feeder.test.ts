@@ -163,7 +163,7 @@ s('a batch that cannot be decoded rejects done (the session reports it)', async 
   const { claim, feeder } = setUp();
   const done = feeder.start();
   const bad = run(0, ['ok']);
-  bad.batches = [{ lastOffset: 0, partitionLeaderEpoch: 0, records: () => { throw new Error('corrupt'); } } as never];
+  bad.batches = [{ lastOffset: 0, partitionLeaderEpoch: 0, recordReader: () => { throw new Error('corrupt'); } } as never];
   claim.push(bad);
   try {
     await done;

@@ -90,6 +90,17 @@ s('fetchedRecords skips records before fromOffset inside the first batch', () =>
   assert.equal(vals, ['101:b', '102:c']);
 });
 
+s('a cursor walk keeps no decoded batch behind it (records walked past can be collected)', () => {
+  const a = encodeRecordBatch([{ value: 'a' }, { value: 'b' }], { baseOffset: 0 });
+  const b = encodeRecordBatch([{ value: 'c' }], { baseOffset: 2 });
+  const batches = decodeRecordBatches(Buffer.concat([a, b]));
+  const walked = [...fetchedRecords({ ...run(0, 0, 3, a.length + b.length), batches })];
+  assert.equal(walked.map((r) => `${r.offset}:${r.value}`), ['0:a', '1:b', '2:c']);
+  // Had the walk memoised each batch's records, records() would hand back the very objects the walk returned.
+  assert.is.not(batches[0]!.records()[0], walked[0]);
+  assert.is.not(batches[1]!.records()[0], walked[2]);
+});
+
 s('read_committed drops an aborted transaction up to its ABORT marker and keeps committed ones; markers never show', () => {
   const enc = (base: number, pid: number, txn: boolean) => encodeRecordBatch([{ value: `v${base}` }], { baseOffset: base, producerId: pid, producerEpoch: 0, isTransactional: txn });
   const data = Buffer.concat([

@@ -198,6 +198,30 @@ s('lying counts and lengths are DecodeErrors, found before any allocation', () =
   assert.throws(() => encodeRecordBatch([]), (e: unknown) => e instanceof InvalidArgumentError);
 });
 
+s('the one-pass record reader yields what records() yields, for every codec, and leaves the batch undecoded', () => {
+  const inputs: RecordInput[] = [{ key: 'k', value: 'v1', headers: [{ key: 'h', value: 'x' }] }, { value: null }, { key: null, value: 'v3' }];
+  for (const codec of CODECS) {
+    const read = (b: RecordBatch): unknown[] => {
+      const out: unknown[] = [];
+      const reader = b.recordReader();
+      for (let r = reader.next(); r !== undefined; r = reader.next()) out.push(r);
+      assert.is(reader.next(), undefined);
+      return out;
+    };
+    const [batch] = decodeRecordBatches(encodeRecordBatch(inputs, { compression: codec, baseOffset: 40 }));
+    const walked = read(batch!);
+    const kept = batch!.records();
+    assert.equal(walked.map((r) => JSON.stringify(r)), kept.map((r) => JSON.stringify(r)), `codec ${codec}`);
+    // records() decoded afresh: the reader's walk had kept nothing on the batch.
+    assert.is.not(walked[0], kept[0]);
+    assert.is(batch!.records(), kept);
+  }
+  const count = Buffer.from(encodeRecordBatch([{ value: 'v' }]));
+  count.writeInt32BE(1000, 57);
+  fixCrc(count);
+  assert.throws(() => decodeRecordBatches(count)[0]!.recordReader(), (e: unknown) => e instanceof DecodeError && /cannot fit/.test((e as Error).message));
+});
+
 s('fixed-seed fuzz: mutated batches (CRC fixed so parsing goes deep) only ever raise DecodeError', () => {
   let x = 99;
   const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
@@ -210,7 +234,11 @@ s('fixed-seed fuzz: mutated batches (CRC fixed so parsing goes deep) only ever r
     for (let k = 1 + (next() % 3); k > 0; k--) bytes[12 + (next() % (bytes.length - 12))] = next() & 0xff;
     if (bytes.length > 61 && next() % 4 !== 0) fixCrc(bytes.subarray(0, Math.min(bytes.length, 12 + Math.max(0, bytes.readInt32BE(8)))));
     try {
-      for (const b of decodeRecordBatches(bytes, { maxDecompressedBytes: 1 << 20 })) for (const r of b.records()) void r.value;
+      for (const b of decodeRecordBatches(bytes, { maxDecompressedBytes: 1 << 20 })) {
+        const reader = b.recordReader();
+        for (let r = reader.next(); r !== undefined; r = reader.next()) void r.key;
+        for (const r of b.records()) void r.value;
+      }
     } catch (err) {
       if (!(err instanceof DecodeError)) throw new Error(`iteration ${iter}: ${String(err)}`);
       rejected++;
