@@ -13,7 +13,7 @@
 import { FetchedRecordCursor } from '../client/fetcher.js';
 import type { Claim, GroupSession } from '../group/session.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
-import { Waiter, type Chan } from './chan.js';
+import { starvationGuard, Waiter, type Chan } from './chan.js';
 import { ConsumerMessage, type Message, type MessageSession } from './message.js';
 
 export class ClaimFeeder extends Waiter<Message> implements MessageSession {
@@ -97,6 +97,13 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   private feed(): void {
     if (this.ended || this.out !== undefined) return;
     if (this.claimOver) return this.finish();
+    // A reader that takes messages with tryRecv never awaits while release() keeps handing it the next one
+    // synchronously; the channels' shared guard makes this chain wait for an event-loop turn now and then.
+    const wait = starvationGuard();
+    if (wait !== null) {
+      void wait.then(this.wake);
+      return;
+    }
     let rec: KafkaRecord | undefined;
     try {
       rec = this.nextRecord();

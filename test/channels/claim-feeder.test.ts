@@ -173,4 +173,27 @@ s('a batch that cannot be decoded rejects done (the session reports it)', async 
   }
 });
 
+s('a reader draining with tryRecv still lets the event loop turn: the feeder waits for the starvation guard', async () => {
+  const { up, claim, feeder } = setUp();
+  const done = feeder.start();
+  const values = Array.from({ length: 200 }, (_, i) => `v${i}`);
+  for (let k = 0; k < 1000; k++) claim.push(run(k * 200, values));
+  let turned = false;
+  setImmediate(() => { turned = true; });
+  let read = 0;
+  let readBeforeTurn = -1;
+  while (read < 200_000) {
+    const r = up.tryRecv() ?? await up.recv();
+    assert.ok(!r.done);
+    if (turned && readBeforeTurn < 0) readBeforeTurn = read;
+    r.value.release();
+    read++;
+  }
+  // Without the guard, release() hands over the next message synchronously and the loop never awaits: all
+  // 200,000 messages would be read before the event loop's next turn.
+  assert.ok(readBeforeTurn > 0 && readBeforeTurn < 200_000, `event loop turned after ${readBeforeTurn} messages`);
+  claim.stop('revoked');
+  await done;
+});
+
 s.run();

@@ -34,7 +34,8 @@ const LIBS = process.env.KAFKA_LIBS ?? join(here, '..', '..', '..', '..', '..', 
 
 /** Each library's settings per scenario, as written into the results. */
 export const SETTINGS = {
-  ours: 'channel API. produce: Producer, lingerMs 5, batchBytes 128 KiB, outputCapacity 10,000, traceHeader false (no request-id header, as the peers send none), idempotent with acks=all, one trySend per record then close(); consume: ConsumerGroup, upstream channel, mark()+release() per message, fetchMaxWaitMs 100; latency: Producer with lingerMs 0, acks 1, traceHeader false, trySend per record',
+  ours: 'channel API. produce: Producer, lingerMs 5, batchBytes 128 KiB, outputCapacity 10,000, traceHeader false (no request-id header, as the peers send none), idempotent with acks=all, one trySend per record then close(); consume: ConsumerGroup, upstream channel drained with tryRecv() and awaiting recv() only when nothing is ready (Go\'s receive-with-default), mark()+release() per message, fetchMaxWaitMs 100; latency: Producer with lingerMs 0, acks 1, traceHeader false, trySend per record',
+  'ours-await': 'consume only: as ours (channel API), but read with the plain `for await (const m of upstream)` loop, one await per message',
   'ours-lower': 'ProducerEngine over Cluster, lingerMs 5, batchSize 128 KiB, send() in arrays of 1,000 records; consume: GroupConsumer, claim.batches(), markNext per fetched run; awaited sends: ProducerEngine lingerMs 0 with the delivery callback (the channel API resolves send() on enqueue, not on ack). Latency runs (all libraries): the records due in each 1 ms tick go out in one send call, acks 1, no linger; consumers as in the consume runs',
   kafkajs: 'kafkajs 2.2.4: producer.send() of 1,000 messages, 4 calls in flight (maxInFlightRequests 4; idempotent with maxInFlightRequests 1 for acks=all); no lz4/zstd codec is built in; consume: eachBatch, partitionsConsumedConcurrently 6, maxBytes 50 MB, maxBytesPerPartition 1 MB, maxWaitTimeInMs 100',
   platformatic: '@platformatic/kafka 2.12.1: producer.send() of 1,000 messages, 4 calls in flight, idempotent with acks=all; consume: consumer.consume() stream, mode earliest, maxWaitTime 100, maxBytes 50 MB, autocommit 1 s',
@@ -233,7 +234,7 @@ async function consumeScenario(count: number): Promise<void> {
   const runs = new Map<string, RunResult[]>();
   let g = 0;
   for (let round = -1; round < ROUNDS; round++) {
-    for (const lib of LIBS_PRODUCE) {
+    for (const lib of [...LIBS_PRODUCE, 'ours-await'] as Lib[]) {
       const r = await runWorker({ lib, scenario: 'consume', brokers: brokersList, topic, count, size: 100, acks: 1, compression: 'none', group: `g-${stamp}-${++g}` });
       if (round >= 0) runs.set(lib, [...(runs.get(lib) ?? []), r]);
     }
@@ -327,11 +328,11 @@ async function rssScenario(count: number, durationMs: number): Promise<void> {
 function ratios(): Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> {
   const out: Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> = [];
   const find = (s: string, c: string, l: string): Row | undefined => rows.find((r) => r.scenario === s && r.config === c && r.lib === l);
-  for (const r of rows.filter((x) => x.lib === 'ours')) {
-    for (const peer of ['kafkajs', 'platformatic', 'java', 'ours-lower'] as const) {
+  for (const r of rows.filter((x) => x.lib === 'ours' || x.lib === 'ours-await')) {
+    for (const peer of r.lib === 'ours' ? ['kafkajs', 'platformatic', 'java', 'ours-lower'] as const : ['ours-lower'] as const) {
       const p = find(r.scenario, r.config, peer);
       if (!p) continue;
-      const pair = peer === 'ours-lower' ? 'channel API / lower path' : `ours / ${peer}`;
+      const pair = peer !== 'ours-lower' ? `ours / ${peer}` : r.lib === 'ours' ? 'channel API / lower path' : 'channel API, for await / lower path';
       if (r.scenario === 'awaited' || r.scenario === 'latency') out.push({ scenario: r.scenario, config: r.config, pair, ratio: p.p99! / r.p99!, basis: 'peer p99 / our p99 (>1: ours lower)' });
       else out.push({ scenario: r.scenario, config: r.config, pair, ratio: r.msgPerSec / p.msgPerSec, basis: 'msg/s' });
     }

@@ -1,5 +1,5 @@
 /** What the e2e parent asks a worker process to run, and what the worker reports back. */
-export type Lib = 'ours' | 'ours-lower' | 'kafkajs' | 'platformatic';
+export type Lib = 'ours' | 'ours-await' | 'ours-lower' | 'kafkajs' | 'platformatic';
 export type Scenario = 'produce' | 'awaited' | 'consume' | 'latency' | 'rss';
 
 export interface RunSpec {

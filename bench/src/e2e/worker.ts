@@ -164,6 +164,7 @@ async function awaited(spec: RunSpec, sendOne: (v: Buffer) => Promise<unknown>):
 async function awaitedRun(spec: RunSpec): Promise<{ samples: number[]; close: () => Promise<void>; timedFrom?: number }> {
   switch (spec.lib) {
     case 'ours':
+    case 'ours-await':
     case 'ours-lower': {
       // The channel API's send() resolves once `output` took the message, not on the broker's ack: the awaited
       // path for a caller that needs the ack is the engine's delivery callback.
@@ -196,7 +197,11 @@ function tally(count: number): { seen: (n: number) => void; done: Promise<void>;
   return { seen: (k) => { startClock(); n += k; if (n >= count) resolve(); }, done, get n() { return n; } };
 }
 
-async function consumeOurs(spec: RunSpec, onValue?: (v: Buffer | null) => void): Promise<{ stop: () => Promise<void>; t: ReturnType<typeof tally> }> {
+/**
+ * The channel API. `drain`: Go's receive-with-default idiom, taking what is ready with tryRecv and awaiting only
+ * when nothing is (README, "Consuming fast"); otherwise the plain `for await` loop, one await per message.
+ */
+async function consumeOurs(spec: RunSpec, onValue?: (v: Buffer | null) => void, drain = true): Promise<{ stop: () => Promise<void>; t: ReturnType<typeof tally> }> {
   const t = tally(spec.count);
   const g = new ConsumerGroup({
     brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, groupName: spec.group!, offset: 'oldest', fetchMaxWaitMs: 100, autoCommitIntervalMs: 1000,
@@ -204,16 +209,25 @@ async function consumeOurs(spec: RunSpec, onValue?: (v: Buffer | null) => void):
   await g.initialise();
   g.start();
   const up = g.channels.upstream;
-  const loop = (async () => {
-    for (;;) {
-      const r = await up.recv();
-      if (r.done) return;
-      onValue?.(r.value.value);
-      r.value.mark();
-      r.value.release();
-      t.seen(1);
-    }
-  })();
+  const loop = drain
+    ? (async () => {
+      for (;;) {
+        const r = up.tryRecv() ?? await up.recv();
+        if (r.done) return;
+        onValue?.(r.value.value);
+        r.value.mark();
+        r.value.release();
+        t.seen(1);
+      }
+    })()
+    : (async () => {
+      for await (const m of up) {
+        onValue?.(m.value);
+        m.mark();
+        m.release();
+        t.seen(1);
+      }
+    })();
   return { t, stop: async () => { await g.close(); await loop.catch(() => undefined); } };
 }
 
@@ -265,7 +279,7 @@ async function consumePlatformatic(spec: RunSpec, onValue?: (v: Buffer | null) =
   return { t, stop: async () => { await stream.close(); await consumer.close(true); } };
 }
 
-const consumers = { 'ours': consumeOurs, 'ours-lower': consumeLower, 'kafkajs': consumeKafkajs, 'platformatic': consumePlatformatic };
+const consumers = { 'ours': consumeOurs, 'ours-await': (spec: RunSpec, onValue?: (v: Buffer | null) => void) => consumeOurs(spec, onValue, false), 'ours-lower': consumeLower, 'kafkajs': consumeKafkajs, 'platformatic': consumePlatformatic };
 const producers = { 'ours': produceOurs, 'ours-lower': produceLower, 'kafkajs': produceKafkajs, 'platformatic': producePlatformatic };
 
 // ---------------------------------------------------------------- end-to-end latency at a fixed rate
@@ -313,7 +327,8 @@ async function latencyRun(spec: RunSpec): Promise<{ samples: number[]; sent: num
 
 async function latencySender(spec: RunSpec): Promise<{ many: (vs: Buffer[]) => void; close: () => Promise<void> }> {
   switch (spec.lib) {
-    case 'ours': {
+    case 'ours':
+    case 'ours-await': {
       const p = new Producer({ brokerAddrs: spec.brokers, minBrokersHealthy: 1, topic: spec.topic, acks: 1, idempotent: false, lingerMs: 0, traceHeader: false });
       await p.initialise();
       return { many: (vs) => { for (const v of vs) if (!p.channels.output.trySend({ value: v })) void p.send({ value: v }); }, close: () => p.close() };
@@ -457,7 +472,7 @@ async function main(): Promise<void> {
   const cpuMs = (): number => { const c = process.cpuUsage(clock!.cpu); return (c.user + c.system) / 1000; };
   switch (spec.scenario) {
     case 'produce': {
-      const errors = await producers[spec.lib](spec);
+      const errors = await producers[spec.lib === 'ours-await' ? 'ours' : spec.lib](spec);
       result = { wallMs: wall(), cpuMs: cpuMs(), records: spec.count, errors };
       break;
     }
