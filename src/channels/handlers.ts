@@ -85,11 +85,30 @@ class BusyTracker {
     this.count++;
   }
 
-  /** {@link end} as a callback, made once. */
-  readonly ended = (): void => this.end();
+  /** The commit promise handlers ended on last, and how many of them wait for it. */
+  private sharedCommit: Promise<void> | undefined = undefined;
+  private sharedWaiting: { n: number } = { n: 0 };
 
-  end(): void {
-    if (--this.count > 0) return;
+  /**
+   * Ends a handler once `commit` settles. Messages handled during one commit round trip share one commit
+   * promise, so this waits on each promise once with a count: one reaction per commit rather than per message.
+   */
+  endAfter(commit: Promise<void>): void {
+    if (commit !== this.sharedCommit) {
+      const waiting = { n: 0 };
+      const settled = (): void => {
+        if (this.sharedCommit === commit) this.sharedCommit = undefined; // a session may hand out a settled promise again
+        this.end(waiting.n);
+      };
+      this.sharedCommit = commit;
+      this.sharedWaiting = waiting;
+      commit.then(settled, settled);
+    }
+    this.sharedWaiting.n++;
+  }
+
+  end(n = 1): void {
+    if ((this.count -= n) > 0) return;
     const w = this.waiters;
     this.waiters = [];
     for (const fn of w) fn();
@@ -187,7 +206,7 @@ async function handleMessage(msg: Message, handler: Handler, context: HandlerCon
     msg.release();
   }
   // The worker takes its next message while the commit is in flight; the tracker (idle, done) still waits for it.
-  if (commit) void msg.commit().then(tracker.ended, tracker.ended); // failures went to the errors channel already
+  if (commit) tracker.endAfter(msg.commit()); // never rejects: failures went to the errors channel already
   else tracker.end();
   if (failed) report(onError, { error, messages: [msg], committed: commit, workerId: context.workerId });
 }

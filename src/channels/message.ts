@@ -87,6 +87,13 @@ export interface ProducerMessage {
 }
 
 /** The consumed-message implementation. Offsets and callbacks come from the session; no closure per message. */
+/**
+ * The never-rejecting form of each commit promise a session hands out, made once per promise: messages that ask
+ * during one commit round trip share it (the group session gives them one commit), so a commit per message costs
+ * one reaction and one error report per commit, and no message stays alive until its commit settles.
+ */
+const quietCommits = new WeakMap<Promise<void>, Promise<void>>();
+
 export class ConsumerMessage implements Message {
   readonly topic: string;
   readonly partition: number;
@@ -138,7 +145,13 @@ export class ConsumerMessage implements Message {
       p = Promise.reject(err);
     }
     // Go callers fire and forget `msg.Commit()`; a rejected promise nobody awaits would crash Node.
-    return p.then(undefined, (err: unknown) => this.session.reportError(err, this));
+    let quiet = quietCommits.get(p);
+    if (quiet === undefined) {
+      const session = this.session;
+      quiet = p.then(undefined, (err: unknown) => session.reportError(err, this));
+      quietCommits.set(p, quiet);
+    }
+    return quiet;
   }
 
   release(): void {

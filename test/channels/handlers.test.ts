@@ -50,6 +50,30 @@ s('shouldCommit: true unless the error is a Commiter saying false', () => {
   assert.is(shouldCommit({ shouldCommit: () => false }), false);
 });
 
+s('a handled message counts as busy until its commit settles, also when many share one commit', async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const settled = Promise.resolve();
+  let shared = true;
+  const sess: MessageSession = { ...session(), commit: () => (shared ? gate : settled) };
+  const up = new Chan<Message>(8);
+  const w = startHandlerWorkers(up, () => undefined, { numWorkers: 2 });
+  for (let i = 1; i <= 5; i++) await up.send(msg(sess, i));
+  await settle();
+  assert.is(w.busy, 5, 'five handled messages wait for the one commit they share');
+  open();
+  await w.idle();
+  assert.is(w.busy, 0);
+  // A session may hand out the same settled promise again: each handler still ends.
+  shared = false;
+  for (let i = 6; i <= 8; i++) await up.send(msg(sess, i));
+  await settle();
+  await settle();
+  assert.is(w.busy, 0);
+  up.close();
+  await w.done;
+});
+
 s('a successful handler: marked before release, committed after it (commits never precede handling)', async () => {
   const sess = session();
   const up = new Chan<Message>(4);

@@ -80,6 +80,19 @@ s('mark and commit go to the session', async () => {
   assert.equal(r.errors, []);
 });
 
+s('messages sharing one session commit share one quiet promise and report its failure once', async () => {
+  const r = recorder();
+  let fail!: (err: unknown) => void;
+  r.commitGate = new Promise<void>((_resolve, reject) => (fail = reject));
+  const ms = [41, 42, 43].map((offset) => message(record({ offset }), r));
+  const quiet = ms.map((m) => m.commit());
+  assert.ok(quiet[0] === quiet[1] && quiet[1] === quiet[2], 'one promise for one commit');
+  const boom = new Error('not coordinator');
+  fail(boom);
+  await Promise.all(quiet);
+  assert.equal(r.errors, [boom], 'one report for one failed commit, not one per message');
+});
+
 s('a failed commit never rejects: it is reported to the session', async () => {
   const r = recorder();
   const boom = new Error('coordinator moved');
