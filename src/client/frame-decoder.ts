@@ -1,7 +1,9 @@
 /**
  * Splits a socket's byte stream into Kafka frames: an int32 size, then that many bytes (the protocol's only
- * framing). Socket chunks are kept as they arrive and copied once, when a frame that spans chunks is complete;
- * a frame inside one chunk is handed out as a `subarray` view with no copy at all.
+ * framing). A frame inside one chunk is handed out as a `subarray` view with no copy at all. A frame that spans
+ * chunks gets a buffer of exactly its size as soon as its size is known, and each chunk's bytes are copied in as
+ * they arrive: one copy, as when chunks were kept and joined at the end, but a chunk can be collected once copied,
+ * so a large fetch response never sits in memory twice (its chunks, then the joined frame).
  */
 import { DecodeError } from '../errors.js';
 
@@ -10,11 +12,12 @@ export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
 
 export class FrameDecoder {
   private readonly maxFrameBytes: number;
-  /** Chunks of an incomplete frame, in order. Only the bytes from the first frame start onwards are kept. */
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Size of the frame being collected, or -1 while its 4-byte size prefix is not all here. */
-  private need = -1;
+  /** The frame being filled (exactly its size), or undefined between frames. */
+  private frame: Buffer | undefined = undefined;
+  private filled = 0;
+  /** The first bytes of a size prefix cut by a chunk's end (at most 3 of them). */
+  private readonly sizeBytes = Buffer.alloc(4);
+  private sizeHave = 0;
   private failed: DecodeError | undefined;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
@@ -23,7 +26,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet part of an emitted frame. */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.frame !== undefined ? 4 + this.filled : this.sizeHave;
   }
 
   /**
@@ -33,57 +36,63 @@ export class FrameDecoder {
    */
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
     if (this.failed) throw this.failed;
-    if (this.buffered === 0) return this.scan(chunk, onFrame);
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.need < 0) {
-      if (this.buffered < 4) return;
-      this.need = this.checkSize(this.peekSize());
+    let offset = 0;
+    if (this.frame !== undefined) {
+      offset = this.fill(chunk, 0);
+      const frame = this.frame;
+      if (this.filled < frame.length) return; // still short
+      this.frame = undefined;
+      onFrame(frame);
+      if (this.failed) throw this.failed;
+    } else if (this.sizeHave > 0) {
+      while (this.sizeHave < 4 && offset < chunk.length) this.sizeBytes[this.sizeHave++] = chunk[offset++]!;
+      if (this.sizeHave < 4) return;
+      this.sizeHave = 0;
+      const size = this.checkSize(this.sizeBytes.readInt32BE(0));
+      if (chunk.length - offset >= size) {
+        onFrame(chunk.subarray(offset, offset + size));
+        offset += size;
+      } else {
+        this.startFrame(size);
+        offset = this.fill(chunk, offset);
+        return;
+      }
     }
-    const total = 4 + this.need;
-    if (this.buffered < total) return;
-    // The one copy: exactly this frame's bytes. The tail of the last chunk (the next frames) stays a view.
-    const whole = Buffer.concat(this.chunks, total);
-    const rest = chunk.subarray(chunk.length - (this.buffered - total));
-    this.chunks = [];
-    this.buffered = 0;
-    this.need = -1;
-    onFrame(whole.subarray(4));
-    if (rest.length > 0) this.scan(rest, onFrame);
+    this.scan(chunk, offset, onFrame);
   }
 
-  /** Emits every whole frame of `chunk` as a view, and keeps the remainder. Nothing is buffered on entry. */
-  private scan(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
-    let offset = 0;
+  /** Emits every whole frame of `chunk` from `offset` as a view, and starts the frame cut by the chunk's end. */
+  private scan(chunk: Buffer, offset: number, onFrame: (frame: Buffer) => void): void {
     const length = chunk.length;
     while (length - offset >= 4) {
       const size = this.checkSize(chunk.readInt32BE(offset));
-      if (length - offset - 4 < size) {
-        this.need = size;
-        break;
-      }
       const start = offset + 4;
+      if (length - start < size) {
+        this.startFrame(size);
+        this.fill(chunk, start);
+        return;
+      }
       offset = start + size;
       onFrame(chunk.subarray(start, offset));
       if (this.failed) throw this.failed;
     }
-    if (offset < length) {
-      this.chunks.push(offset === 0 ? chunk : chunk.subarray(offset));
-      this.buffered = length - offset;
-    }
+    while (offset < length) this.sizeBytes[this.sizeHave++] = chunk[offset++]!;
   }
 
-  /** Reads the int32 size prefix that may straddle the first few chunks. */
-  private peekSize(): number {
-    const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const four = Buffer.allocUnsafe(4);
-    let n = 0;
-    for (const c of this.chunks) {
-      for (let i = 0; i < c.length && n < 4; i++) four[n++] = c[i]!;
-      if (n === 4) break;
-    }
-    return four.readInt32BE(0);
+  private startFrame(size: number): void {
+    // Not zero-filled: every byte is written before the frame is emitted. Pages are touched only as bytes
+    // arrive, so a size prefix alone (even a hostile one under the limit) costs no resident memory.
+    this.frame = Buffer.allocUnsafe(size);
+    this.filled = 0;
+  }
+
+  /** Copies what `chunk` holds of the current frame from `offset`; returns the offset after it. */
+  private fill(chunk: Buffer, offset: number): number {
+    const frame = this.frame!;
+    const n = Math.min(frame.length - this.filled, chunk.length - offset);
+    chunk.copy(frame, this.filled, offset, offset + n);
+    this.filled += n;
+    return offset + n;
   }
 
   private checkSize(size: number): number {
@@ -91,8 +100,8 @@ export class FrameDecoder {
       this.failed = new DecodeError(size < 0
         ? `negative frame size ${size}`
         : `frame of ${size} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
-      this.chunks = [];
-      this.buffered = 0;
+      this.frame = undefined;
+      this.sizeHave = 0;
       throw this.failed;
     }
     return size;

@@ -102,6 +102,21 @@ s('a frame spanning chunks is copied once, into a buffer of exactly that frame',
   assert.is(d.pendingBytes, 0);
 });
 
+s('a spanning frame copies each chunk when it arrives and keeps no reference to it', () => {
+  const frame = Buffer.alloc(5000);
+  for (let i = 0; i < frame.length; i++) frame[i] = i & 0xff;
+  const bytes = stream([frame, Buffer.from('tail')]);
+  const out: Buffer[] = [];
+  const d = new FrameDecoder();
+  for (const [from, to] of [[0, 2], [2, 1500], [1500, 3000], [3000, bytes.length]] as const) {
+    const chunk = Buffer.from(bytes.subarray(from, to)); // the socket's own buffer
+    d.push(chunk, (f) => out.push(f));
+    chunk.fill(0xee); // whatever the chunk's memory holds later must not show up in the frame
+  }
+  assert.is(out.length, 2);
+  assert.ok(out[0]!.equals(frame), 'the frame holds the bytes as they arrived');
+});
+
 s('negative size: DecodeError, and the decoder stays failed', () => {
   const d = new FrameDecoder();
   const bad = Buffer.from([0xff, 0xff, 0xff, 0xfe, 1, 2]);
