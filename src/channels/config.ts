@@ -8,6 +8,7 @@
  * Unknown keys are problems too: a typo such as `brokers` for `brokerAddrs` must not pass silently.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { PREFETCH_DEFAULTS } from '../client/fetcher.js';
 import type { TlsConfig } from '../client/tls-options.js';
 import type { OAuthBearerToken, SaslConfig as ClientSaslConfig } from '../client/sasl/index.js';
 
@@ -136,7 +137,7 @@ export interface ConsumerGroupConfig extends ClientConfig {
   maxPartitionFetchBytes?: number;
   /** The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB. */
   maxBufferedBytes?: number;
-  /** The same bound per partition. Default 4 MiB. */
+  /** The same bound per partition. Default 2 MiB: one fetched run being delivered and the next one ready. */
   maxPartitionBufferedBytes?: number;
   /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize). */
   errorsCapacity?: number;
@@ -192,8 +193,8 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
   fetchMaxWaitMs: 50,
   fetchMaxBytes: 52_428_800,
   maxPartitionFetchBytes: 1_048_576,
-  maxBufferedBytes: 64 << 20,
-  maxPartitionBufferedBytes: 4 << 20,
+  maxBufferedBytes: PREFETCH_DEFAULTS.maxBufferedBytes,
+  maxPartitionBufferedBytes: PREFETCH_DEFAULTS.maxPartitionBufferedBytes,
   errorsCapacity: 20,
 });
 

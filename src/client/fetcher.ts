@@ -51,6 +51,13 @@ export interface StartPosition extends TopicPartition {
   leaderEpoch?: number;
 }
 
+/**
+ * The prefetch bounds, the consumer's memory bound (the ConsumerGroup config's defaults too). Per partition: two
+ * runs at the default max.partition.fetch.bytes, one being delivered and the next ready (Java's consumer keeps
+ * about one), enough to keep delivery busy without a per-partition backlog a slow handler takes minutes to reach.
+ */
+export const PREFETCH_DEFAULTS = { maxBufferedBytes: 64 << 20, maxPartitionBufferedBytes: 2 << 20 } as const;
+
 export interface FetcherOptions {
   /** read_committed hides aborted transactions and stops at the last stable offset (KIP-98). Default read_uncommitted. */
   isolation?: IsolationLevel;
@@ -66,7 +73,7 @@ export interface FetcherOptions {
   partitionMaxBytes?: number;
   /** Prefetch bound over all partitions (64 MiB). One batch larger than the room left may overshoot it (KIP-74). */
   maxBufferedBytes?: number;
-  /** Prefetch bound per partition (4 MiB). */
+  /** Prefetch bound per partition (2 MiB; see {@link PREFETCH_DEFAULTS}). */
   maxPartitionBufferedBytes?: number;
   /** KIP-392: lets the broker name a closer replica (ignored for now: we always read from the leader). */
   rackId?: string;
@@ -98,8 +105,8 @@ export class Fetcher {
   constructor(private readonly cluster: Cluster, options: FetcherOptions = {}) {
     this.settings = {
       maxWaitMs: options.maxWaitMs ?? 500, minBytes: options.minBytes ?? 1, fetchMaxBytes: options.fetchMaxBytes ?? 50 << 20,
-      partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20, maxBufferedBytes: options.maxBufferedBytes ?? 64 << 20,
-      maxPartitionBufferedBytes: options.maxPartitionBufferedBytes ?? 4 << 20, isolation: options.isolation ?? 'read_uncommitted',
+      partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20, maxBufferedBytes: options.maxBufferedBytes ?? PREFETCH_DEFAULTS.maxBufferedBytes,
+      maxPartitionBufferedBytes: options.maxPartitionBufferedBytes ?? PREFETCH_DEFAULTS.maxPartitionBufferedBytes, isolation: options.isolation ?? 'read_uncommitted',
       rackId: options.rackId ?? '', requestTimeoutMs: options.requestTimeoutMs ?? 30_000, verifyCrc: options.verifyCrc ?? true,
       retryMinMs: options.retryMinMs ?? 100, retryMaxMs: options.retryMaxMs ?? 2_000,
     };
