@@ -136,7 +136,11 @@ export interface ConsumerGroupConfig extends ClientConfig {
   maxPartitionFetchBytes?: number;
   /** The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB. */
   maxBufferedBytes?: number;
-  /** The same bound per partition. Default 4 MiB. */
+  /**
+   * The same bound per partition. Default 2 MiB: with the 1 MiB per-partition fetch, one run being handled and the
+   * next one already fetched (Java keeps at most one fetched response per partition), so a slow consumer of many
+   * partitions holds 2 MiB each, not more; a fast one still never waits for a fetch.
+   */
   maxPartitionBufferedBytes?: number;
   /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize). */
   errorsCapacity?: number;
@@ -193,7 +197,7 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
   fetchMaxBytes: 52_428_800,
   maxPartitionFetchBytes: 1_048_576,
   maxBufferedBytes: 64 << 20,
-  maxPartitionBufferedBytes: 4 << 20,
+  maxPartitionBufferedBytes: 2 << 20,
   errorsCapacity: 20,
 });
 

@@ -66,7 +66,7 @@ export interface FetcherOptions {
   partitionMaxBytes?: number;
   /** Prefetch bound over all partitions (64 MiB). One batch larger than the room left may overshoot it (KIP-74). */
   maxBufferedBytes?: number;
-  /** Prefetch bound per partition (4 MiB). */
+  /** Prefetch bound per partition (2 MiB: the run being handled and the next one, with the 1 MiB partition fetch). */
   maxPartitionBufferedBytes?: number;
   /** KIP-392: lets the broker name a closer replica (ignored for now: we always read from the leader). */
   rackId?: string;
@@ -99,7 +99,7 @@ export class Fetcher {
     this.settings = {
       maxWaitMs: options.maxWaitMs ?? 500, minBytes: options.minBytes ?? 1, fetchMaxBytes: options.fetchMaxBytes ?? 50 << 20,
       partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20, maxBufferedBytes: options.maxBufferedBytes ?? 64 << 20,
-      maxPartitionBufferedBytes: options.maxPartitionBufferedBytes ?? 4 << 20, isolation: options.isolation ?? 'read_uncommitted',
+      maxPartitionBufferedBytes: options.maxPartitionBufferedBytes ?? 2 << 20, isolation: options.isolation ?? 'read_uncommitted',
       rackId: options.rackId ?? '', requestTimeoutMs: options.requestTimeoutMs ?? 30_000, verifyCrc: options.verifyCrc ?? true,
       retryMinMs: options.retryMinMs ?? 100, retryMaxMs: options.retryMaxMs ?? 2_000,
     };

@@ -61,7 +61,7 @@ s('consumer-group defaults are dp-kafka\'s', () => {
   assert.is(c.heartbeatIntervalMs, 3_000);
   assert.is(c.fetchMaxWaitMs, 50);
   assert.is(c.errorsCapacity, 20);
-  assert.equal([c.maxBufferedBytes, c.maxPartitionBufferedBytes], [64 << 20, 4 << 20]);
+  assert.equal([c.maxBufferedBytes, c.maxPartitionBufferedBytes], [64 << 20, 2 << 20]);
   assert.equal([...c.assignors], ['roundrobin']);
   assert.is(upstreamCapacity(c), 1);
   assert.is(upstreamCapacity({ numWorkers: 3, batchSize: 10 }), 10);
