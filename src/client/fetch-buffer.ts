@@ -6,6 +6,11 @@
  * handler still counts against the bounds: prefetch memory is `buffered + delivered-but-unconsumed`, and the
  * fetcher stops asking for a partition above `maxPartitionBytes` and for anything above `maxBytes`.
  *
+ * Runs are views of their fetch response, which stays in memory as a whole until its last run is consumed: one
+ * slow partition pins the response's other partitions' bytes too. So the total counts what is really kept, each
+ * response's frame whole from its first run buffered until its last run consumed ({@link FetchFrame}), while a
+ * partition counts its own runs.
+ *
  * Delivery is round-robin over partitions with data (one FetchedBatch per turn), in offset order within a
  * partition; paused partitions keep their data but are skipped. `tryNext()` takes without a promise when data is
  * there; `next(signal)` waits.
@@ -27,8 +32,17 @@ export interface FetchedBatch {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-  /** Bytes of the batches, as counted against the prefetch bounds. */
+  /** Bytes of the batches, as counted against the partition's prefetch bound. */
   bytes: number;
+  /** The fetch response the batches are views of, counted whole against the total bound while any of its runs is held. */
+  frame?: FetchFrame;
+}
+
+/** A fetch response shared by the runs cut from it: `bytes` is the memory they keep alive together. */
+export interface FetchFrame {
+  readonly bytes: number;
+  /** Runs of this frame buffered or delivered and not yet consumed. */
+  held: number;
 }
 
 /**
@@ -103,7 +117,7 @@ interface Waiter {
 }
 
 export class FetchBuffer {
-  /** Sum of every partition's `bytes`. */
+  /** Bytes kept alive: whole frames while any of their runs is held, plus the runs that have no frame. */
   bytes = 0;
   private ring: BufferedPartition[] = [];
   private head = 0;
@@ -120,7 +134,9 @@ export class FetchBuffer {
   /** Adds a fetched run at the end of its partition's queue (or hands it to a waiting reader). */
   push(p: BufferedPartition, f: FetchedBatch): void {
     p.bytes += f.bytes;
-    this.bytes += f.bytes;
+    const frame = f.frame;
+    if (frame === undefined) this.bytes += f.bytes;
+    else if (frame.held++ === 0) this.bytes += frame.bytes;
     if (!p.paused && p.queue.length === 0 && this.waiters.length > 0) {
       p.delivered.push(f);
       this.settle(this.waiters.shift()!, f);
@@ -173,17 +189,19 @@ export class FetchBuffer {
    */
   consumed(p: BufferedPartition, nextOffset: number): number {
     let released = 0;
-    while (p.delivered.length > 0 && p.delivered[0]!.nextOffset <= nextOffset) released += p.delivered.shift()!.bytes;
-    if (released > 0) this.release(p, released);
+    while (p.delivered.length > 0 && p.delivered[0]!.nextOffset <= nextOffset) released += this.drop(p, p.delivered.shift()!);
+    if (released > 0) this.onRelease?.();
     return released;
   }
 
   /** Drops everything of `p` (seek, reset, unassign): its bytes no longer count. */
   clear(p: BufferedPartition): void {
-    const n = p.bytes;
+    let released = 0;
+    for (const f of p.queue) released += this.drop(p, f);
+    for (const f of p.delivered) released += this.drop(p, f);
     p.queue.length = 0;
     p.delivered.length = 0;
-    if (n > 0) this.release(p, n);
+    if (released > 0) this.onRelease?.();
   }
 
   pause(p: BufferedPartition): void {
@@ -220,10 +238,13 @@ export class FetchBuffer {
     }
   }
 
-  private release(p: BufferedPartition, n: number): void {
-    p.bytes -= n;
-    this.bytes -= n;
-    this.onRelease?.();
+  /** Stops counting run `f` of `p`; returns the partition's bytes released (its frame's go once its last run goes). */
+  private drop(p: BufferedPartition, f: FetchedBatch): number {
+    p.bytes -= f.bytes;
+    const frame = f.frame;
+    if (frame === undefined) this.bytes -= f.bytes;
+    else if (--frame.held === 0) this.bytes -= frame.bytes;
+    return f.bytes;
   }
 
   private enqueue(p: BufferedPartition): void {

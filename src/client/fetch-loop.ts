@@ -11,7 +11,7 @@ import { decodeRecordBatches } from '../protocol/record-batch.js';
 import type { ResponseOf } from '../protocol/schema-types.js';
 import { Backoff, sleep } from './backoff.js';
 import type { Broker } from './broker.js';
-import type { FetchBuffer } from './fetch-buffer.js';
+import type { FetchBuffer, FetchFrame } from './fetch-buffer.js';
 import { visibleBatches, type IsolationLevel } from './fetch-isolation.js';
 import type { PartitionState } from './fetch-positions.js';
 import { FetchSession, partitionKey, type SessionPartition } from './fetch-session.js';
@@ -156,6 +156,7 @@ export class FetchLoop {
     }
     const names = new Map<string, string>();
     for (const p of list) names.set(p.topicId, p.topic);
+    const frames: Frames = new Map(); // the response's memory, shared by the runs cut from it
     for (const t of res.responses) {
       const topic = useIds ? names.get(t.topicId) : t.topic;
       if (topic === undefined) continue;
@@ -164,17 +165,17 @@ export class FetchLoop {
         const st = states.get(key);
         // Dropped: not ours any more, or seeked / reset / re-routed while the request was out.
         if (!st || st.generation !== gens.get(key) || st.phase !== 'fetch' || st.leaderId !== this.nodeId) continue;
-        this.handlePartition(st, p);
+        this.handlePartition(st, p, frames);
       }
     }
   }
 
-  private handlePartition(st: PartitionState, p: PartitionData): void {
+  private handlePartition(st: PartitionState, p: PartitionData, frames: Frames): void {
     const h = this.host;
     if (p.errorCode === 0) {
       st.highWatermark = Number(p.highWatermark);
       if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) { h.diverged(st, p.divergingEpoch.epoch, Number(p.divergingEpoch.endOffset)); return; }
-      this.buffer(st, p);
+      this.buffer(st, p, frames);
       return;
     }
     const info = errorByCode(p.errorCode);
@@ -185,7 +186,7 @@ export class FetchLoop {
     else h.fail(st, err);
   }
 
-  private buffer(st: PartitionState, p: PartitionData): void {
+  private buffer(st: PartitionState, p: PartitionData, frames: Frames): void {
     const records = p.records;
     if (records === null || records.length === 0) return;
     let batches;
@@ -208,9 +209,11 @@ export class FetchLoop {
     st.lastFetchedEpoch = last.partitionLeaderEpoch;
     const visible = visibleBatches(batches, this.host.settings.isolation, p.abortedTransactions);
     if (visible.length === 0) return; // only markers or aborted data: the position moved, nothing to show
+    let frame = frames.get(records.buffer);
+    if (frame === undefined) frames.set(records.buffer, (frame = { bytes: records.buffer.byteLength, held: 0 }));
     this.host.buffer.push(st.buf, {
       topic: st.topic, partition: st.partition, batches: visible, fromOffset, nextOffset: st.fetchOffset,
-      highWatermark: st.highWatermark, lastStableOffset: Number(p.lastStableOffset), logStartOffset: Number(p.logStartOffset), bytes,
+      highWatermark: st.highWatermark, lastStableOffset: Number(p.lastStableOffset), logStartOffset: Number(p.logStartOffset), bytes, frame,
     });
   }
 
@@ -223,6 +226,9 @@ export class FetchLoop {
     if (!this.host.closed) await sleep(this.backoff.next());
   }
 }
+
+/** The frames of one response by the memory they are views of (normally one: the response's own buffer). */
+type Frames = Map<ArrayBufferLike, FetchFrame>;
 
 interface TopicGroup { topic: string; topicId: string; list: SessionPartition[] }
 

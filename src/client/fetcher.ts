@@ -16,7 +16,9 @@
  * Bytes count against `maxBufferedBytes` (all partitions) and `maxPartitionBufferedBytes` (each) from the moment
  * a response is buffered until `consumed` passes them, so a batch held by a slow handler still holds back
  * prefetch. A partition above its bound, or all of them above the total, is simply left out of the next fetch
- * request (KIP-227 sessions make that cheap).
+ * request (KIP-227 sessions make that cheap). Each request asks for no more than the room left (its MaxBytes, and
+ * each partition's), so buffered plus in flight stays within the bounds; and since runs are views of their
+ * response, the total counts each response whole until its last run is consumed.
  *
  * Positions: `assign` with an offset (and the leader epoch it was read at, when known: KIP-320), or without one
  * to use `autoOffsetReset` (ListOffsets earliest/latest; also after OFFSET_OUT_OF_RANGE). Leader changes
@@ -117,7 +119,7 @@ export class Fetcher {
     this.host = this.makeHost();
   }
 
-  /** Bytes prefetched and not yet consumed, over all partitions. */
+  /** Memory held by prefetched, not yet consumed runs: each fetch response whole while any of its runs is held. */
   get bufferedBytes(): number {
     return this.buffer.bytes;
   }

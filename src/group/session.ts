@@ -246,10 +246,11 @@ export class SessionManager implements MembershipListener {
     const stopped: Claim[] = [];
     for (const tp of partitions) for (const p of tp.partitions) {
       const c = this.claims.get(tpKey(tp.topic, p));
-      if (!c) continue;
-      c.stop(why);
-      stopped.push(c);
+      if (c) stopped.push(c);
     }
+    // Stop fetching first: the runs the stopping claims give back would otherwise be refilled just to be dropped.
+    this.fetcher?.pause(stopped.map((c) => ({ topic: c.topic, partition: c.partition })));
+    for (const c of stopped) c.stop(why);
     if (waitMs > 0 && stopped.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });

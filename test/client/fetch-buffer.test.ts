@@ -32,6 +32,28 @@ s('bytes count until consumed, not until delivered; consumed releases whole runs
   assert.is(b.bytes, 50, 'undelivered runs are not released by consumed');
 });
 
+s('a fetch response counts whole against the total until its last run is consumed; partitions count their own runs', () => {
+  const b = new FetchBuffer();
+  const p0 = FetchBuffer.partition('t', 0);
+  const p1 = FetchBuffer.partition('t', 1);
+  const frame = { bytes: 1000, held: 0 };
+  const other = { bytes: 300, held: 0 };
+  b.push(p0, { ...run(0, 0, 10, 400), frame });
+  b.push(p1, { ...run(1, 0, 10, 500), frame });
+  b.push(p1, { ...run(1, 10, 20, 250), frame: other });
+  assert.is(b.bytes, 1300, 'two responses, whole');
+  assert.equal([p0.bytes, p1.bytes], [400, 750]);
+  b.tryNext();
+  b.consumed(p0, 10);
+  assert.is(p0.bytes, 0);
+  assert.is(b.bytes, 1300, 'partition 1 still holds a run of the first response: all of it stays in memory');
+  b.tryNext();
+  b.consumed(p1, 10);
+  assert.is(b.bytes, 300, 'the first response is gone once its last run is');
+  b.clear(p1);
+  assert.equal([b.bytes, p1.bytes], [0, 0]);
+});
+
 s('round-robin across partitions, offset order within one; paused partitions are skipped and kept', () => {
   const b = new FetchBuffer();
   const p0 = FetchBuffer.partition('t', 0);

@@ -103,6 +103,30 @@ s('a lost session (FETCH_SESSION_ID_NOT_FOUND) is followed at once by a full req
   }
 });
 
+s('a run pins its whole fetch response: the response counts against maxBufferedBytes until consumed, and the next fetch asks for less', async () => {
+  const records = batch(10, 5);
+  const frame = Buffer.allocUnsafeSlow(256 << 10); // the response the records are a view of
+  records.copy(frame, 100);
+  let n = 0;
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
+    return ++n === 1 ? fetchResponse([{ records: frame.subarray(100, 100 + records.length) }]) : fetchResponse([]);
+  });
+  const f = new Fetcher(cluster, { maxWaitMs: 10, maxBufferedBytes: 1 << 20 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 10 }]);
+    const a = await f.next();
+    assert.is(f.bufferedBytes, 256 << 10);
+    assert.is(f.partitionBufferedBytes({ topic: 't', partition: 0 }), records.length);
+    await until(() => calls.length >= 2);
+    assert.is((calls[1]!.body as FetchReq).maxBytes, (1 << 20) - (256 << 10), 'the room left beside the pinned response');
+    f.consumed(a, a.nextOffset);
+    assert.is(f.bufferedBytes, 0);
+  } finally {
+    await f.close();
+  }
+});
+
 s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, new leader asked OffsetForLeaderEpoch; a truncated log is reported and read from its end', async () => {
   const errors: KafkaError[] = [];
   const { cluster, calls, meta } = fakeCluster((c) => {
