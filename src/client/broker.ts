@@ -74,14 +74,26 @@ interface LaneState {
 const CLIENT_SOFTWARE_NAME = 'kafka-channels';
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
-/** Encodes `body` as a whole size-prefixed request frame (correlation id 0: the connection sets it). */
-export function encodeRequest<D extends ApiDef>(api: D, version: number, body: RequestOf<D>, clientId: string | null): Buffer {
+function requestWriter<D extends ApiDef>(api: D, version: number, body: RequestOf<D>, clientId: string | null): Writer {
   const w = new Writer(256);
   const size = w.reserveInt32();
   writeRequestHeader(w, headerVersions(api, version)[0], { apiKey: api.apiKey, apiVersion: version, correlationId: 0, clientId });
   requestCodec(api, version).encode(w, body);
   w.patchSizeFrom(size);
-  return w.finish();
+  return w;
+}
+
+/** Encodes `body` as a whole size-prefixed request frame (correlation id 0: the connection sets it). */
+export function encodeRequest<D extends ApiDef>(api: D, version: number, body: RequestOf<D>, clientId: string | null): Buffer {
+  return requestWriter(api, version, body, clientId).finish();
+}
+
+/**
+ * The same frame as the buffers to write one after another: large record batches are referenced where they
+ * were encoded, not copied into the request (the first chunk always holds the size prefix and request header).
+ */
+export function encodeRequestChunks<D extends ApiDef>(api: D, version: number, body: RequestOf<D>, clientId: string | null): Buffer[] {
+  return requestWriter(api, version, body, clientId).finishChunks();
 }
 
 /** Decodes a response frame (header, then body) of `api` at `version`. */
@@ -155,8 +167,8 @@ export class Broker {
   async request<D extends ApiDef>(api: D, body: RequestOf<D>, options: BrokerRequestOptions = {}): Promise<ResponseOf<D> | undefined> {
     const conn = await this.connection(options.lane ?? 'control');
     const version = this.pickVersion(api, options.version);
-    const frame = encodeRequest(api, version, body, this.clientId);
-    const res = await conn.request(frame, { timeoutMs: options.timeoutMs, expectResponse: options.expectResponse });
+    const chunks = encodeRequestChunks(api, version, body, this.clientId);
+    const res = await conn.request(chunks.length === 1 ? chunks[0]! : chunks, { timeoutMs: options.timeoutMs, expectResponse: options.expectResponse });
     return res === undefined ? undefined : decodeResponse(api, version, res);
   }
 

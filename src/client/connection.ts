@@ -62,7 +62,9 @@ export interface RequestOptions {
 }
 
 interface Pending {
-  frame: Uint8Array;
+  /** One buffer, or the buffers of one frame to write back to back (see encodeRequestChunks). */
+  frame: Uint8Array | readonly Uint8Array[];
+  bytes: number;
   correlationId: number;
   apiKey: number;
   apiVersion: number;
@@ -185,20 +187,25 @@ export class Connection {
   }
 
   /**
-   * Sends one request frame: `frame` is the whole size-prefixed request; its correlation id (bytes 8..11) is
-   * overwritten with this connection's next id, in place. Resolves with the response frame (response header and
+   * Sends one request frame: `frame` is the whole size-prefixed request, or its pieces in order (the first holds
+   * the size prefix and request header; the pieces go out as one vectored write, uncopied); its correlation id
+   * (bytes 8..11) is overwritten with this connection's next id, in place. Resolves with the response frame (response header and
    * body, no size prefix), or `undefined` for `expectResponse: false`.
    */
-  request(frame: Uint8Array, options: RequestOptions = {}): Promise<Buffer | undefined> {
+  request(frame: Uint8Array | readonly Uint8Array[], options: RequestOptions = {}): Promise<Buffer | undefined> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new ClosedError(`${this.name}: connection is closing`));
-    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const head = frame instanceof Uint8Array ? frame : frame[0]!;
+    if (head.byteLength < CORRELATION_OFFSET + 4) return Promise.reject(new KafkaError(`${this.name}: a request frame of ${head.byteLength} bytes has no header`));
+    let bytes = head.byteLength;
+    if (!(frame instanceof Uint8Array)) for (let i = 1; i < frame.length; i++) bytes += frame[i]!.byteLength;
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
     view.setInt32(CORRELATION_OFFSET, correlationId);
     return new Promise((resolve, reject) => {
       const p: Pending = {
-        frame, correlationId, apiKey: view.getInt16(4), apiVersion: view.getInt16(6),
+        frame, bytes, correlationId, apiKey: view.getInt16(4), apiVersion: view.getInt16(6),
         expectResponse: options.expectResponse ?? true, timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
         startedAt: performance.now(), timer: undefined, abandoned: false, settled: false, resolve, reject,
       };
@@ -218,16 +225,27 @@ export class Connection {
       i++;
       if (p.expectResponse) {
         this.inFlight.push(p);
-        this.socketFull = !this.socket.write(p.frame);
+        this.socketFull = !this.write(p.frame);
       } else {
         // Nothing will answer (acks=0): "sent" means the OS has the bytes, so a close right after loses nothing.
         this.unflushed.add(p);
-        this.socketFull = !this.socket.write(p.frame, (err) => this.onFlushed(p, err));
+        this.socketFull = !this.write(p.frame, (err) => this.onFlushed(p, err));
       }
     }
     if (i > 0) this.queued.splice(0, i);
     this.maybeFinishClose();
     this.wakeDrainWaiters();
+  }
+
+  /** Writes a frame; its pieces are corked into one vectored write where the socket can (node:net, node:tls). */
+  private write(frame: Uint8Array | readonly Uint8Array[], callback?: (err?: Error | null) => void): boolean {
+    if (frame instanceof Uint8Array) return this.socket.write(frame, callback);
+    const last = frame.length - 1;
+    this.socket.cork?.();
+    for (let i = 0; i < last; i++) this.socket.write(frame[i]!);
+    const room = this.socket.write(frame[last]!, callback);
+    this.socket.uncork?.();
+    return room;
   }
 
   private onFlushed(p: Pending, err: Error | null | undefined): void {
@@ -307,7 +325,7 @@ export class Connection {
   }
 
   private event(p: Pending): RequestEvent {
-    return { connection: this, apiKey: p.apiKey, apiVersion: p.apiVersion, correlationId: p.correlationId, bytes: p.frame.byteLength };
+    return { connection: this, apiKey: p.apiKey, apiVersion: p.apiVersion, correlationId: p.correlationId, bytes: p.bytes };
   }
 
   /**

@@ -16,6 +16,7 @@ import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { RequestOf, ResponseOf } from '../protocol/schema-types.js';
 import { Accumulator, Delivery, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord } from './accumulator.js';
 import { retryDelay } from './backoff.js';
+import { BufferPool } from './buffer-pool.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
 import { choosePartition, StickyPartitioner } from './partitioner.js';
 import { DeliveryTimeoutError, resolveOptions, type ProducerCluster, type ProducerEngineOptions, type ResolvedProducerOptions } from './producer-options.js';
@@ -47,6 +48,8 @@ const DUPLICATE_SEQUENCE = errorCodes.DUPLICATE_SEQUENCE_NUMBER;
 const OUT_OF_ORDER = errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER;
 const UNKNOWN_PRODUCER = errorCodes.UNKNOWN_PRODUCER_ID;
 const FENCED = new Set<number>([errorCodes.INVALID_PRODUCER_EPOCH, errorCodes.PRODUCER_FENCED]);
+/** Most memory kept for reuse by encoded batches (less with a smaller maxBufferedBytes). */
+const POOL_MAX_BYTES = 8 * 1024 * 1024;
 /** While records wait, the sender wakes at least this often to expire them. */
 const IDLE_WAKE_MS = 1_000;
 
@@ -60,6 +63,8 @@ export class ProducerEngine {
   private readonly cluster: ProducerCluster;
   private readonly sticky: StickyPartitioner;
   readonly accumulator: Accumulator;
+  /** Encoded batches' memory, recycled once the broker acknowledged them (see buffer-pool.ts). */
+  private readonly buffers: BufferPool;
   private readonly identity = new ProducerIdentity();
   private readonly topics = new Map<string, TopicState>();
   private readonly brokerInFlight = new Map<number, number>();
@@ -84,6 +89,7 @@ export class ProducerEngine {
     this.cluster = options.cluster;
     this.sticky = options.partitioner ?? new StickyPartitioner();
     this.accumulator = new Accumulator({ batchSize: this.o.batchSize, maxBufferedBytes: this.o.maxBufferedBytes });
+    this.buffers = new BufferPool(Math.min(POOL_MAX_BYTES, this.o.maxBufferedBytes / 4), 2 * this.o.batchSize + 64 * 1024);
   }
 
   /** The producer id and epoch in use (-1 before the first InitProducerId, or without idempotence). */
@@ -371,7 +377,7 @@ export class ProducerEngine {
     batch.encoded ??= encodeRecordBatch(batch.records, {
       compression: this.o.compression, baseTimestamp: batch.createdAt,
       producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
-      baseSequence: this.o.idempotent ? batch.baseSequence : -1,
+      baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers,
     });
   }
 
@@ -442,6 +448,12 @@ export class ProducerEngine {
     if (b.requeued) q.retrying--;
     if (this.o.idempotent) q.sequence.acknowledge(b.baseSequence, b.recordCount);
     b.succeed(errorCode === 0 ? baseOffset : -1);
+    // Acknowledged, so its bytes have left the socket: the memory serves the next batch. (Failed batches are left to
+    // the GC: a timed-out request's bytes may still be queued in the socket.)
+    if (b.encoded !== undefined) {
+      this.buffers.give(b.encoded);
+      b.encoded = undefined;
+    }
     this.accumulator.release(b);
     this.checkIdle();
   }

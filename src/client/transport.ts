@@ -14,6 +14,9 @@ import { AuthenticationError, ConnectionError } from '../errors.js';
 export interface TransportSocket {
   /** `callback` runs once the bytes are handed to the OS (or with the error that prevented it). */
   write(chunk: Uint8Array, callback?: (err?: Error | null) => void): boolean;
+  /** Optional: buffer the writes until {@link uncork}, then hand them to the OS as one vectored write. */
+  cork?(): void;
+  uncork?(): void;
   /** Half-close after flushing what was written (graceful). */
   end(): void;
   /** Close at once, dropping unflushed data. */

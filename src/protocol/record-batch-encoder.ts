@@ -46,6 +46,18 @@ export interface RecordBatchOptions {
   baseSequence?: number;
   /** Defaults to the first record's timestamp, else the current time. */
   baseTimestamp?: number;
+  /**
+   * Where the batch's memory comes from: a pool that recycles it (the producer's, see client/buffer-pool.ts).
+   * The batch is written into `take(size)`; a compressed batch's uncompressed records are written into another
+   * and given back at once. Absent: plain allocations.
+   */
+  buffers?: BatchBuffers;
+}
+
+/** Memory for encoding: `take` returns at least `size` bytes (contents undefined); `give` returns a scratch. */
+export interface BatchBuffers {
+  take(size: number): Buffer;
+  give(buffer: Buffer): void;
 }
 
 function dataLength(d: Data | null | undefined): number {
@@ -132,19 +144,22 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
     const ts = r.timestamp ?? baseTimestamp;
     if (ts > maxTs) maxTs = ts;
   }
+  const buffers = options.buffers;
+  const writer = (size: number): Writer => new Writer(buffers === undefined ? size : buffers.take(size));
   let w: Writer;
   if (codec === 0) {
     const size = RECORD_BATCH_HEADER_SIZE + recordsSize;
-    w = new Writer(size);
+    w = writer(size);
     writeHeader(w, options, size, codec, lastDelta, baseTimestamp, maxTs, count);
     writeRecords(w, records, sizes, baseTimestamp);
   } else {
-    const inner = new Writer(recordsSize);
+    const inner = writer(recordsSize);
     writeRecords(inner, records, sizes, baseTimestamp);
     const packed = compress(codec, inner.finish(), options.compressionLevel);
-    w = new Writer(RECORD_BATCH_HEADER_SIZE + packed.length);
+    w = writer(RECORD_BATCH_HEADER_SIZE + packed.length);
     writeHeader(w, options, RECORD_BATCH_HEADER_SIZE + packed.length, codec, lastDelta, baseTimestamp, maxTs, count);
     w.raw(packed);
+    buffers?.give(inner.buf); // only now: a codec's output may be a view of its input
   }
   const out = w.finish();
   out.writeUInt32BE(crc32c(out, CRC_START, out.length), 17);

@@ -11,7 +11,7 @@
  * Offsets, timestamps and producer ids are numbers: they are int64 on the wire but stay far below 2^53 in
  * practice, and a value beyond it is rejected with a DecodeError rather than rounded.
  */
-export { encodeRecordBatch, encodeControlBatch, type RecordBatchOptions, type RecordInput, type RecordHeaderInput } from './record-batch-encoder.js';
+export { encodeRecordBatch, encodeControlBatch, type RecordBatchOptions, type BatchBuffers, type RecordInput, type RecordHeaderInput } from './record-batch-encoder.js';
 export { decodeRecordBatches, RecordBatch, BatchRecordReader, type DecodeRecordBatchOptions } from './record-batch-decoder.js';
 
 /** Size of the fixed batch header. */

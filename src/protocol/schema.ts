@@ -88,6 +88,24 @@ function variable(field: FieldDef, type: string, flexible: boolean, nullable: bo
     return nullable ? fixed(2, (r) => r.nullableString(), (w, v: string | null) => w.nullableString(v), zero)
       : fixed(2, (r) => r.string(), (w, v: string) => (notNull(v), w.string(v)), zero);
   }
+  if (type === 'records') {
+    // Record batches are referenced, not copied, so a Produce request reaches the socket as a vectored write.
+    const encodeRecords = (w: Writer, v: Buffer | null): void => {
+      if (v === null || v === undefined) {
+        if (!nullable) notNull(v);
+        if (flexible) w.uvarint(0);
+        else w.int32(-1);
+        return;
+      }
+      if (flexible) w.uvarint(v.length + 1);
+      else w.int32(v.length);
+      w.ref(v);
+    };
+    const decodeRecords = flexible
+      ? (nullable ? (r: Reader) => r.compactNullableBytes() : (r: Reader) => r.compactBytes())
+      : (nullable ? (r: Reader) => r.nullableBytes() : (r: Reader) => r.bytes());
+    return fixed(flexible ? 1 : 4, decodeRecords, encodeRecords, zero);
+  }
   if (flexible) return nullable ? fixed(1, (r) => r.compactNullableBytes(), (w, v: Buffer | null) => w.compactNullableBytes(v), zero)
     : fixed(1, (r) => r.compactBytes(), (w, v: Buffer) => (notNull(v), w.compactBytes(v)), zero);
   return nullable ? fixed(4, (r) => r.nullableBytes(), (w, v: Buffer | null) => w.nullableBytes(v), zero)
@@ -262,13 +280,9 @@ function writeSized(w: Writer, codec: Codec, v: unknown): void {
   const at = w.offset;
   w.uint8(0);
   codec.encode(w, v);
-  const size = w.offset - at - 1;
+  const size = w.sizeFrom(at) - 1;
   const extra = sizeOfUnsignedVarint(size) - 1;
-  if (extra > 0) {
-    w.ensure(extra);
-    w.buf.copyWithin(at + 1 + extra, at + 1, w.offset);
-    w.offset += extra;
-  }
+  if (extra > 0) w.widen(at + 1, extra);
   const end = w.offset;
   w.offset = at;
   w.uvarint(size);

@@ -12,16 +12,28 @@ import { sizeOfUnsignedVarint, sizeOfVarlong, sizeOfVarlongNumber } from './vari
 
 const TWO_32 = 4294967296;
 const UUID_TEXT = /^[A-Za-z0-9_-]{22}$/;
+/** Below this, {@link Writer.ref} copies: an extra iovec costs more than copying a few KiB. */
+const REF_MIN_BYTES = 4096;
+
+/** Bytes referenced, not copied: they stand before `buf[at]` in the output. */
+interface ByteRef {
+  at: number;
+  bytes: Uint8Array;
+}
 
 /** Sequential writer; `finish()` returns a view of the bytes written. */
 export class Writer {
   /** Current backing store; replaced when it grows, so never keep a reference across writes. */
   buf: Buffer;
-  /** Next byte to write (also the number of bytes written so far). */
+  /** Next byte to write in `buf` (the bytes written so far, less those only referenced: see {@link size}). */
   offset = 0;
+  /** Large byte strings referenced by {@link ref}, in order; undefined while there are none. */
+  private refs: ByteRef[] | undefined;
+  private refBytes = 0;
 
-  constructor(initialSize = 256) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize));
+  /** `initial`: a starting size, or a buffer to write into (a pooled one; it is replaced if it must grow). */
+  constructor(initial: number | Buffer = 256) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(Math.max(16, initial)) : initial;
   }
 
   /** Makes room for `n` more bytes. */
@@ -38,12 +50,66 @@ export class Writer {
   /** Starts over, keeping the grown buffer (bytes previously returned by finish() are then overwritten). */
   reset(): this {
     this.offset = 0;
+    this.refs = undefined;
+    this.refBytes = 0;
     return this;
   }
 
-  /** A view of everything written. */
+  /** Bytes written so far, referenced ones included: the length of what {@link finish} returns. */
+  get size(): number {
+    return this.offset + this.refBytes;
+  }
+
+  /** Everything written as one buffer: a view when nothing was referenced, else joined (one copy). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.offset);
+    if (this.refs === undefined) return this.buf.subarray(0, this.offset);
+    return Buffer.concat(this.chunks(), this.size);
+  }
+
+  /**
+   * Everything written as the buffers to send one after another, without copying referenced bytes: what a
+   * socket's vectored write takes (a Produce request's record batches go to the kernel straight from where
+   * they were encoded).
+   */
+  finishChunks(): Buffer[] {
+    return this.refs === undefined ? [this.buf.subarray(0, this.offset)] : this.chunks();
+  }
+
+  private chunks(): Buffer[] {
+    const out: Buffer[] = [];
+    let from = 0;
+    for (const r of this.refs!) {
+      if (r.at > from) out.push(this.buf.subarray(from, r.at));
+      out.push(Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
+      from = r.at;
+    }
+    if (this.offset > from) out.push(this.buf.subarray(from, this.offset));
+    return out;
+  }
+
+  /** Referenced bytes that come after position `at` of `buf`. */
+  private refBytesAfter(at: number): number {
+    if (this.refs === undefined) return 0;
+    let n = 0;
+    for (const r of this.refs) if (r.at > at) n += r.bytes.length;
+    return n;
+  }
+
+  /**
+   * Opens a gap of `n` bytes at `at` (moving what follows, referenced bytes included), for a size prefix that
+   * turned out longer than guessed.
+   */
+  widen(at: number, n: number): void {
+    this.ensure(n);
+    this.buf.copyWithin(at + n, at, this.offset);
+    this.offset += n;
+    // A reference at `at` was made after the bytes before `at`: it moves with what follows.
+    if (this.refs !== undefined) for (const r of this.refs) if (r.at >= at) r.at += n;
+  }
+
+  /** Bytes written after position `at`, referenced ones included. */
+  sizeFrom(at: number): number {
+    return this.offset - at + this.refBytesAfter(at);
   }
 
   /** Reserves 4 bytes (e.g. the frame size or a batch length) and returns their position for {@link patchInt32}. */
@@ -60,7 +126,7 @@ export class Writer {
 
   /** Patches the reserved int32 at `at` with the number of bytes written after it (the usual size prefix). */
   patchSizeFrom(at: number): void {
-    this.buf.writeInt32BE(this.offset - at - 4, at);
+    this.buf.writeInt32BE(this.sizeFrom(at) - 4, at);
   }
 
   int8(v: number): this {
@@ -193,6 +259,17 @@ export class Writer {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.offset);
     this.offset += bytes.length;
+    return this;
+  }
+
+  /**
+   * Raw bytes, no prefix, referenced rather than copied when large: the caller must leave them unchanged until
+   * the output of {@link finish} / {@link finishChunks} is used up.
+   */
+  ref(bytes: Uint8Array): this {
+    if (bytes.length < REF_MIN_BYTES) return this.raw(bytes);
+    (this.refs ??= []).push({ at: this.offset, bytes });
+    this.refBytes += bytes.length;
     return this;
   }
 

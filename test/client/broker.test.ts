@@ -7,7 +7,8 @@
 import * as assert from 'uvu/assert';
 import { createServer, type Server, type Socket } from 'node:net';
 import { suite } from '../kit.js';
-import { Broker } from '../../src/client/broker.js';
+import { Broker, encodeRequest, encodeRequestChunks } from '../../src/client/broker.js';
+import { Produce } from '../../src/protocol/apis/produce.js';
 import { FrameDecoder } from '../../src/client/frame-decoder.js';
 import { ApiVersions } from '../../src/protocol/apis/api-versions.js';
 import { Metadata } from '../../src/protocol/apis/metadata.js';
@@ -241,6 +242,21 @@ s('close() is graceful: in-flight requests are answered; later requests are refu
   await broker.close();
   assert.is((await inflight).clusterId, 'fake');
   assert.instance(await broker.request(Metadata, metadata).then(() => null, (e: Error) => e), ConnectionError);
+});
+
+s('a Produce request in pieces: the same bytes as whole, record batches referenced uncopied, every version', () => {
+  const big = Buffer.alloc(20_000, 3);
+  const small = Buffer.alloc(100, 4);
+  const body = { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: [
+    { index: 0, records: big }, { index: 1, records: small }, { index: 2, records: big },
+  ] }] };
+  for (let v = 3; v <= 13; v++) {
+    const whole = encodeRequest(Produce, v, body, 'c');
+    const chunks = encodeRequestChunks(Produce, v, body, 'c');
+    assert.ok(Buffer.concat(chunks).equals(whole), `v${v}: same bytes`);
+    assert.is(chunks.filter((c) => c === big).length, 2, `v${v}: both large batches referenced`);
+    assert.is(whole.readInt32BE(0), whole.length - 4);
+  }
 });
 
 s.run();

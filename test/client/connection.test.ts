@@ -95,6 +95,22 @@ s('answers requests in order with increasing correlation ids', async () => {
   await c.close();
 });
 
+s('a frame given in pieces goes out as one frame, pieces in order; an acks=0 one resolves once all are written', async () => {
+  const c = await open();
+  const whole = frame(0, Buffer.concat([Buffer.from('head:'), Buffer.alloc(300_000, 7), Buffer.from(':tail')]));
+  const pieces = [whole.subarray(0, 17), whole.subarray(17, 150_017), whole.subarray(150_017)];
+  const res = await c.request(pieces);
+  assert.ok(res!.subarray(4).equals(whole.subarray(12)), 'the peer saw the pieces joined');
+  const none = await c.request([whole.subarray(0, 40), whole.subarray(40)], { expectResponse: false });
+  assert.is(none, undefined);
+  await peer.waitFor(2);
+  assert.ok(peer.received[1]!.payload.equals(whole.subarray(12)));
+  assert.ok(peer.received[1]!.correlationId > peer.received[0]!.correlationId, 'the id is set in the first piece');
+  const err = await c.request([Buffer.alloc(6)]).then(() => null, (e: Error) => e);
+  assert.match(String(err), /no header/);
+  await c.close();
+});
+
 s('pipelines at most maxInFlight requests and queues the rest', async () => {
   const held: Received[] = [];
   peer.onRequest = (r) => held.push(r);

@@ -285,6 +285,27 @@ s('PRODUCER_FENCED: a new producer id, then the batch is written', async () => {
   assert.is(broker.logs.get('t-0')!.at(-1)!.producerId, 1001);
 });
 
+s('an acknowledged batch\'s memory encodes the next batch; a failed batch\'s is never reused', async () => {
+  const { broker, engine } = setup({ idempotent: false, acks: 1, batchSize: 64 * 1024 });
+  const seen: Buffer[] = [];
+  const request = broker.request.bind(broker);
+  broker.request = (api, body, options) => {
+    if (api === Produce) for (const t of body.topicData) for (const p of t.partitionData) seen.push(p.records);
+    return request(api, body, options);
+  };
+  const big = (tag: string) => Array.from({ length: 4 }, (_, i) => ({ topic: 't', partition: 0, value: `${tag}${i}:`.padEnd(8_000, tag) }));
+  assert.is((await send(engine, big('a'))).errors, null);
+  assert.is((await send(engine, big('b'))).errors, null);
+  assert.is(seen[1]!.buffer, seen[0]!.buffer, 'the second batch was encoded into the first one\'s memory');
+  broker.faults.set('t-0', [errorCodes.INVALID_RECORD]);
+  assert.ok((await send(engine, big('c'))).errors);
+  const kept = Buffer.from(seen[2]!);
+  assert.is((await send(engine, big('d'))).errors, null);
+  assert.is.not(seen[3]!.buffer, seen[2]!.buffer, 'the failed batch\'s memory was not taken again');
+  assert.ok(seen[2]!.equals(kept), 'nor overwritten');
+  assert.equal(broker.logs.get('t-0')!.map((w) => w.value.slice(0, 3)), ['a0:', 'a1:', 'a2:', 'a3:', 'b0:', 'b1:', 'b2:', 'b3:', 'd0:', 'd1:', 'd2:', 'd3:']);
+});
+
 s('a non-retriable error fails the batch\'s records with a typed BrokerError', async () => {
   const { broker, engine } = setup();
   broker.faults.set('t-0', [errorCodes.TOPIC_AUTHORIZATION_FAILED]);

@@ -179,6 +179,40 @@ s('reserveInt32 + patchSizeFrom write a size prefix across buffer growth', () =>
   assert.is(w.finish().length, 0);
 });
 
+s('ref: large bytes are referenced, not copied; sizes, prefixes and widening count them', () => {
+  const big = Buffer.alloc(10_000, 0xab);
+  const w = new Writer(16);
+  const size = w.reserveInt32();
+  w.int16(7).ref(Buffer.from('tiny')); // below the threshold: copied
+  const at = w.offset;
+  w.uint8(0); // a one-byte size guess, widened below
+  w.ref(big).int32(-1).ref(big);
+  const inner = w.sizeFrom(at) - 1;
+  assert.is(inner, 20_004);
+  w.widen(at + 1, 2); // as writeSized does when the varint size needs 3 bytes
+  const end = w.offset;
+  w.offset = at;
+  w.uvarint(inner);
+  w.offset = end;
+  w.patchSizeFrom(size);
+  const chunks = w.finishChunks();
+  assert.is(chunks.length, 4, 'head, big, the int32 between, big');
+  assert.is(chunks[1], big, 'referenced as given');
+  const joined = w.finish();
+  assert.ok(joined.equals(Buffer.concat(chunks)));
+  assert.is(joined.length, w.size);
+  assert.is(joined.readInt32BE(0), joined.length - 4, 'the size prefix counts referenced bytes');
+  const r = new Reader(joined.subarray(4 + 2 + 4));
+  assert.is(r.uvarint(), 20_004);
+  assert.ok(r.view(10_000).equals(big));
+  assert.is(r.int32(), -1);
+  assert.ok(r.view(10_000).equals(big));
+  assert.is(r.remaining(), 0);
+  w.reset();
+  assert.is(w.size, 0);
+  assert.equal(w.finishChunks().map((c) => c.length), [0]);
+});
+
 s('tagged fields: sizes are checked and unknown ones skipped', () => {
   // 2 tags: tag 0 size 2 (int16 7), tag 5 size 1 (unknown)
   const r = new Reader(hex('02 00 02 0007 05 01 ff 2a'));
