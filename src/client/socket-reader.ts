@@ -54,6 +54,7 @@ export class NodeReadPort {
   setReader(reader: SocketReader): boolean {
     if (this.reader !== undefined || this.socket === undefined) return false;
     this.reader = reader;
+    this.fallback = undefined; // Node holds it for the read already started; no later read uses it
     for (let chunk: Buffer | null; (chunk = this.socket.read() as Buffer | null) !== null;) copyToReader(reader, chunk);
     return true;
   }
