@@ -114,7 +114,9 @@ export class Connection {
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 5);
-    socket.on('data', (chunk) => this.onData(chunk));
+    // Reading into the decoder's memory where the transport can (plain node:net); 'data' chunks otherwise.
+    const reader = { target: () => this.decoder.readTarget(), onRead: (n: number) => this.onRead(n) };
+    if (socket.setReader?.(reader) !== true) socket.on('data', (chunk) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.destroy(new ConnectionError(`${this.name}: ${err.message}`, { broker: this.where, cause: err })));
     socket.on('close', () => this.onSocketClose());
@@ -267,12 +269,26 @@ export class Connection {
     for (const w of waiters) w();
   }
 
+  private readonly frameListener = (frame: Buffer): void => this.onFrame(frame);
+
   private onData(chunk: Buffer): void {
     try {
-      this.decoder.push(chunk, (frame) => this.onFrame(frame));
+      this.decoder.push(chunk, this.frameListener);
     } catch (err) {
-      this.destroy(err instanceof KafkaError ? err : new ConnectionError(`${this.name}: ${String(err)}`, { cause: err }));
+      this.onDecodeError(err);
     }
+  }
+
+  private onRead(n: number): void {
+    try {
+      this.decoder.onRead(n, this.frameListener);
+    } catch (err) {
+      this.onDecodeError(err);
+    }
+  }
+
+  private onDecodeError(err: unknown): void {
+    this.destroy(err instanceof KafkaError ? err : new ConnectionError(`${this.name}: ${String(err)}`, { cause: err }));
   }
 
   private onFrame(frame: Buffer): void {

@@ -4,11 +4,26 @@
  * chunks gets a buffer of exactly its size as soon as its size is known, and each chunk's bytes are copied in as
  * they arrive: one copy, as when chunks were kept and joined at the end, but a chunk can be collected once copied,
  * so a large fetch response never sits in memory twice (its chunks, then the joined frame).
+ *
+ * Where the socket lets the reader choose the memory (`socket-reader.ts`), {@link FrameDecoder.readTarget} and
+ * {@link FrameDecoder.onRead} remove that copy too: the rest of a large frame is read straight into the frame, and
+ * everything else into a scratch buffer that is decoded like a chunk. Frames inside the scratch are handed out as
+ * views, so the scratch memory up to the last view is never read into again; only the tail after it is.
  */
 import { DecodeError } from '../errors.js';
 
 /** Kafka's broker default for `socket.request.max.bytes` is 100 MiB; a response larger than this is hostile. */
 export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+
+/**
+ * A frame with at least this much left is read straight into its buffer; a shorter rest goes through the scratch
+ * (one copy of under 16 KiB, and the same read may carry the next frames, saving a read call).
+ */
+export const DIRECT_READ_MIN = 16 * 1024;
+/** The scratch reads go to when they do not go into a frame (Node's own read size). */
+export const SCRATCH_BYTES = 64 * 1024;
+/** A scratch whose unused tail is shorter than this is left to the views it holds, for a fresh one. */
+const SCRATCH_TAIL_MIN = 8 * 1024;
 
 export class FrameDecoder {
   private readonly maxFrameBytes: number;
@@ -19,6 +34,13 @@ export class FrameDecoder {
   private readonly sizeBytes = Buffer.alloc(4);
   private sizeHave = 0;
   private failed: DecodeError | undefined;
+  /** Set by push(): where in its chunk the last frame handed out as a view ended (0: none was). */
+  private viewEnd = 0;
+  /** Reads through readTarget(): the scratch, and where its unused part starts (before: views may be held). */
+  private scratch: Buffer | undefined;
+  private scratchAt = 0;
+  /** The last target was the frame being filled (else the scratch from scratchAt). */
+  private direct = false;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.maxFrameBytes = maxFrameBytes;
@@ -36,6 +58,7 @@ export class FrameDecoder {
    */
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
     if (this.failed) throw this.failed;
+    this.viewEnd = 0;
     let offset = 0;
     if (this.frame !== undefined) {
       offset = this.fill(chunk, 0);
@@ -50,8 +73,9 @@ export class FrameDecoder {
       this.sizeHave = 0;
       const size = this.checkSize(this.sizeBytes.readInt32BE(0));
       if (chunk.length - offset >= size) {
-        onFrame(chunk.subarray(offset, offset + size));
         offset += size;
+        this.viewEnd = offset;
+        onFrame(chunk.subarray(offset - size, offset));
       } else {
         this.startFrame(size);
         offset = this.fill(chunk, offset);
@@ -59,6 +83,51 @@ export class FrameDecoder {
       }
     }
     this.scan(chunk, offset, onFrame);
+  }
+
+  /**
+   * Where the next socket read should write (the {@link SocketReader} protocol; then call {@link onRead}): the
+   * unfilled rest of a large frame, else the unused part of the scratch. Never empty, never memory a frame handed
+   * out lies in.
+   */
+  readTarget(): Uint8Array {
+    const frame = this.frame;
+    if (frame !== undefined && frame.length - this.filled >= DIRECT_READ_MIN) {
+      this.direct = true;
+      return frame.subarray(this.filled);
+    }
+    this.direct = false;
+    if (this.scratch === undefined || this.scratch.length - this.scratchAt < SCRATCH_TAIL_MIN) {
+      // Not zero-filled: only bytes a read wrote are ever decoded.
+      this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+      this.scratchAt = 0;
+    }
+    return this.scratch.subarray(this.scratchAt);
+  }
+
+  /**
+   * The last read wrote `n` bytes at the start of the last {@link readTarget}; calls `onFrame` for each frame
+   * completed, as {@link push} does, and throws as it does.
+   */
+  onRead(n: number, onFrame: (frame: Buffer) => void): void {
+    if (this.failed) throw this.failed;
+    if (this.direct) {
+      const frame = this.frame!;
+      this.filled += n;
+      if (this.filled < frame.length) return;
+      this.frame = undefined;
+      onFrame(frame);
+      if (this.failed) throw this.failed;
+      return;
+    }
+    const start = this.scratchAt;
+    try {
+      this.push(this.scratch!.subarray(start, start + n), onFrame);
+    } finally {
+      // Bytes up to the last view may be held by whoever got it; bytes after it were copied out (a partial
+      // frame, a size prefix) and may be read over.
+      this.scratchAt = start + this.viewEnd;
+    }
   }
 
   /** Emits every whole frame of `chunk` from `offset` as a view, and starts the frame cut by the chunk's end. */
@@ -73,6 +142,7 @@ export class FrameDecoder {
         return;
       }
       offset = start + size;
+      this.viewEnd = offset;
       onFrame(chunk.subarray(start, offset));
       if (this.failed) throw this.failed;
     }

@@ -6,6 +6,9 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions, TLSSocket } from 'node:tls';
 import { AuthenticationError, ConnectionError } from '../errors.js';
+import { NodeReadPort, type SocketReader } from './socket-reader.js';
+
+export type { SocketReader } from './socket-reader.js';
 
 /**
  * A connected byte stream. The shape is the subset of a Node `Socket` the connection needs, so a Node socket is one
@@ -25,6 +28,12 @@ export interface TransportSocket {
   on(event: 'drain', listener: () => void): unknown;
   on(event: 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
+  /**
+   * Optional: deliver received bytes by reading into the memory `reader` chooses instead of emitting `'data'`
+   * (see `socket-reader.ts`). Returns true if the socket will (then no `'data'` event comes), false or absent to
+   * keep the `'data'` path.
+   */
+  setReader?(reader: SocketReader): boolean;
 }
 
 /** Where to connect and how. `tls` absent means plaintext. */
@@ -64,9 +73,15 @@ export const nodeTransport: Transport = {
       const { host, port } = options;
       const where = `${host}:${port}`;
       const secure = tls !== undefined;
+      // Plain TCP reads into the reader's memory (Node's onread); TLS decrypts into its own buffers, so it keeps 'data'.
+      const readPort = secure ? undefined : new NodeReadPort();
       const socket: Socket | TLSSocket = secure
         ? tls.connect({ ...options.tls, host, port, servername: options.tls!.servername ?? (isIp(host) ? undefined : host) })
-        : netConnect({ host, port });
+        : netConnect({ host, port, onread: readPort!.onread });
+      if (readPort !== undefined) {
+        readPort.bind(socket);
+        (socket as Socket & TransportSocket).setReader = (reader) => readPort.setReader(reader);
+      }
       socket.setNoDelay(true);
       let timer: NodeJS.Timeout | undefined;
       const fail = (err: Error): void => {
