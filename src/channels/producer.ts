@@ -12,7 +12,7 @@ import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
-import type { DeliveryReport, ProducerRecord } from '../client/accumulator.js';
+import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
 import { ClosedError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
@@ -39,6 +39,8 @@ export class Producer implements IProducer {
   private readonly config: ResolvedProducerConfig;
   /** Headers sent with every message; replaced, never mutated, so records already queued keep theirs. */
   private headers: readonly { key: string; value: Buffer }[];
+  /** The topic and {@link headers}, handed to the engine with each drained run of messages (no object per message). */
+  private defaults: SendContext;
   private cluster: Cluster | undefined;
   private engine: ProducerEngine | undefined;
   private initialising: Promise<void> | undefined;
@@ -63,6 +65,7 @@ export class Producer implements IProducer {
     };
     // Values encoded once here, not per record.
     this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUUID()) }] : [];
+    this.defaults = this.defaultsFor(this.headers);
     this.probe = new BrokerHealthProbe(this.config.brokerAddrs, this.topic, { clientId: this.config.clientId });
     this.healthCheck = checker('producer', async () => ({
       initialised: this.isInitialised(), brokers: this.isInitialised() ? await this.probe.check() : [],
@@ -121,16 +124,14 @@ export class Producer implements IProducer {
       if (first.done) return;
       const messages = [first.value];
       output.drainInto(messages, DRAIN_MAX);
-      const records = new Array<ProducerRecord>(messages.length);
-      for (let i = 0; i < messages.length; i++) records[i] = this.toRecord(messages[i]!);
-      const room = engine.send(records, (report) => this.onDelivery(report, messages));
+      // The messages are the records: the engine takes the topic and the producer's headers from `defaults`.
+      const room = engine.send(messages, (report) => this.onDelivery(report, messages), this.defaults);
       if (!room) await engine.waitForSpace();
     }
   }
 
-  private toRecord(m: ProducerMessage): ProducerRecord {
-    const headers = m.headers ? [...this.headers, ...m.headers] : this.headers;
-    return { topic: this.topic, key: m.key ?? null, value: m.value, headers, partition: m.partition, timestamp: m.timestamp };
+  private defaultsFor(headers: readonly { key: string; value: Buffer }[]): SendContext {
+    return { topic: this.topic, headers: headers.length > 0 ? headers : undefined };
   }
 
   private onDelivery(report: DeliveryReport, messages: readonly ProducerMessage[]): void {
@@ -148,7 +149,9 @@ export class Producer implements IProducer {
    * Adds a header sent with every later message (dp-kafka's AddHeader); an empty key is ignored.
    */
   addHeader(key: string, value: string): void {
-    if (key) this.headers = [...this.headers, { key, value: Buffer.from(value) }];
+    if (!key) return;
+    this.headers = [...this.headers, { key, value: Buffer.from(value) }];
+    this.defaults = this.defaultsFor(this.headers);
   }
 
   /** Queues a message; resolves once `output` took it. Rejects with ClosedError after close. */

@@ -13,7 +13,8 @@ import { PartitionSequence } from './idempotence.js';
 
 /** A record to produce. Absent key/value are null; an absent timestamp becomes the batch's creation time. */
 export interface ProducerRecord {
-  topic: string;
+  /** Required unless the send call's {@link SendContext} names the topic. */
+  topic?: string;
   key?: Uint8Array | string | null;
   value?: Uint8Array | string | null;
   headers?: readonly RecordHeaderInput[];
@@ -37,17 +38,32 @@ export interface DeliveryReport {
 /** Called once per `send` call, when every one of its records is written or has failed. */
 export type DeliveryCallback = (report: DeliveryReport) => void;
 
+/**
+ * What every record of one `send` call shares, given once: the topic (records' own `topic` is then ignored) and
+ * headers written before each record's own. The channel Producer hands its users' messages over as they are,
+ * with no record object per message.
+ */
+export interface SendContext {
+  topic?: string;
+  headers?: readonly RecordHeaderInput[];
+}
+
+const NO_DEFAULTS: SendContext = {};
+
 /** The tracker of one `send` call: typed arrays, no object per record. */
 export class Delivery implements DeliveryReport {
   readonly records: readonly ProducerRecord[];
   readonly partitions: Int32Array;
   readonly offsets: Float64Array;
   errors: Array<Error | undefined> | null = null;
+  /** Shared by every record of the call (see {@link SendContext}). */
+  readonly defaults: SendContext;
   private pending: number;
   private readonly callback: DeliveryCallback | undefined;
 
-  constructor(records: readonly ProducerRecord[], callback: DeliveryCallback | undefined) {
+  constructor(records: readonly ProducerRecord[], callback: DeliveryCallback | undefined, defaults: SendContext = NO_DEFAULTS) {
     this.records = records;
+    this.defaults = defaults;
     this.partitions = new Int32Array(records.length).fill(-1);
     this.offsets = new Float64Array(records.length).fill(-1);
     this.pending = records.length;
@@ -87,9 +103,14 @@ function dataSize(d: Uint8Array | string | null | undefined): number {
 
 /** Estimated encoded size of `r` (uncompressed): what batch.size and the memory bound count. */
 export function estimateRecordSize(r: ProducerRecord): number {
-  let size = RECORD_OVERHEAD + dataSize(r.key) + dataSize(r.value);
-  const headers = r.headers;
-  if (headers !== undefined) for (let i = 0; i < headers.length; i++) size += 10 + dataSize(headers[i]!.key) + dataSize(headers[i]!.value);
+  const size = RECORD_OVERHEAD + dataSize(r.key) + dataSize(r.value);
+  return r.headers === undefined ? size : size + estimateHeadersSize(r.headers);
+}
+
+/** Estimated encoded size of a record's headers. */
+export function estimateHeadersSize(headers: readonly RecordHeaderInput[]): number {
+  let size = 0;
+  for (let i = 0; i < headers.length; i++) size += 10 + dataSize(headers[i]!.key) + dataSize(headers[i]!.value);
   return size;
 }
 
@@ -104,6 +125,8 @@ export class ProducerBatch {
   readonly records: ProducerRecord[] = [];
   readonly owners: Delivery[] = [];
   readonly indexes: number[] = [];
+  /** Headers before every record's own: all records of a batch share them (see {@link SendContext}). */
+  readonly leadingHeaders: readonly RecordHeaderInput[] | undefined;
   /** Estimated encoded size. */
   sizeBytes = RECORD_BATCH_HEADER_SIZE;
   /** No more appends: full, or taken by the sender. */
@@ -124,10 +147,11 @@ export class ProducerBatch {
   /** Position among the partition's sent batches, so retries go back in their original order. */
   order = -1;
 
-  constructor(topic: string, partition: number, createdAt: number) {
+  constructor(topic: string, partition: number, createdAt: number, leadingHeaders?: readonly RecordHeaderInput[]) {
     this.topic = topic;
     this.partition = partition;
     this.createdAt = createdAt;
+    this.leadingHeaders = leadingHeaders;
   }
 
   get recordCount(): number {
@@ -223,16 +247,19 @@ export class Accumulator {
    * full (the sender should run now rather than after linger).
    */
   append(record: ProducerRecord, size: number, partition: number, owner: Delivery, index: number, now: number): boolean {
-    const q = this.queue(record.topic, partition);
+    const topic = owner.defaults.topic ?? record.topic!;
+    const leading = owner.defaults.headers;
+    const q = this.queue(topic, partition);
     let batch = q.batches[q.batches.length - 1];
     let filled = false;
-    if (batch === undefined || batch.closed || (batch.sizeBytes + size > this.options.batchSize && batch.records.length > 0)) {
+    if (batch === undefined || batch.closed || batch.leadingHeaders !== leading
+      || (batch.sizeBytes + size > this.options.batchSize && batch.records.length > 0)) {
       if (batch !== undefined && !batch.closed) {
         batch.closed = true;
         this.fullBatches++;
         filled = true;
       }
-      batch = new ProducerBatch(record.topic, partition, now);
+      batch = new ProducerBatch(topic, partition, now, leading);
       q.batches.push(batch);
     }
     batch.records.push(record);

@@ -14,7 +14,7 @@ import { Produce } from '../protocol/apis/produce.js';
 import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { RequestOf, ResponseOf } from '../protocol/schema-types.js';
-import { Accumulator, Delivery, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord } from './accumulator.js';
+import { Accumulator, Delivery, estimateHeadersSize, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord, type SendContext } from './accumulator.js';
 import { retryDelay } from './backoff.js';
 import { BufferPool } from './buffer-pool.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
@@ -100,21 +100,24 @@ export class ProducerEngine {
   /**
    * Accepts `records`; `callback` gets one report when all of them are written or have failed. Returns false
    * when the buffered bytes reached `maxBufferedBytes`: the records are kept, but the caller should await
-   * {@link waitForSpace} before sending more. Throws ClosedError after `close()`.
+   * {@link waitForSpace} before sending more. Throws ClosedError after `close()`. `defaults`: the topic of every
+   * record, and headers written before every record's own.
    */
-  send(records: readonly ProducerRecord[], callback?: DeliveryCallback): boolean {
+  send(records: readonly ProducerRecord[], callback?: DeliveryCallback, defaults?: SendContext): boolean {
     if (this.closed) throw new ClosedError('the producer is closed');
-    const owner = new Delivery(records, callback);
+    const owner = new Delivery(records, callback, defaults);
+    const defaultTopic = defaults?.topic;
+    const leadSize = defaults?.headers === undefined ? 0 : estimateHeadersSize(defaults.headers);
     const now = Date.now();
     let filled = false;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const size = estimateRecordSize(r);
+      const size = estimateRecordSize(r) + leadSize;
       if (size > this.o.maxRequestBytes) {
         owner.fail(i, new InvalidArgumentError(`a record of about ${size} bytes does not fit in a request of maxRequestBytes ${this.o.maxRequestBytes}`));
         continue;
       }
-      const t = this.topicState(r.topic);
+      const t = this.topicState(defaultTopic ?? r.topic);
       if (t.leaders.length === 0) {
         this.wait(t, r, owner, i, size, now);
         continue;
@@ -160,8 +163,8 @@ export class ProducerEngine {
     this.cancelWake();
   }
 
-  private topicState(name: string): TopicState {
-    let t = this.topics.get(name);
+  private topicState(name: string | undefined): TopicState {
+    let t = this.topics.get(name as string);
     if (t === undefined) {
       if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('a record needs a topic');
       t = { name, topicId: '', leaders: [], available: [], loading: false, waiting: undefined, lastError: undefined };
@@ -377,7 +380,7 @@ export class ProducerEngine {
     batch.encoded ??= encodeRecordBatch(batch.records, {
       compression: this.o.compression, baseTimestamp: batch.createdAt,
       producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
-      baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers,
+      baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers, leadingHeaders: batch.leadingHeaders,
     });
   }
 

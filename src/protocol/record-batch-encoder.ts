@@ -46,6 +46,8 @@ export interface RecordBatchOptions {
   baseSequence?: number;
   /** Defaults to the first record's timestamp, else the current time. */
   baseTimestamp?: number;
+  /** Headers every record carries before its own (a producer's trace header), given once rather than per record. */
+  leadingHeaders?: readonly RecordHeaderInput[];
   /**
    * Where the batch's memory comes from: a pool that recycles it (the producer's, see client/buffer-pool.ts).
    * The batch is written into `take(size)`; a compressed batch's uncompressed records are written into another
@@ -76,21 +78,36 @@ function writeData(w: Writer, d: Data | null | undefined, len: number): void {
   else w.raw(d as Uint8Array);
 }
 
-/** Body size (after the length varint) of record `r` at index `i`. */
-function recordBodySize(r: RecordInput, i: number, baseTimestamp: number): number {
-  let size = 1 + sizeOfVarlongNumber((r.timestamp ?? baseTimestamp) - baseTimestamp) + sizeOfVarint(r.offsetDelta ?? i);
-  size += sizeOfData(dataLength(r.key)) + sizeOfData(dataLength(r.value));
-  const headers = r.headers;
-  const n = headers === undefined ? 0 : headers.length;
-  size += sizeOfVarint(n);
-  for (let h = 0; h < n; h++) {
-    const header = headers![h]!;
+const NO_HEADERS: readonly RecordHeaderInput[] = [];
+
+function sizeOfHeaders(headers: readonly RecordHeaderInput[]): number {
+  let size = 0;
+  for (let h = 0; h < headers.length; h++) {
+    const header = headers[h]!;
     size += sizeOfData(Buffer.byteLength(header.key, 'utf8')) + sizeOfData(dataLength(header.value));
   }
   return size;
 }
 
-function writeRecord(w: Writer, r: RecordInput, i: number, bodySize: number, baseTimestamp: number): void {
+function writeHeaders(w: Writer, headers: readonly RecordHeaderInput[]): void {
+  for (let h = 0; h < headers.length; h++) {
+    const header = headers[h]!;
+    writeData(w, header.key, Buffer.byteLength(header.key, 'utf8'));
+    writeData(w, header.value, dataLength(header.value));
+  }
+}
+
+/** Body size (after the length varint) of record `r` at index `i`; `leading`: its leading headers' count and size. */
+function recordBodySize(r: RecordInput, i: number, baseTimestamp: number, leadCount: number, leadSize: number): number {
+  let size = 1 + sizeOfVarlongNumber((r.timestamp ?? baseTimestamp) - baseTimestamp) + sizeOfVarint(r.offsetDelta ?? i);
+  size += sizeOfData(dataLength(r.key)) + sizeOfData(dataLength(r.value));
+  const headers = r.headers;
+  size += sizeOfVarint(leadCount + (headers === undefined ? 0 : headers.length)) + leadSize;
+  if (headers !== undefined) size += sizeOfHeaders(headers);
+  return size;
+}
+
+function writeRecord(w: Writer, r: RecordInput, i: number, bodySize: number, baseTimestamp: number, leading: readonly RecordHeaderInput[]): void {
   w.varint(bodySize);
   w.uint8(0); // record attributes: unused
   w.varlongNumber((r.timestamp ?? baseTimestamp) - baseTimestamp);
@@ -98,18 +115,14 @@ function writeRecord(w: Writer, r: RecordInput, i: number, bodySize: number, bas
   writeData(w, r.key, dataLength(r.key));
   writeData(w, r.value, dataLength(r.value));
   const headers = r.headers;
-  const n = headers === undefined ? 0 : headers.length;
-  w.varint(n);
-  for (let h = 0; h < n; h++) {
-    const header = headers![h]!;
-    writeData(w, header.key, Buffer.byteLength(header.key, 'utf8'));
-    writeData(w, header.value, dataLength(header.value));
-  }
+  w.varint(leading.length + (headers === undefined ? 0 : headers.length));
+  if (leading.length > 0) writeHeaders(w, leading);
+  if (headers !== undefined) writeHeaders(w, headers);
 }
 
 /** Writes the records (no batch header) into `w`. */
-function writeRecords(w: Writer, records: readonly RecordInput[], sizes: Int32Array, baseTimestamp: number): void {
-  for (let i = 0; i < records.length; i++) writeRecord(w, records[i]!, i, sizes[i]!, baseTimestamp);
+function writeRecords(w: Writer, records: readonly RecordInput[], sizes: Int32Array, baseTimestamp: number, leading: readonly RecordHeaderInput[]): void {
+  for (let i = 0; i < records.length; i++) writeRecord(w, records[i]!, i, sizes[i]!, baseTimestamp, leading);
 }
 
 /** Per-record body sizes, reused across calls (encoding is synchronous); batches above this many records get their own. */
@@ -131,12 +144,14 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
   const baseTimestamp = options.baseTimestamp ?? records[0]!.timestamp ?? Date.now();
   if (count > sharedSizes.length && count <= SHARED_SIZES_MAX) sharedSizes = new Int32Array(Math.min(SHARED_SIZES_MAX, Math.max(count, sharedSizes.length * 2)));
   const sizes = count <= sharedSizes.length ? sharedSizes : new Int32Array(count);
+  const leading = options.leadingHeaders ?? NO_HEADERS;
+  const leadSize = leading.length > 0 ? sizeOfHeaders(leading) : 0;
   let recordsSize = 0;
   let lastDelta = 0;
   let maxTs = -1;
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    const body = recordBodySize(r, i, baseTimestamp);
+    const body = recordBodySize(r, i, baseTimestamp, leading.length, leadSize);
     sizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
     const delta = r.offsetDelta ?? i;
@@ -151,10 +166,10 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
     const size = RECORD_BATCH_HEADER_SIZE + recordsSize;
     w = writer(size);
     writeHeader(w, options, size, codec, lastDelta, baseTimestamp, maxTs, count);
-    writeRecords(w, records, sizes, baseTimestamp);
+    writeRecords(w, records, sizes, baseTimestamp, leading);
   } else {
     const inner = writer(recordsSize);
-    writeRecords(inner, records, sizes, baseTimestamp);
+    writeRecords(inner, records, sizes, baseTimestamp, leading);
     const packed = compress(codec, inner.finish(), options.compressionLevel);
     w = writer(RECORD_BATCH_HEADER_SIZE + packed.length);
     writeHeader(w, options, RECORD_BATCH_HEADER_SIZE + packed.length, codec, lastDelta, baseTimestamp, maxTs, count);

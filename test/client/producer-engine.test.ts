@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import { DeliveryTimeoutError, ProducerEngine, type ProducerCluster, type ProducerEngineOptions } from '../../src/client/producer-engine.js';
-import type { DeliveryReport, ProducerRecord } from '../../src/client/accumulator.js';
+import type { DeliveryReport, ProducerRecord, SendContext } from '../../src/client/accumulator.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { ClosedError, ConnectionError, InvalidArgumentError } from '../../src/errors.js';
 import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js';
@@ -118,6 +118,10 @@ function setup(options: Partial<ProducerEngineOptions> = {}, partitions: Record<
 
 function send(engine: ProducerEngine, records: ProducerRecord[]): Promise<DeliveryReport> {
   return new Promise((resolve) => engine.send(records, resolve));
+}
+
+function send2(engine: ProducerEngine, records: ProducerRecord[], context: SendContext): Promise<DeliveryReport> {
+  return new Promise((resolve) => engine.send(records, resolve, context));
 }
 
 /** `n` records of about 100 bytes, numbered so order and duplicates show. */
@@ -304,6 +308,21 @@ s('an acknowledged batch\'s memory encodes the next batch; a failed batch\'s is 
   assert.is.not(seen[3]!.buffer, seen[2]!.buffer, 'the failed batch\'s memory was not taken again');
   assert.ok(seen[2]!.equals(kept), 'nor overwritten');
   assert.equal(broker.logs.get('t-0')!.map((w) => w.value.slice(0, 3)), ['a0:', 'a1:', 'a2:', 'a3:', 'b0:', 'b1:', 'b2:', 'b3:', 'd0:', 'd1:', 'd2:', 'd3:']);
+});
+
+s('a send context: one topic for every record (their own ignored), its headers before theirs, a new batch when they change', async () => {
+  const { broker, engine } = setup({ lingerMs: 30 });
+  const h1 = [{ key: 'request-id', value: Buffer.from('r1') }];
+  const h2 = [...h1, { key: 'svc', value: Buffer.from('s') }];
+  const one = send2(engine, [{ value: 'a', partition: 0 }, { topic: 'elsewhere', value: 'b', partition: 0, headers: [{ key: 'own', value: 'o' }] }], { topic: 't', headers: h1 });
+  const two = send2(engine, [{ value: 'c', partition: 0 }], { topic: 't', headers: h2 });
+  assert.is((await one).errors, null);
+  assert.is((await two).errors, null);
+  const batches = broker.calls.flatMap((c) => c.batches).filter((b) => b.topic === 't');
+  assert.is(batches.length, 2, 'the header change started a batch');
+  const headers = batches.flatMap((b) => [...b.batch.records()].map((r) => r.headers.map((h) => `${h.key}=${h.value}`).join(',')));
+  assert.equal(headers, ['request-id=r1', 'request-id=r1,own=o', 'request-id=r1,svc=s']);
+  assert.equal(broker.logs.get('t-0')!.map((w) => w.value), ['a', 'b', 'c']);
 });
 
 s('a non-retriable error fails the batch\'s records with a typed BrokerError', async () => {

@@ -66,6 +66,23 @@ s('uncompressed batches are byte-identical to the Java client\'s', () => {
   assert.ok(Buffer.concat([commit, abort]).equals(control));
 });
 
+s('leading headers give the bytes of records carrying them before their own; a pool\'s memory is used and given back', () => {
+  const lead = [{ key: 'request-id', value: Buffer.from('abc') }, { key: 'n', value: null }];
+  const records = [{ value: 'a' }, { key: 'k', value: Buffer.alloc(20_000, 1), headers: [{ key: 'own', value: 'x' }] }, { value: null, headers: [] }];
+  const merged = records.map((r) => ({ ...r, headers: [...lead, ...(r.headers ?? [])] }));
+  const taken: Buffer[] = [];
+  const given: Buffer[] = [];
+  const buffers = { take: (n: number) => { const b = Buffer.alloc(n + 100); taken.push(b); return b; }, give: (b: Buffer) => { given.push(b); } };
+  for (const compression of [Compression.none, Compression.lz4]) {
+    const options = { baseTimestamp: 1_700_000_000_000, compression };
+    const viaLead = encodeRecordBatch(records, { ...options, leadingHeaders: lead, buffers });
+    assert.ok(viaLead.equals(encodeRecordBatch(merged, options)), `codec ${compression}: same bytes`);
+    assert.is(viaLead.buffer, taken[taken.length - 1]!.buffer, 'written into the pool\'s buffer');
+  }
+  assert.is(taken.length, 3, 'one for the plain batch; the records and the batch for the compressed one');
+  assert.equal(given, [taken[1]], 'the compressed batch\'s scratch given back');
+});
+
 s('control batches are recognised and their markers read', () => {
   const [commit, abort] = decodeRecordBatches(Buffer.from(javaCase('none:d:0:0:control').base64, 'base64'));
   assert.ok(commit!.isControl && commit!.isTransactional);
