@@ -8,6 +8,7 @@ import { suite } from '../kit.js';
 import { DIRECT_READ_MIN, FrameDecoder, SCRATCH_BYTES } from '../../src/client/frame-decoder.js';
 import { DecodeError } from '../../src/errors.js';
 import { seededRandom } from '../../src/client/backoff.js';
+import { assertSame, feed, stream } from './frame-streams.js';
 
 const prng = seededRandom;
 
@@ -15,14 +16,6 @@ function frameOf(size: number, seed: number): Buffer {
   const b = Buffer.alloc(size);
   for (let j = 0; j < size; j++) b[j] = (seed * 31 + j * 7) & 0xff;
   return b;
-}
-
-function stream(frames: Buffer[]): Buffer {
-  return Buffer.concat(frames.flatMap((f) => {
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(f.length, 0);
-    return [size, f];
-  }));
 }
 
 /** Sizes around the thresholds that matter (direct read minimum, scratch size), plus small and large ones. */
@@ -48,22 +41,6 @@ function readAll(bytes: Buffer, nextReadSize: () => number, decoder = new FrameD
   return out;
 }
 
-function pushAll(bytes: Buffer, cuts: number[]): Buffer[] {
-  const d = new FrameDecoder();
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    d.push(bytes.subarray(at, cut), (f) => out.push(Buffer.from(f)));
-    at = cut;
-  }
-  return out;
-}
-
-function assertSame(got: Buffer[], want: Buffer[], label: string): void {
-  assert.is(got.length, want.length, `${label}: frame count`);
-  for (let i = 0; i < want.length; i++) assert.ok(got[i]!.equals(want[i]!), `${label}: frame ${i} (${want[i]!.length} B) differs`);
-}
-
 const s = suite('frame-decoder-reads');
 
 s('random read sizes (seeded) give exactly the frames the data path gives, and the views stay intact', () => {
@@ -79,7 +56,7 @@ s('random read sizes (seeded) give exactly the frames the data path gives, and t
       if (at >= bytes.length) break;
       cuts.push(at);
     }
-    const viaData = pushAll(bytes, cuts);
+    const viaData = feed(bytes, cuts);
     assertSame(viaData, frames, `seed ${seed}, data path`);
     // The views are checked after the whole stream is read: a later read that wrote over one shows here.
     assertSame(readAll(bytes, readSize), viaData, `seed ${seed}, read path`);

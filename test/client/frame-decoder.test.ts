@@ -7,6 +7,7 @@ import { suite } from '../kit.js';
 import { FrameDecoder } from '../../src/client/frame-decoder.js';
 import { DecodeError } from '../../src/errors.js';
 import { seededRandom } from '../../src/client/backoff.js';
+import { assertSame, feed, stream } from './frame-streams.js';
 
 const prng = seededRandom;
 
@@ -19,29 +20,6 @@ function payloads(rand: () => number, count: number): Buffer[] {
     for (let j = 0; j < size; j++) b[j] = (i * 31 + j) & 0xff;
     return b;
   });
-}
-
-function stream(frames: Buffer[]): Buffer {
-  return Buffer.concat(frames.flatMap((f) => {
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(f.length, 0);
-    return [size, f];
-  }));
-}
-
-function feed(bytes: Buffer, cuts: number[], decoder = new FrameDecoder()): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    decoder.push(bytes.subarray(at, cut), (f) => out.push(Buffer.from(f)));
-    at = cut;
-  }
-  return out;
-}
-
-function assertSame(got: Buffer[], want: Buffer[], label: string): void {
-  assert.is(got.length, want.length, `${label}: frame count`);
-  for (let i = 0; i < want.length; i++) assert.ok(got[i]!.equals(want[i]!), `${label}: frame ${i} differs`);
 }
 
 const s = suite('frame-decoder');
