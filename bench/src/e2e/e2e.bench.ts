@@ -2,11 +2,14 @@
  * End-to-end benchmarks against a real Kafka broker (issue 7): kafka-channels (channel API and lower client
  * path) beside KafkaJS, @platformatic/kafka and Kafka's own ProducerPerformance / ConsumerPerformance.
  *
- *   KAFKA_BROKERS=127.0.0.1:9092 node .build/bench/src/e2e/e2e.bench.js [--quick] [--out results/e2e-node22.json] [--only rss] [--rss-seconds 60]
+ *   KAFKA_BROKERS=127.0.0.1:9092 node .build/bench/src/e2e/e2e.bench.js [--quick] [--out results/e2e-node22.json] [--only rss]
+ *     [--rss-seconds 60] [--rounds 5] [--config 'x 1024 B acks=all']
  *
  * Without KAFKA_BROKERS the integration harness starts a single node from Kafka's jars. Every run is a child
  * process of its own (worker.js) on a fresh topic (consume runs: a fresh group over one pre-filled topic); the
- * libraries are alternated round by round (A B C D, A B C D, ...) so load that comes and goes falls on all alike.
+ * libraries are alternated within each round and the order rotates from round to round (A B C D, B C D A, ...), so
+ * load that comes and goes, and whatever the broker still does after the previous run, falls on all alike. Ratios
+ * are taken per round (the pair ran minutes apart at most) and reported as the median over rounds with their range.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -24,7 +27,11 @@ const outAt = args.indexOf('--out');
 const OUT = outAt >= 0 ? args[outAt + 1] : undefined;
 const onlyAt = args.indexOf('--only');
 const ONLY = onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : undefined;
-const ROUNDS = QUICK ? 1 : 3;
+const roundsAt = args.indexOf('--rounds');
+const ROUNDS = roundsAt >= 0 ? Number(args[roundsAt + 1]) : QUICK ? 1 : 3;
+const configAt = args.indexOf('--config');
+/** Only the produce configurations whose label contains this (e.g. `x 1024 B acks=all none`). */
+const CONFIG = configAt >= 0 ? args[configAt + 1] : undefined;
 const rssAt = args.indexOf('--rss-seconds');
 /** How long each rss run consumes (from its first message): 20 s, 8 s in quick mode, or --rss-seconds. */
 const RSS_MS = rssAt >= 0 ? Number(args[rssAt + 1]) * 1000 : QUICK ? 8_000 : 20_000;
@@ -108,6 +115,12 @@ const stamp = Date.now().toString(36);
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Round `round`'s running order: `libs` rotated by the round number, so no library always runs first. */
+function rotated<T>(libs: readonly T[], round: number): T[] {
+  const k = ((round % libs.length) + libs.length) % libs.length;
+  return [...libs.slice(k), ...libs.slice(0, k)];
 }
 
 let admin: any;
@@ -198,14 +211,17 @@ async function produceScenario(count: number, size: number, acks: 1 | 'all', com
   const runs = new Map<string, RunResult[]>();
   const spec = (lib: Lib, topic: string, n: number): RunSpec => ({ lib, scenario: 'produce', brokers: brokersList, topic, count: n, size, acks, compression });
   for (let round = -1; round < ROUNDS; round++) {
-    for (const lib of libs) {
+    for (const lib of rotated([...libs, 'java' as const], round)) {
+      if (lib === 'java') {
+        if (round >= 0) runs.set('java', [...(runs.get('java') ?? []), await javaProduce(count, size, acks, compression)]);
+        continue;
+      }
       const topic = await freshTopic(lib);
       // Round -1 warms the broker's log segments and page cache with a short run; it is not recorded.
       const r = await runWorker(spec(lib, topic, round < 0 ? Math.min(count, 20_000) : count));
       await deleteTopic(topic);
       if (round >= 0) runs.set(lib, [...(runs.get(lib) ?? []), r]);
     }
-    if (round >= 0) runs.set('java', [...(runs.get('java') ?? []), await javaProduce(count, size, acks, compression)]);
   }
   for (const [lib, r] of runs) summarise('produce', config, lib as Row['lib'], r, size);
 }
@@ -215,7 +231,7 @@ async function awaitedScenario(count: number): Promise<void> {
   const libs: Lib[] = ['ours', 'kafkajs', 'platformatic'];
   const runs = new Map<string, RunResult[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const lib of libs) {
+    for (const lib of rotated(libs, round)) {
       const topic = await freshTopic('aw');
       const r = await runWorker({ lib, scenario: 'awaited', brokers: brokersList, topic, count, size: 100, acks: 'all', compression: 'none' });
       await deleteTopic(topic);
@@ -234,7 +250,7 @@ async function consumeScenario(count: number): Promise<void> {
   const runs = new Map<string, RunResult[]>();
   let g = 0;
   for (let round = -1; round < ROUNDS; round++) {
-    for (const lib of [...LIBS_PRODUCE, 'ours-await'] as Lib[]) {
+    for (const lib of rotated([...LIBS_PRODUCE, 'ours-await'] as Lib[], round)) {
       const r = await runWorker({ lib, scenario: 'consume', brokers: brokersList, topic, count, size: 100, acks: 1, compression: 'none', group: `g-${stamp}-${++g}` });
       if (round >= 0) runs.set(lib, [...(runs.get(lib) ?? []), r]);
     }
@@ -256,7 +272,7 @@ async function latencyScenario(rate: number, durationMs: number): Promise<void> 
   const runs = new Map<string, RunResult[]>();
   let g = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const lib of LIBS_PRODUCE) {
+    for (const lib of rotated(LIBS_PRODUCE, round)) {
       const topic = await freshTopic('lat');
       const r = await runWorker({ lib, scenario: 'latency', brokers: brokersList, topic, count: 0, size: 100, acks: 1, compression: 'none', group: `gl-${stamp}-${++g}`, rate, durationMs });
       await deleteTopic(topic);
@@ -295,7 +311,7 @@ async function rssScenario(count: number, durationMs: number): Promise<void> {
   const runs = new Map<Lib, RunResult[]>();
   let g = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const lib of libs) {
+    for (const lib of rotated(libs, round)) {
       const r = await runWorker({ lib, scenario: 'rss', brokers: brokersList, topic, count, size, acks: 1, compression: 'none', group: `gr-${stamp}-${++g}`, durationMs, handlerSleepMs: 1 });
       runs.set(lib, [...(runs.get(lib) ?? []), r]);
     }
@@ -325,16 +341,39 @@ async function rssScenario(count: number, durationMs: number): Promise<void> {
   }
 }
 
-function ratios(): Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> {
-  const out: Array<{ scenario: string; config: string; pair: string; ratio: number; basis: string }> = [];
+interface Ratio {
+  scenario: string;
+  config: string;
+  pair: string;
+  /** Median over rounds of the per-round ratio (A and B of one round ran on the same broker minutes apart). */
+  ratio: number;
+  min: number;
+  max: number;
+  /** The ratio of the two rows' medians, for comparison. */
+  ofMedians: number;
+  basis: string;
+}
+
+/** Ours against each peer, and the channel API against the lower path: per round, then the median over rounds. */
+function ratios(): Ratio[] {
+  const out: Ratio[] = [];
   const find = (s: string, c: string, l: string): Row | undefined => rows.find((r) => r.scenario === s && r.config === c && r.lib === l);
+  const rate = (r: RunResult): number => r.records / (r.wallMs / 1000);
   for (const r of rows.filter((x) => x.lib === 'ours' || x.lib === 'ours-await')) {
     for (const peer of r.lib === 'ours' ? ['kafkajs', 'platformatic', 'java', 'ours-lower'] as const : ['ours-lower'] as const) {
       const p = find(r.scenario, r.config, peer);
       if (!p) continue;
       const pair = peer !== 'ours-lower' ? `ours / ${peer}` : r.lib === 'ours' ? 'channel API / lower path' : 'channel API, for await / lower path';
-      if (r.scenario === 'awaited' || r.scenario === 'latency') out.push({ scenario: r.scenario, config: r.config, pair, ratio: p.p99! / r.p99!, basis: 'peer p99 / our p99 (>1: ours lower)' });
-      else out.push({ scenario: r.scenario, config: r.config, pair, ratio: r.msgPerSec / p.msgPerSec, basis: 'msg/s' });
+      const byP99 = r.scenario === 'awaited' || r.scenario === 'latency';
+      const n = Math.min(r.runs.length, p.runs.length);
+      const perRound = Array.from({ length: n }, (_, i) => byP99
+        ? p.runs[i]!.latency!.p99 / r.runs[i]!.latency!.p99
+        : rate(r.runs[i]!) / rate(p.runs[i]!));
+      out.push({
+        scenario: r.scenario, config: r.config, pair, ratio: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound),
+        ofMedians: byP99 ? p.p99! / r.p99! : r.msgPerSec / p.msgPerSec,
+        basis: byP99 ? 'peer p99 / our p99 (>1: ours lower)' : 'msg/s',
+      });
     }
   }
   return out;
@@ -363,7 +402,9 @@ async function main(): Promise<void> {
     const configs: Array<[number, number, 1 | 'all', 'none' | 'lz4' | 'zstd']> = QUICK
       ? [[small, 100, 1, 'none'], [small, 100, 'all', 'none'], [small, 100, 1, 'lz4'], [small, 100, 1, 'zstd'], [big, 1024, 1, 'none']]
       : [100, 1024].flatMap((size) => (['none', 'lz4', 'zstd'] as const).flatMap((c) => ([1, 'all'] as const).map((a) => [size === 100 ? small : big, size, a, c] as [number, number, 1 | 'all', 'none' | 'lz4' | 'zstd'])));
-    for (const [n, size, acks, c] of configs) await produceScenario(n, size, acks, c);
+    for (const [n, size, acks, c] of configs) {
+      if (CONFIG === undefined || `${n / 1000}k x ${size} B acks=${acks} ${c}`.includes(CONFIG)) await produceScenario(n, size, acks, c);
+    }
   }
   if (want('awaited')) await awaitedScenario(QUICK ? 2_000 : 20_000);
   if (want('consume')) await consumeScenario(QUICK ? 200_000 : 1_000_000);
@@ -374,7 +415,9 @@ async function main(): Promise<void> {
     ...(memRows.length ? { memorySettings: RSS_SETTINGS, memorySlackMb: RSS_SLACK_MB, memory: memRows } : {}) };
   if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
   console.log(`done in ${result.elapsedS} s`);
-  for (const r of result.ratios) console.log(`${r.scenario.padEnd(9)} ${r.config.padEnd(30)} ${r.pair.padEnd(26)} ${r.ratio.toFixed(2)}x (${r.basis})`);
+  for (const r of result.ratios) {
+    console.log(`${r.scenario.padEnd(9)} ${r.config.padEnd(30)} ${r.pair.padEnd(36)} ${r.ratio.toFixed(2)}x [${r.min.toFixed(2)}..${r.max.toFixed(2)}] (of medians ${r.ofMedians.toFixed(2)}x; ${r.basis})`);
+  }
   await stopBroker?.();
   process.exit(0);
 }
