@@ -22,6 +22,7 @@ export const paths = {
   libs: join(kafkaHome, 'libs'),
   tls: join(kafkaHome, 'tls'),
   logs: join(kafkaHome, 'logs'),
-  data: join(kafkaHome, 'data'),
+  /** Broker log dirs; KAFKA_HARNESS_DATA moves them (the benchmarks put them on tmpfs, out of the disk's writeback). */
+  data: resolve(process.env.KAFKA_HARNESS_DATA ?? join(kafkaHome, 'data')),
   run: join(kafkaHome, 'run'),
 };

@@ -38,7 +38,16 @@ export interface OffsetAndEpoch {
 export { RebalanceNeededError };
 
 /** A pending mark, updated in place; offsets are numbers here (exact below 2^53) and bigints on the wire. */
-interface Mark { next: number; leaderEpoch: number; metadata: string | null }
+/**
+ * A pending mark. `live` turns false once the manager drops it (committed, or forgotten): a claim keeps the mark
+ * it last made and updates it in place while it is live, so marking a record costs no map lookup.
+ */
+export interface Mark { next: number; leaderEpoch: number; metadata: string | null; live: boolean }
+
+/** Moves `m` forward to `next` (marks never move back, as Sarama's). */
+export function advanceMark(m: Mark, next: number, leaderEpoch: number, metadata: string | null): void {
+  if (next > m.next) { m.next = next; m.leaderEpoch = leaderEpoch; m.metadata = metadata; }
+}
 
 /** `topic\0partition`: the key of every per-partition map in the group layer. */
 export function tpKey(topic: string, partition: number): string {
@@ -129,18 +138,26 @@ export class OffsetManager {
   }
 
   /**
-   * The per-record hot path (claims call it with their precomputed key): updates the pending mark in place, so
-   * marking allocates nothing once a partition has one. Marks only move forward, as Sarama's.
+   * Marks by precomputed key: updates the pending mark in place, so marking allocates nothing once a partition
+   * has one. Returns the partition's pending mark (undefined when `next` is not past the committed offset), which
+   * a claim may keep and advance itself while it is {@link Mark.live}.
    */
-  markKey(key: string, next: number, leaderEpoch = -1, metadata: string | null = null): void {
+  markKey(key: string, next: number, leaderEpoch = -1, metadata: string | null = null): Mark | undefined {
     const m = this.marked.get(key);
     if (m) {
-      if (next > m.next) { m.next = next; m.leaderEpoch = leaderEpoch; m.metadata = metadata; }
-      return;
+      advanceMark(m, next, leaderEpoch, metadata);
+      return m;
     }
     const c = this.committed.get(key);
-    if (c && c.offset >= BigInt(next)) return;
-    this.marked.set(key, { next, leaderEpoch, metadata });
+    if (c && c.offset >= BigInt(next)) return undefined;
+    const fresh: Mark = { next, leaderEpoch, metadata, live: true };
+    this.marked.set(key, fresh);
+    return fresh;
+  }
+
+  private dropMark(key: string, m: Mark): void {
+    m.live = false;
+    this.marked.delete(key);
   }
 
   /** Whether any mark waits for a commit (optionally only among `keys`). */
@@ -157,7 +174,10 @@ export class OffsetManager {
 
   /** Forgets marks of partitions the member no longer owns (after they were lost, so they cannot be committed). */
   forget(keys: Iterable<string>): void {
-    for (const k of keys) this.marked.delete(k);
+    for (const k of keys) {
+      const m = this.marked.get(k);
+      if (m) this.dropMark(k, m);
+    }
   }
 
   /**
@@ -203,7 +223,8 @@ export class OffsetManager {
     }, { deadlineMs: this.options.commitTimeoutMs ?? 30_000 }).catch((err: unknown) => { throw asRebalanceNeeded(err, id.generationId); });
     for (const [k, o] of batch) {
       this.committed.set(k, o);
-      if (this.marked.get(k)?.next === Number(o.offset)) this.marked.delete(k); // a newer mark made meanwhile stays pending
+      const m = this.marked.get(k);
+      if (m?.next === Number(o.offset)) this.dropMark(k, m); // a newer mark made meanwhile stays pending
     }
   }
 

@@ -17,7 +17,7 @@ import type { KafkaRecord } from '../protocol/record-batch.js';
 import type { TopicPartitions } from './consumer-protocol.js';
 import type { Generation, MembershipListener } from './membership.js';
 import { toTopicPartitions } from './membership.js';
-import { tpKey, type OffsetManager } from './offsets.js';
+import { advanceMark, tpKey, type Mark, type OffsetManager } from './offsets.js';
 
 /**
  * A record as a claim hands it out, with what a commit needs (leader epoch, KIP-320). One class, so every record
@@ -48,6 +48,8 @@ export class Claim {
   private waiter: (() => void) | undefined;
   /** The handler's promise, once started. */
   running: Promise<void> | undefined;
+  /** This partition's pending mark as last returned by the offset manager (see {@link markNext}). */
+  private lastMark: Mark | undefined = undefined;
 
   constructor(readonly topic: string, readonly partition: number, readonly initialOffset: number, private readonly fetcher: Fetcher | undefined,
     private readonly offsets: OffsetManager) {
@@ -127,12 +129,15 @@ export class Claim {
 
   /** Marks a record processed: its offset + 1 is committed next (auto-commit, `commit()`, or at revocation). */
   mark(record: { offset: number | bigint; leaderEpoch?: number }): void {
-    this.offsets.markKey(this.key, Number(record.offset) + 1, record.leaderEpoch ?? -1);
+    this.markNext(Number(record.offset) + 1, record.leaderEpoch ?? -1);
   }
 
   /** Marks everything before `nextOffset` processed. */
   markNext(nextOffset: number | bigint, leaderEpoch = -1): void {
-    this.offsets.markKey(this.key, Number(nextOffset), leaderEpoch);
+    // Per record on the channel API's path: advance the mark kept from last time while the manager still holds it.
+    const m = this.lastMark;
+    if (m !== undefined && m.live) advanceMark(m, Number(nextOffset), leaderEpoch, null);
+    else this.lastMark = this.offsets.markKey(this.key, Number(nextOffset), leaderEpoch);
   }
 }
 

@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
+import { Claim } from '../../src/group/session.js';
 import { OffsetManager, RebalanceNeededError, splitKey, tpKey } from '../../src/group/offsets.js';
 import { BrokerError } from '../../src/errors.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
@@ -142,6 +143,28 @@ s('auto-commit commits marks on its interval and stops when told', async () => {
   await new Promise((r) => setTimeout(r, 80));
   assert.is(fake.committed.get('t-3'), 11n);
   assert.equal(errors, []);
+});
+
+s('a claim keeps its mark between records, and starts a new one once that mark was committed or forgotten', async () => {
+  const { fake, om } = setUp();
+  const claim = new Claim('t', 0, 0, undefined, om);
+  claim.markNext(5, 2);
+  claim.markNext(3, 2); // older: ignored, also on the kept mark
+  claim.mark({ offset: 9, leaderEpoch: 4 });
+  await om.commit();
+  assert.is(fake.committed.get('t-0'), 10n);
+  assert.is(fake.committedEpochs.get('t-0'), 4);
+  assert.not.ok(om.hasPending(), 'the committed mark is gone');
+  claim.markNext(8); // below the commit: nothing pending, as a mark through the manager
+  assert.not.ok(om.hasPending());
+  claim.markNext(12, 5);
+  assert.ok(om.hasPending(), 'a new mark after the commit');
+  om.forget([tpKey('t', 0)]);
+  assert.not.ok(om.hasPending());
+  claim.markNext(13, 5);
+  assert.ok(om.hasPending(), 'a forgotten mark is not advanced in secret');
+  await om.commit();
+  assert.is(fake.committed.get('t-0'), 13n);
 });
 
 s.run();
