@@ -12,7 +12,7 @@
  * are taken per round (the pair ran minutes apart at most) and reported as the median over rounds with their range.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from '../harness.js';
@@ -383,6 +383,9 @@ async function main(): Promise<void> {
   const env = process.env.KAFKA_BROKERS?.trim();
   if (env) brokersList = env.split(',');
   else {
+    // Broker log dirs on tmpfs: on a disk, the page cache's writeback stalls the broker for seconds at a time and
+    // swings produce rates by 2x between rounds (PROFILE-E2E.md, fourth pass). KAFKA_HARNESS_DATA overrides it.
+    if (existsSync('/dev/shm')) process.env.KAFKA_HARNESS_DATA ??= '/dev/shm/kafka-channels-bench';
     // The harness is compiled by the repository's `npm run build:tests` into <repo>/.build, not into bench/.build.
     const harness = join(here, '..', '..', '..', '..', '..', '.build', 'integration', 'harness', 'index.js');
     const h: any = await import(pathToFileURL(harness).href).catch(() => {
@@ -411,7 +414,9 @@ async function main(): Promise<void> {
   if (want('latency')) await latencyScenario(10_000, QUICK ? 5_000 : 10_000);
   if (want('rss')) await rssScenario(1_000_000, RSS_MS);
   await admin?.disconnect();
-  const result = { suite: 'e2e', date: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, kafka: kafkaVersion, machine: machine(), elapsedS: Math.round((Date.now() - t0) / 1000), settings: SETTINGS, rows, ratios: ratios(),
+  // With KAFKA_BROKERS, KAFKA_HARNESS_DATA (if set) names where that broker was started with its log dirs.
+  const brokerLogDirs = process.env.KAFKA_HARNESS_DATA ?? (env ? 'external broker (not stated)' : 'harness default (disk)');
+  const result = { suite: 'e2e', date: new Date().toISOString(), quick: QUICK, rounds: ROUNDS, kafka: kafkaVersion, brokerLogDirs, machine: machine(), elapsedS: Math.round((Date.now() - t0) / 1000), settings: SETTINGS, rows, ratios: ratios(),
     ...(memRows.length ? { memorySettings: RSS_SETTINGS, memorySlackMb: RSS_SLACK_MB, memory: memRows } : {}) };
   if (OUT) writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
   console.log(`done in ${result.elapsedS} s`);
