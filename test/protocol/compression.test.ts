@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
 import { suite } from '../kit.js';
 import { DecodeError } from '../../src/errors.js';
-import { Compression, compress, compressAsync, decompress, decompressAsync } from '../../src/protocol/compression/index.js';
+import { Compression, compress, compressAsync, decompress, decompressAsync, hasNativeZstd } from '../../src/protocol/compression/index.js';
 import { snappyCompressRaw, snappyDecompress } from '../../src/protocol/compression/snappy.js';
 import { lz4Decompress } from '../../src/protocol/compression/lz4.js';
 import { xxhash32 } from '../../src/protocol/compression/xxhash32.js';
@@ -212,6 +212,19 @@ s('snappy and lz4: overlapping matches (every period 1-70, long and short) and l
       assert.ok(snappyDecompress(raw).equals(expected), `offset ${offset}, length ${len}`);
     }
   }
+});
+
+s('zstd: every size round-trips through both decoders, across the 256 KiB edge of the sized window; levels apply', () => {
+  const text = (n: number) => Buffer.from(Array.from({ length: Math.ceil(n / 40) }, (_, i) => `{"id":${i},"user":"u${(i * 7919) % 1000}"}`).join('\n')).subarray(0, n);
+  for (const n of [0, 1, 1000, 70_000, 131_072, 262_144, 262_145, 600_000]) {
+    const data = text(n);
+    const packed = compress(Compression.zstd, data);
+    assert.ok(zstdDecompressPure(packed).equals(data), `${n} bytes: our decoder`);
+    assert.ok(decompress(Compression.zstd, packed).equals(data), `${n} bytes`);
+    if (n >= 1000) assert.ok(packed.length < data.length / 2, `${n} bytes: compressed to ${packed.length}`);
+  }
+  const data = text(131_072);
+  if (hasNativeZstd) assert.ok(compress(Compression.zstd, data, 19).length < compress(Compression.zstd, data, -5).length, 'the level still applies');
 });
 
 s('zstd: stored-block frames, RLE blocks, skippable frames and our compressor\'s output read back', () => {
