@@ -266,7 +266,10 @@ async function main(): Promise<void> {
     }
     for (const samples of byKey.values()) rows.push(medianRow(samples));
   }
-  const out = args.out ?? new URL(`../../../results/codec-node${process.versions.node.split('.')[0]}.json`, import.meta.url).pathname;
+  // A partial run (--only) goes to results/partial/ (the report reads results/*.json only), so it never replaces
+  // the full results, unless --out says where it goes.
+  const major = process.versions.node.split('.')[0];
+  const out = args.out ?? new URL(args.only ? `../../../results/partial/codec-node${major}-${args.only}.json` : `../../../results/codec-node${major}.json`, import.meta.url).pathname;
   writeJson(out, { suite: 'codec', date: new Date().toISOString(), quick: args.quick, machine: machine(), libs: libs.map((l) => l.name), checks, rows });
   if (!args.lib) console.log(`wrote ${out}`);
   if (checks.some((c) => !c.endsWith(': ok'))) process.exitCode = 1;
