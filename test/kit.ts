@@ -26,6 +26,18 @@ export async function withDeadline<T>(label: string, ms: number, fn: () => T | P
   }
 }
 
+/**
+ * Resolves once `check` holds (it may be async: a metadata request, a health check), trying again every
+ * `everyMs`; rejects with `timed out waiting for <what>` after `ms`.
+ */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 3_000, everyMs = 2): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Wraps a handler so that it fails after `ms` and is counted in the tally. */
 function guarded(label: string, fn: Handler, ms: number): Handler {
   return async (ctx): Promise<void> => {

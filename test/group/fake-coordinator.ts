@@ -119,11 +119,3 @@ export class FakeCoordinator {
   }
 }
 
-/** Resolves once `check` holds, polling every few ms; rejects after `ms`. */
-export async function eventually(what: string, check: () => boolean, ms = 3_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import { suite } from '../kit.js';
+import { eventually, suite } from '../kit.js';
 import { builtInAssignor } from '../../src/group/assignors/index.js';
 import { decodeSubscription, type TopicPartitions } from '../../src/group/consumer-protocol.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
@@ -8,7 +8,7 @@ import { OffsetManager, tpKey } from '../../src/group/offsets.js';
 import { SessionManager } from '../../src/group/session.js';
 import { BrokerError } from '../../src/errors.js';
 import { brokerError, errorCodes } from '../../src/protocol/error-codes.js';
-import { eventually, FakeCoordinator } from './fake-coordinator.js';
+import { FakeCoordinator } from './fake-coordinator.js';
 
 const s = suite('group membership (fake coordinator)', { timeoutMs: 10_000 });
 

@@ -1,11 +1,11 @@
 import * as assert from 'uvu/assert';
-import { suite } from '../kit.js';
+import { eventually, suite } from '../kit.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
 import { Claim } from '../../src/group/session.js';
 import { OffsetManager, RebalanceNeededError, splitKey, tpKey } from '../../src/group/offsets.js';
 import { BrokerError } from '../../src/errors.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
-import { eventually, FakeCoordinator } from './fake-coordinator.js';
+import { FakeCoordinator } from './fake-coordinator.js';
 
 const s = suite('group offsets (fake coordinator)', { timeoutMs: 10_000 });
 

@@ -48,10 +48,10 @@ export function zstdStoredFrame(data: Uint8Array): Buffer {
 
 /**
  * node:zlib compresses as a stream that is never told the input's size, so zstd picks the window (and tables)
- * of an unbounded input: 2 MiB at level 3, allocated and zeroed per call, and kept until the GC frees the
- * context. Every byte a match can reach is in the input, so a window just covering it (up to 256 KiB: no
- * level's unbounded-input window is smaller) writes the same frames with 1.07-1.69x less CPU per call and a
- * third to a quarter of the native memory left for the GC (bench/src/zstd-window.bench.ts).
+ * of an unbounded input (2 MiB at level 3), set up on every call and kept until the GC frees the context.
+ * Every byte a match can reach is in the input, so a window just covering it (up to 256 KiB: no level's
+ * unbounded-input window is smaller) writes the same frames with 1.07-1.69x less CPU per call and a fifth to
+ * a third of the RSS growth (bench/src/zstd-window.bench.ts).
  */
 const WINDOW_LOG_MIN = 10;
 const WINDOW_LOG_SIZED_MAX = 18;
