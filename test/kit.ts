@@ -4,7 +4,7 @@
  */
 import { suite as uvuSuite, type Test } from 'uvu';
 
-export const tally = { passed: 0, failed: 0, current: '' };
+export const tally = { passed: 0, failed: 0, current: '', skipped: [] as string[] };
 
 export interface SuiteOptions {
   /** Per-test deadline in ms; a test still running then fails with a timeout message. Default 10 s. */
@@ -52,6 +52,15 @@ function guarded(label: string, fn: Handler, ms: number): Handler {
       tally.current = '';
     }
   };
+}
+
+/**
+ * `s` where `condition` holds; otherwise a stand-in that registers nothing and records `<title>: <reason>`,
+ * which the runner prints, so a test this runtime cannot run is reported as skipped with its reason.
+ */
+export function onlyIf(s: Test, condition: boolean, reason: string): (title: string, fn: Handler) => void {
+  if (condition) return s as unknown as (title: string, fn: Handler) => void;
+  return (title) => { tally.skipped.push(`${title}: ${reason}`); };
 }
 
 /** A uvu suite whose tests time out. Hooks (before/after) get the same deadline but are not counted. */

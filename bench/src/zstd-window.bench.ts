@@ -1,15 +1,17 @@
 /**
- * zstd through node:zlib with and without a window sized to the input (src/protocol/compression/zstd.ts).
- * node:zlib compresses as a stream, so zstd sets up the context of an unbounded input (2 MiB window at level 3)
- * on every call; `zstdCompress` gives it a window that just covers the batch. Both write the same bytes (checked
- * here); the difference is CPU and the native memory each call leaves for the GC. Producer batches of 16 KiB
- * (Kafka's default batch.size) and 128 KiB (the e2e bench's), JSON-like and the e2e bench's synthetic values.
- * The clock is CPU time; each case runs in fresh processes, alternating with the other (see main). Node 22.15+ only. `node_modules/.bin/node .build/bench/src/zstd-window.bench.js`
+ * zstd through node:zlib three ways (src/protocol/compression/zstd.ts): node:zlib's one-shot call as is (it
+ * sets up the context of an unbounded input, a 2 MiB window at level 3, on every call); the one-shot call with
+ * a window that just covers the batch; and `zstdCompress`, which reuses one native context per (level, window)
+ * (zstd-context.ts). All three write the same bytes (checked here); the difference is CPU and the native memory
+ * each call leaves for the GC. Producer batches of 16 KiB (Kafka's default batch.size) and 128 KiB (the e2e
+ * bench's), JSON-like and the e2e bench's synthetic values. The clock is CPU time; each case runs in fresh
+ * processes, taking turns with the others (see main). Node 22.15+ only.
+ * `node_modules/.bin/node .build/bench/src/zstd-window.bench.js`
  */
 import { execFileSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { hasNativeZstd, zstdCompress } from '../../src/protocol/compression/zstd.js';
+import { hasNativeZstd, zstdCompress, zstdCompressOneShot } from '../../src/protocol/compression/zstd.js';
 
 const ROUNDS = 5;
 const CALLS = 400;
@@ -34,10 +36,15 @@ function synthetic(size: number): Buffer {
 
 const plainZstd = (zlib as unknown as { zstdCompressSync: (d: Uint8Array) => Buffer }).zstdCompressSync;
 
+const WAYS = ['default', 'sized', 'reused'] as const;
+type Way = (typeof WAYS)[number];
+const compressWith: Record<Way, (d: Uint8Array) => Buffer> = { default: plainZstd, sized: (d) => zstdCompressOneShot(d), reused: (d) => zstdCompress(d) };
+
 /** One case in this process: CPU µs per call (median of the rounds) and RSS growth over all calls. */
-function runCase(kind: string, size: number, sized: boolean): void {
+function runCase(kind: string, size: number, way: Way): void {
   const data = (kind === 'json' ? jsonLike : synthetic)(size);
-  const f = sized ? (): Buffer => zstdCompress(data) : (): Buffer => plainZstd(data);
+  const compressOnce = compressWith[way];
+  const f = (): Buffer => compressOnce(data);
   for (let i = 0; i < CALLS / 2; i++) f();
   const r0 = process.memoryUsage().rss;
   const us: number[] = [];
@@ -51,34 +58,39 @@ function runCase(kind: string, size: number, sized: boolean): void {
   console.log(JSON.stringify({ us: us[us.length >> 1], rssMb: (process.memoryUsage().rss - r0) / 2 ** 20, bytes: f().length }));
 }
 
-/** Each case in a fresh process, alternating, so one case's contexts are never collected on the other's clock. */
+/** Each case in a fresh process, taking turns, so one case's contexts are never collected on another's clock. */
 function main(): void {
   if (!hasNativeZstd) { console.log(`node ${process.version} has no zstd in node:zlib: nothing to compare`); return; }
   console.log(`zstd level 3 via node:zlib, node ${process.version}: CPU µs per call (median over ${PAIRS} processes per case, each the median of ${ROUNDS} rounds of ${CALLS}), RSS growth over a process's calls`);
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   for (const kind of ['json', 'synthetic']) {
     for (const size of [16 << 10, 128 << 10]) {
-      const plain = zstdCompressPlainCheck(kind, size);
-      const r = { default: [] as { us: number; rssMb: number }[], sized: [] as { us: number; rssMb: number }[] };
+      const bytes = sameBytesCheck(kind, size);
+      const r = { default: [], sized: [], reused: [] } as Record<Way, { us: number; rssMb: number }[]>;
       for (let i = 0; i < PAIRS; i++) {
-        for (const k of ['default', 'sized'] as const) {
-          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'case', kind, String(size), k], { encoding: 'utf8' });
-          r[k].push(JSON.parse(out));
+        for (const way of WAYS) {
+          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'case', kind, String(size), way], { encoding: 'utf8' });
+          r[way].push(JSON.parse(out));
         }
       }
-      const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      const p = med(r.default.map((x) => x.us)), s = med(r.sized.map((x) => x.us));
-      console.log(`${kind.padEnd(10)} ${String(size >> 10).padStart(4)} KiB -> ${String(plain).padStart(6)} B   default window ${p.toFixed(1).padStart(6)} µs, RSS +${med(r.default.map((x) => x.rssMb)).toFixed(0)} MiB   sized ${s.toFixed(1).padStart(6)} µs, RSS +${med(r.sized.map((x) => x.rssMb)).toFixed(0)} MiB   default/sized ${(p / s).toFixed(2)}x`);
+      const us = (w: Way): number => med(r[w].map((x) => x.us));
+      const cell = (w: Way): string => `${w} ${us(w).toFixed(1).padStart(6)} µs, RSS +${med(r[w].map((x) => x.rssMb)).toFixed(0).padStart(3)} MiB`;
+      console.log(`${kind.padEnd(10)} ${String(size >> 10).padStart(4)} KiB -> ${String(bytes).padStart(6)} B   ${WAYS.map(cell).join('   ')}   default/sized ${(us('default') / us('sized')).toFixed(2)}x  sized/reused ${(us('sized') / us('reused')).toFixed(2)}x  default/reused ${(us('default') / us('reused')).toFixed(2)}x`);
     }
   }
 }
 
-/** Both ways write the same bytes; returns the compressed size. */
-function zstdCompressPlainCheck(kind: string, size: number): number {
+/** All ways write the same bytes, a reused context on its second frame too; returns the compressed size. */
+function sameBytesCheck(kind: string, size: number): number {
   const data = (kind === 'json' ? jsonLike : synthetic)(size);
-  const a = plainZstd(data), b = zstdCompress(data);
-  if (!a.equals(b)) throw new Error(`${kind} ${size}: the sized window wrote different bytes`);
+  const a = plainZstd(data);
+  for (const way of WAYS) {
+    for (let twice = 0; twice < 2; twice++) {
+      if (!a.equals(compressWith[way](data))) throw new Error(`${kind} ${size}: ${way} wrote different bytes`);
+    }
+  }
   return a.length;
 }
 
-if (process.argv[2] === 'case') runCase(process.argv[3]!, Number(process.argv[4]), process.argv[5] === 'sized');
+if (process.argv[2] === 'case') runCase(process.argv[3]!, Number(process.argv[4]), process.argv[5] as Way);
 else main();

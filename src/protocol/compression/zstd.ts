@@ -12,6 +12,7 @@ import { DecodeError } from '../../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { zstdDecompressPure } from './zstd-decoder.js';
 import { zstdCompressPure } from './zstd-encoder.js';
+import { contextFor, retireContexts } from './zstd-context.js';
 
 type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
 type AsyncCodec = (data: Uint8Array, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
@@ -56,19 +57,42 @@ export function zstdStoredFrame(data: Uint8Array): Buffer {
 const WINDOW_LOG_MIN = 10;
 const WINDOW_LOG_SIZED_MAX = 18;
 
-function compressOptions(level: number | undefined, inputLength: number): object {
+/** The window for `inputLength` bytes, or 0 for node:zlib's default (inputs over 256 KiB). */
+function windowLogFor(inputLength: number): number {
+  const windowLog = Math.max(WINDOW_LOG_MIN, Math.ceil(Math.log2(Math.max(1, inputLength))));
+  return windowLog <= WINDOW_LOG_SIZED_MAX && native.constants.ZSTD_c_windowLog !== undefined ? windowLog : 0;
+}
+
+function compressOptions(level: number | undefined, windowLog: number): object {
   const params: Record<number, number> = {};
   const levelKey = native.constants.ZSTD_c_compressionLevel;
   if (level !== undefined && levelKey !== undefined) params[levelKey] = level;
-  const windowKey = native.constants.ZSTD_c_windowLog;
-  const windowLog = Math.max(WINDOW_LOG_MIN, Math.ceil(Math.log2(Math.max(1, inputLength))));
-  if (windowKey !== undefined && windowLog <= WINDOW_LOG_SIZED_MAX) params[windowKey] = windowLog;
+  if (windowLog !== 0) params[native.constants.ZSTD_c_windowLog!] = windowLog;
   return { params };
 }
 
-/** `level` as Kafka's compression.zstd.level (KIP-390); ignored by the pure-TS fallback. */
+/**
+ * `level` as Kafka's compression.zstd.level (KIP-390); ignored by the pure-TS fallback. On node:zlib, one
+ * reused context per (level, window) (zstd-context.ts) when the runtime lets us drive one, else a fresh one.
+ */
 export function zstdCompress(data: Uint8Array, level?: number): Buffer {
-  return hasNativeZstd ? native.zstdCompressSync!(data, compressOptions(level, data.length)) : zstdCompressPure(data);
+  if (!hasNativeZstd) return zstdCompressPure(data);
+  const windowLog = windowLogFor(data.length);
+  const ctx = contextFor(`${level}/${windowLog}`, () => compressOptions(level, windowLog));
+  if (ctx !== undefined) {
+    try {
+      return ctx.compress(data);
+    } catch {
+      retireContexts(); // this call and every later one take node:zlib's one-shot path
+    }
+  }
+  return native.zstdCompressSync!(data, compressOptions(level, windowLog));
+}
+
+/** The one-shot node:zlib call with the sized window, never a reused context: for tests and the bench. */
+export function zstdCompressOneShot(data: Uint8Array, level?: number): Buffer {
+  if (!hasNativeZstd) return zstdCompressPure(data);
+  return native.zstdCompressSync!(data, compressOptions(level, windowLogFor(data.length)));
 }
 
 export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
@@ -83,7 +107,7 @@ export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRE
 /** On libuv's pool when node:zlib has zstd; otherwise the synchronous path. */
 export async function zstdCompressAsync(data: Uint8Array, level?: number): Promise<Buffer> {
   if (!hasNativeZstd || native.zstdCompress === undefined) return zstdCompress(data, level);
-  return promisify(native.zstdCompress)(data, compressOptions(level, data.length));
+  return promisify(native.zstdCompress)(data, compressOptions(level, windowLogFor(data.length)));
 }
 
 export async function zstdDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {
