@@ -1,5 +1,6 @@
 /**
- * zstd (KIP-110). Compression uses node:zlib's zstd when the runtime has it (Node 22.15+ / 23.8+). Older
+ * zstd (KIP-110). Compression uses node:zlib's zstd when the runtime has it (Node 22.15+ / 23.8+), through a
+ * reused context (zstd-context.ts) where the runtime lets us, else node:zlib's one-shot call. Older
  * runtimes get an HONEST FALLBACK: our small pure-TS compressor (zstd-encoder.ts: greedy matches, raw
  * literals, predefined FSE tables), valid zstd that every reader accepts, with ratios near LZ4's rather than
  * zstd's; levels are ignored there.
