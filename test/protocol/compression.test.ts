@@ -7,7 +7,7 @@ import { snappyCompressRaw, snappyDecompress } from '../../src/protocol/compress
 import { lz4Decompress } from '../../src/protocol/compression/lz4.js';
 import { xxhash32 } from '../../src/protocol/compression/xxhash32.js';
 import { xxhash64 } from '../../src/protocol/compression/xxhash64.js';
-import { zstdDecompressPure } from '../../src/protocol/compression/zstd-decoder.js';
+import { zstdDecompressPure, zstdFrameSpans } from '../../src/protocol/compression/zstd-decoder.js';
 import { zstdStoredFrame } from '../../src/protocol/compression/zstd.js';
 import { zstdCompressPure } from '../../src/protocol/compression/zstd-encoder.js';
 import { JAVA_STREAMS, JAVA_STREAM_INPUTS } from './fixtures/java-record-batches.js';
@@ -354,6 +354,41 @@ s('lz4: output sized from the frame (content size, block bounds); lying or overs
   const framed = compress(Compression.lz4, text);
   assert.ok(lz4Decompress(framed, text.length).equals(text));
   assert.ok(lz4Decompress(Buffer.concat([framed, framed]), 2 * text.length).equals(Buffer.concat([text, text])));
+});
+
+s('zstd: a truncated frame is a DecodeError on every path, never short output (node:zlib alone returns what it has)', () => {
+  const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => `{"id":${i},"v":"${(i * 7919) % 1000}"}`).join('\n'));
+  const frames = [compress(Compression.zstd, data), zstdCompressPure(data), zstdStoredFrame(data)];
+  for (const c of JAVA_STREAMS) if (codecOf(c.case) === Compression.zstd) frames.push(Buffer.from(c.output, 'base64'));
+  for (const frame of frames) {
+    assert.equal(zstdFrameSpans(frame), [0, frame.length]);
+    for (const cut of [1, 2, 3, 4, 5, 17, frame.length >> 1, frame.length - 5]) {
+      if (cut >= frame.length) continue;
+      const short = frame.subarray(0, frame.length - cut);
+      for (const [name, f] of [['decompress', () => decompress(Compression.zstd, short)], ['framing', () => zstdFrameSpans(short)]] as const) {
+        assert.throws(f, (e: unknown) => e instanceof DecodeError, `${name}: ${frame.length} bytes cut by ${cut}`);
+      }
+    }
+  }
+});
+
+s('zstd: several frames and skippable ones decode whole on every path (node:zlib alone stops after the first)', () => {
+  const rle = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x0a, 0x53, 0x00, 0x00, 0x7a]); // single segment, one RLE block of 10 'z'
+  const skippable = Buffer.from([0x50, 0x2a, 0x4d, 0x18, 0x03, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03]);
+  const text = Buffer.from('kafka-channels '.repeat(400));
+  const packed = compress(Compression.zstd, text);
+  const input = Buffer.concat([skippable, rle, packed, skippable, rle]);
+  assert.equal(zstdFrameSpans(input), [11, 21, 21, 21 + packed.length, 32 + packed.length, 42 + packed.length]);
+  const expected = Buffer.concat([Buffer.from('z'.repeat(10)), text, Buffer.from('z'.repeat(10))]);
+  assert.ok(decompress(Compression.zstd, input).equals(expected), 'sync');
+  assert.ok(zstdDecompressPure(input).equals(expected), 'our decoder');
+  assert.throws(() => decompress(Compression.zstd, input, expected.length - 1), (e: unknown) => e instanceof DecodeError, 'the limit counts all frames');
+  assert.is(decompress(Compression.zstd, input, expected.length).length, expected.length);
+});
+
+s('zstd: several frames through the async path too', async () => {
+  const rle = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x0a, 0x53, 0x00, 0x00, 0x7a]);
+  assert.is((await decompressAsync(Compression.zstd, Buffer.concat([rle, rle]))).toString(), 'z'.repeat(20));
 });
 
 s('fixed-seed fuzz: mutated and random input only ever raises DecodeError', () => {

@@ -47,8 +47,48 @@ function le32(b: Uint8Array, i: number): number {
 /** Decompresses one or more zstd frames (skippable frames are skipped); output capped at `maxBytes`. */
 export function zstdDecompressPure(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   const src = plain(data);
-  if (src.length < 4) throw new DecodeError('zstd: input too short for a frame', 0);
   const sink = new ByteSink(src.length * 4, maxBytes);
+  walkFrames(src, (i) => decodeFrame(src, i, sink));
+  return sink.result();
+}
+
+/**
+ * Where the frames of `data` are, as flat [start, end, start, end, ...] byte ranges (skippable frames left out),
+ * checking without decoding that every frame header, block header and checksum is there and every block inside
+ * the input. node:zlib's one-shot decompression needs this: it returns what it has for a truncated frame (even
+ * nothing) instead of failing, decodes only the first of several frames, and nothing after a skippable frame.
+ */
+export function zstdFrameSpans(data: Uint8Array): number[] {
+  const src = plain(data);
+  const spans: number[] = [];
+  walkFrames(src, (i) => {
+    spans.push(i - 4);
+    const h = readFrameHeader(src, i);
+    i = h.end;
+    for (;;) {
+      if (i + 3 > src.length) throw new DecodeError('zstd: truncated block header', i);
+      const header = src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16);
+      i += 3;
+      const type = (header >>> 1) & 3;
+      const stored = type === 1 ? 1 : header >>> 3;
+      if (type === 3) throw new DecodeError('zstd: reserved block type', i - 3);
+      if (stored > src.length - i) throw new DecodeError('zstd: block overruns the input', i);
+      i += stored;
+      if (header & 1) break;
+    }
+    if (h.checksum) {
+      if (i + 4 > src.length) throw new DecodeError('zstd: truncated content checksum', i);
+      i += 4;
+    }
+    spans.push(i);
+    return i;
+  });
+  return spans;
+}
+
+/** Walks frames and skippable frames; `frame(i)` handles the frame whose header starts after its magic at `i`. */
+function walkFrames(src: Uint8Array, frame: (i: number) => number): void {
+  if (src.length < 4) throw new DecodeError('zstd: input too short for a frame', 0);
   let i = 0;
   while (i < src.length) {
     if (i + 4 > src.length) throw new DecodeError('zstd: truncated frame magic', i);
@@ -61,12 +101,12 @@ export function zstdDecompressPure(data: Uint8Array, maxBytes = DEFAULT_MAX_DECO
       continue;
     }
     if (magic !== MAGIC) throw new DecodeError('zstd: bad frame magic', i);
-    i = decodeFrame(src, i + 4, sink);
+    i = frame(i + 4);
   }
-  return sink.result();
 }
 
-function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
+/** A frame header at `i` (after the magic): where the blocks start, the checksum flag and the content size (-1 if absent). */
+function readFrameHeader(src: Uint8Array, i: number): { end: number; checksum: boolean; contentSize: number } {
   const end = src.length;
   if (i >= end) throw new DecodeError('zstd: truncated frame header', i);
   const fhd = src[i++]!;
@@ -88,6 +128,15 @@ function decodeFrame(src: Uint8Array, i: number, sink: ByteSink): number {
     for (let k = 0; k < fcsSize; k++) contentSize += src[i + k]! * 2 ** (8 * k);
     if (fcsSize === 2) contentSize += 256;
     i += fcsSize;
+  }
+  return { end: i, checksum, contentSize };
+}
+
+function decodeFrame(src: Uint8Array, start: number, sink: ByteSink): number {
+  const end = src.length;
+  const { end: blocksAt, checksum, contentSize } = readFrameHeader(src, start);
+  let i = blocksAt;
+  if (contentSize >= 0) {
     if (contentSize > sink.max - sink.pos) throw new DecodeError(`zstd: content size ${contentSize} exceeds the ${sink.max}-byte limit`, i);
     // Pre-size from the header only as far as the input could plausibly expand; beyond that, grow as produced.
     sink.ensure(Math.min(contentSize, (end - i) * 64));

@@ -11,7 +11,7 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { DecodeError } from '../../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
-import { zstdDecompressPure } from './zstd-decoder.js';
+import { zstdDecompressPure, zstdFrameSpans } from './zstd-decoder.js';
 import { zstdCompressPure } from './zstd-encoder.js';
 import { contextFor, retireContexts } from './zstd-context.js';
 
@@ -98,8 +98,27 @@ export function zstdCompressOneShot(data: Uint8Array, level?: number): Buffer {
 
 export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   if (!hasNativeZstd) return zstdDecompressPure(data, maxBytes);
+  const spans = zstdFrameSpans(data);
+  if (isOneFrame(spans, data)) return nativeDecompress(data, maxBytes);
+  // Several frames, or skippable ones: node:zlib would stop after the first, so one call per frame.
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (let k = 0; k < spans.length; k += 2) {
+    const part = nativeDecompress(data.subarray(spans[k]!, spans[k + 1]!), Math.max(1, maxBytes - total));
+    total += part.length;
+    if (total > maxBytes) throw new DecodeError(`zstd: output exceeds the ${maxBytes}-byte limit`);
+    parts.push(part);
+  }
+  return Buffer.concat(parts, total);
+}
+
+function isOneFrame(spans: readonly number[], data: Uint8Array): boolean {
+  return spans.length === 2 && spans[0] === 0 && spans[1] === data.length;
+}
+
+function nativeDecompress(frame: Uint8Array, maxBytes: number): Buffer {
   try {
-    return native.zstdDecompressSync!(data, { maxOutputLength: maxBytes });
+    return native.zstdDecompressSync!(frame, { maxOutputLength: maxBytes });
   } catch (err) {
     throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
   }
@@ -113,6 +132,7 @@ export async function zstdCompressAsync(data: Uint8Array, level?: number): Promi
 
 export async function zstdDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {
   if (!hasNativeZstd || native.zstdDecompress === undefined) return zstdDecompress(data, maxBytes);
+  if (!isOneFrame(zstdFrameSpans(data), data)) return zstdDecompress(data, maxBytes);
   try {
     return await promisify(native.zstdDecompress)(data, { maxOutputLength: maxBytes });
   } catch (err) {
