@@ -5,13 +5,14 @@
  * (zstd-context.ts). All three write the same bytes (checked here); the difference is CPU and the native memory
  * each call leaves for the GC. Producer batches of 16 KiB (Kafka's default batch.size) and 128 KiB (the e2e
  * bench's), JSON-like and the e2e bench's synthetic values. The clock is CPU time; each case runs in fresh
- * processes, taking turns with the others (see main). Node 22.15+ only.
+ * processes, taking turns with the others (see main). Then decompression of the same frames: node:zlib's
+ * one-shot call (a fresh ZSTD_DCtx per call) against `zstdDecompress` (one reused context). Node 22.15+ only.
  * `node_modules/.bin/node .build/bench/src/zstd-window.bench.js`
  */
 import { execFileSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { hasNativeZstd, zstdCompress, zstdCompressOneShot } from '../../src/protocol/compression/zstd.js';
+import { hasNativeZstd, zstdCompress, zstdCompressOneShot, zstdDecompress } from '../../src/protocol/compression/zstd.js';
 
 const ROUNDS = 5;
 const CALLS = 400;
@@ -39,12 +40,16 @@ const plainZstd = (zlib as unknown as { zstdCompressSync: (d: Uint8Array) => Buf
 const WAYS = ['default', 'sized', 'reused'] as const;
 type Way = (typeof WAYS)[number];
 const compressWith: Record<Way, (d: Uint8Array) => Buffer> = { default: plainZstd, sized: (d) => zstdCompressOneShot(d), reused: (d) => zstdCompress(d) };
+const UNWAYS = ['one-shot', 'reused-d'] as const;
+type Unway = (typeof UNWAYS)[number];
+const plainUnzstd = (zlib as unknown as { zstdDecompressSync: (d: Uint8Array) => Buffer }).zstdDecompressSync;
+const decompressWith: Record<Unway, (d: Uint8Array) => Buffer> = { 'one-shot': plainUnzstd, 'reused-d': (d) => zstdDecompress(d) };
 
 /** One case in this process: CPU µs per call (median of the rounds) and RSS growth over all calls. */
-function runCase(kind: string, size: number, way: Way): void {
+function runCase(kind: string, size: number, way: Way | Unway): void {
   const data = (kind === 'json' ? jsonLike : synthetic)(size);
-  const compressOnce = compressWith[way];
-  const f = (): Buffer => compressOnce(data);
+  const frame = plainZstd(data);
+  const f = way in compressWith ? (): Buffer => compressWith[way as Way](data) : (): Buffer => decompressWith[way as Unway](frame);
   for (let i = 0; i < CALLS / 2; i++) f();
   const r0 = process.memoryUsage().rss;
   const us: number[] = [];
@@ -78,6 +83,23 @@ function main(): void {
       console.log(`${kind.padEnd(10)} ${String(size >> 10).padStart(4)} KiB -> ${String(bytes).padStart(6)} B   ${WAYS.map(cell).join('   ')}   default/sized ${(us('default') / us('sized')).toFixed(2)}x  sized/reused ${(us('sized') / us('reused')).toFixed(2)}x  default/reused ${(us('default') / us('reused')).toFixed(2)}x`);
     }
   }
+  console.log('decompress the same frames (node:zlib one-shot against one reused context):');
+  for (const kind of ['json', 'synthetic']) {
+    for (const size of [16 << 10, 128 << 10]) {
+      const data = (kind === 'json' ? jsonLike : synthetic)(size);
+      if (!zstdDecompress(plainZstd(data)).equals(data)) throw new Error(`${kind} ${size}: reused decompression differs`);
+      const r = { 'one-shot': [], 'reused-d': [] } as Record<Unway, { us: number; rssMb: number }[]>;
+      for (let i = 0; i < PAIRS; i++) {
+        for (const way of UNWAYS) {
+          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'case', kind, String(size), way], { encoding: 'utf8' });
+          r[way].push(JSON.parse(out));
+        }
+      }
+      const us = (w: Unway): number => med(r[w].map((x) => x.us));
+      const cell = (w: Unway): string => `${w.replace('-d', '')} ${us(w).toFixed(1).padStart(6)} µs, RSS +${med(r[w].map((x) => x.rssMb)).toFixed(0).padStart(3)} MiB`;
+      console.log(`${kind.padEnd(10)} ${String(size >> 10).padStart(4)} KiB   ${UNWAYS.map(cell).join('   ')}   one-shot/reused ${(us('one-shot') / us('reused-d')).toFixed(2)}x`);
+    }
+  }
 }
 
 /** All ways write the same bytes, a reused context on its second frame too; returns the compressed size. */
@@ -92,5 +114,5 @@ function sameBytesCheck(kind: string, size: number): number {
   return a.length;
 }
 
-if (process.argv[2] === 'case') runCase(process.argv[3]!, Number(process.argv[4]), process.argv[5] as Way);
+if (process.argv[2] === 'case') runCase(process.argv[3]!, Number(process.argv[4]), process.argv[5] as Way | Unway);
 else main();

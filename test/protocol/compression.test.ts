@@ -361,7 +361,7 @@ s('zstd: a truncated frame is a DecodeError on every path, never short output (n
   const frames = [compress(Compression.zstd, data), zstdCompressPure(data), zstdStoredFrame(data)];
   for (const c of JAVA_STREAMS) if (codecOf(c.case) === Compression.zstd) frames.push(Buffer.from(c.output, 'base64'));
   for (const frame of frames) {
-    assert.equal(zstdFrameSpans(frame), [0, frame.length]);
+    assert.equal(zstdFrameSpans(frame).slice(0, 2), [0, frame.length]);
     for (const cut of [1, 2, 3, 4, 5, 17, frame.length >> 1, frame.length - 5]) {
       if (cut >= frame.length) continue;
       const short = frame.subarray(0, frame.length - cut);
@@ -378,7 +378,7 @@ s('zstd: several frames and skippable ones decode whole on every path (node:zlib
   const text = Buffer.from('kafka-channels '.repeat(400));
   const packed = compress(Compression.zstd, text);
   const input = Buffer.concat([skippable, rle, packed, skippable, rle]);
-  assert.equal(zstdFrameSpans(input), [11, 21, 21, 21 + packed.length, 32 + packed.length, 42 + packed.length]);
+  assert.equal(zstdFrameSpans(input), [11, 21, 10, 21, 21 + packed.length, zstdFrameSpans(packed)[2]!, 32 + packed.length, 42 + packed.length, 10]);
   const expected = Buffer.concat([Buffer.from('z'.repeat(10)), text, Buffer.from('z'.repeat(10))]);
   assert.ok(decompress(Compression.zstd, input).equals(expected), 'sync');
   assert.ok(zstdDecompressPure(input).equals(expected), 'our decoder');

@@ -1,11 +1,12 @@
 import * as assert from 'uvu/assert';
 import * as zlib from 'node:zlib';
 import { onlyIf, suite } from '../kit.js';
-import { hasNativeZstd, zstdCompress, zstdCompressOneShot } from '../../src/protocol/compression/zstd.js';
-import { allowContexts, contextCount, retireContexts, ZstdContext, type ZstdStream } from '../../src/protocol/compression/zstd-context.js';
+import { DecodeError } from '../../src/errors.js';
+import { hasNativeZstd, zstdCompress, zstdCompressOneShot, zstdDecompress } from '../../src/protocol/compression/zstd.js';
+import { allowContexts, contextCount, decompressContext, dropDecompressContext, retireContexts, ZstdContext, type ZstdStream } from '../../src/protocol/compression/zstd-context.js';
 
 const s = suite('zstd reused contexts');
-const native = zlib as unknown as { zstdDecompressSync?: (d: Uint8Array) => Buffer; createZstdCompress?: unknown };
+const native = zlib as unknown as { zstdDecompressSync?: (d: Uint8Array) => Buffer; zstdCompressSync?: (d: Uint8Array, o?: object) => Buffer; createZstdCompress?: unknown };
 // Node 20 (CI's runtime) has no zstd in node:zlib; the runner repeats this file on a Node that has it (test/run.ts).
 const canReuse = hasNativeZstd && typeof native.createZstdCompress === 'function';
 const withNativeZstd = onlyIf(s, canReuse, `node ${process.version} has no zstd in node:zlib`);
@@ -63,6 +64,67 @@ withNativeZstd('after the contexts are retired the one-shot path writes the same
   assert.ok(contextCount() > 0);
 });
 
+/** A frame without the content size in its header, as zstd-jni's streams write them. */
+function withoutContentSize(data: Uint8Array): Buffer {
+  const flag = (zlib.constants as unknown as { ZSTD_c_contentSizeFlag: number }).ZSTD_c_contentSizeFlag;
+  return native.zstdCompressSync!(data, { params: { [flag]: 0 } });
+}
+
+withNativeZstd('decompression reuses one context and reads what the one-shot call reads, with and without a content size', () => {
+  assert.ok(decompressContext(), 'this runtime can drive a decompression context');
+  for (let round = 0; round < 2; round++) {
+    for (const n of [0, 1, 100, 16_384, 70_000, 131_072, 600_000, 3_000_000]) {
+      const data = text(n, n + round);
+      for (const frame of [zstdCompress(data), withoutContentSize(data), zstdCompress(data, 19)]) {
+        const out = zstdDecompress(frame);
+        assert.ok(out.equals(data), `${n} bytes, round ${round}`);
+        assert.ok(out.equals(native.zstdDecompressSync!(frame)));
+      }
+    }
+  }
+});
+
+withNativeZstd('decompression: a corrupt frame, a lying content size or output over the limit is a DecodeError, and the next frame still decodes', () => {
+  const data = text(100_000, 9); // over 65,791 bytes: a 4-byte content size
+  const good = zstdCompress(data);
+  const noSize = withoutContentSize(data);
+  const corrupt = Buffer.from(good);
+  for (let i = 20; i < corrupt.length - 8; i += 7) corrupt[i] ^= 0x5a;
+  const fhd = good[4]!;
+  assert.is(fhd >>> 6, 2, 'a 4-byte content size at offset 5 or 6');
+  const contentAt = fhd & 0x20 ? 5 : 6;
+  const lying = Buffer.from(good);
+  lying.writeUInt32LE(data.length - 10, contentAt);
+  const cases: [string, () => unknown][] = [
+    ['corrupt', () => zstdDecompress(corrupt)],
+    ['content size smaller than the content', () => zstdDecompress(lying)],
+    ['over the limit, size in the header', () => zstdDecompress(good, data.length - 1)],
+    ['over the limit, no size in the header', () => zstdDecompress(noSize, data.length - 1)],
+    ['over the limit, no size, tiny limit', () => zstdDecompress(noSize, 10)],
+  ];
+  for (const [name, f] of cases) {
+    const before = decompressContext();
+    assert.throws(f, (e: unknown) => e instanceof DecodeError, name);
+    assert.ok(decompressContext() !== before, `after ${name}: the failed context was replaced`);
+    assert.ok(zstdDecompress(good).equals(data), `after ${name}: sized frame`);
+    assert.ok(zstdDecompress(noSize).equals(data), `after ${name}: unsized frame`);
+  }
+  assert.is(zstdDecompress(good, data.length).length, data.length, 'exactly at the limit');
+  assert.is(zstdDecompress(noSize, data.length).length, data.length, 'exactly at the limit, no size');
+});
+
+withNativeZstd('a decompression context that failed is never written to again (node aborts the process on that write)', () => {
+  const data = text(20_000, 4);
+  const corrupt = Buffer.from(zstdCompress(data));
+  for (let i = 20; i < corrupt.length - 8; i += 5) corrupt[i] ^= 0x33;
+  const ctx = decompressContext()!;
+  assert.throws(() => ctx.decompress(corrupt, -1, 1 << 20));
+  assert.throws(() => ctx.decompress(zstdCompress(data), -1, 1 << 20), /failed before/);
+  dropDecompressContext();
+  assert.ok(decompressContext() !== ctx, 'a fresh context replaces it');
+  assert.ok(zstdDecompress(zstdCompress(data)).equals(data));
+});
+
 /** A stand-in for a node:zlib stream, to check the feature checks without a native zstd. */
 type FakeStream = ZstdStream & { closed: boolean };
 function fakeStream(parts: Partial<ZstdStream>): FakeStream {
@@ -105,6 +167,8 @@ withNativeZstd('a native handle that fails mid-frame throws instead of returning
   assert.ok(ctx, 'a working handle passes the probe');
   fail = true;
   assert.throws(() => ctx!.compress(text(1000, 1)), /native compression context failed/);
+  fail = false;
+  assert.throws(() => ctx!.compress(text(1000, 1)), /failed before/, 'a failed context is never written to again');
   real.close();
 });
 

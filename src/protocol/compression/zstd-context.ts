@@ -1,5 +1,5 @@
 /**
- * Reusable native zstd compression contexts. node:zlib's public one-shot `zstdCompressSync` builds a fresh
+ * Reusable native zstd contexts, for compression (one per level and window) and decompression (one). node:zlib's public one-shot `zstdCompressSync` builds a fresh
  * ZSTD_CCtx (hash and chain tables, window buffer) on every call and leaves it for the GC; for a producer's
  * 16-128 KiB batches that setup costs as much as the compression itself, and the dead contexts grow RSS by
  * hundreds of MiB (bench/src/zstd-window.bench.ts). zstd's own API is made for reuse: after a frame ends
@@ -25,9 +25,18 @@ export interface ZstdStream {
 }
 const native = zlib as unknown as {
   createZstdCompress?: (options: object) => ZstdStream;
+  createZstdDecompress?: () => ZstdStream;
+  zstdCompressSync?: (data: Uint8Array) => Buffer;
   zstdDecompressSync?: (data: Uint8Array) => Buffer;
   constants: { ZSTD_e_end?: number };
 };
+
+/** The handle and write state of a node:zlib stream, if it has the internals we drive. */
+function driveable(stream: ZstdStream): { handle: NativeHandle; state: Uint32Array } | undefined {
+  const handle = stream._handle, state = stream._writeState;
+  if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) return undefined;
+  return { handle, state };
+}
 
 /** A few (level, window) pairs cover a producer's batch sizes; more are closed oldest first. */
 const MAX_CONTEXTS = 8;
@@ -36,6 +45,7 @@ let broken = false;
 
 export class ZstdContext {
   private scratch: Buffer;
+  private dead = false;
 
   private constructor(private readonly stream: ZstdStream, private readonly handle: NativeHandle, private readonly state: Uint32Array, private readonly endFlag: number) {
     this.scratch = Buffer.allocUnsafe(0);
@@ -52,12 +62,12 @@ export class ZstdContext {
 
   /** A context over a node:zlib zstd stream, if it has the internals we drive and they round-trip a probe. */
   static over(stream: ZstdStream, endFlag: number): ZstdContext | undefined {
-    const handle = stream._handle, state = stream._writeState;
-    if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    const parts = driveable(stream);
+    if (parts === undefined) {
       stream.close();
       return undefined;
     }
-    const ctx = new ZstdContext(stream, handle, state, endFlag);
+    const ctx = new ZstdContext(stream, parts.handle, parts.state, endFlag);
     const probe = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
     let ok = false;
     try {
@@ -69,8 +79,18 @@ export class ZstdContext {
     return ok ? ctx : undefined;
   }
 
-  /** One complete zstd frame of `data`, in a new Buffer. Throws if the native handle failed. */
+  /** One complete zstd frame of `data`, in a new Buffer. Throws if the native handle failed; then it is dead. */
   compress(data: Uint8Array): Buffer {
+    if (this.dead) throw new Error('zstd: this compression context failed before');
+    try {
+      return this.compressFrame(data);
+    } catch (err) {
+      this.dead = true; // node aborts the process on a write to a failed handle: never write to it again
+      throw err;
+    }
+  }
+
+  private compressFrame(data: Uint8Array): Buffer {
     const bound = compressBound(data.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(bound);
     let out = this.scratch;
@@ -94,6 +114,7 @@ export class ZstdContext {
   }
 
   close(): void {
+    this.dead = true;
     this.stream.close();
   }
 }
@@ -123,11 +144,12 @@ export function contextFor(key: string, options: () => object): ZstdContext | un
   return ctx ?? undefined;
 }
 
-/** Drops a context that failed and stops reusing contexts in this process: the one-shot call takes over. */
+/** After a compression context failed: stop reusing contexts in this process; the one-shot calls take over. */
 export function retireContexts(): void {
   broken = true;
   for (const ctx of contexts.values()) ctx?.close();
   contexts.clear();
+  dropDecompressContext();
 }
 
 /** For tests: reuse contexts again after {@link retireContexts}. */
@@ -140,4 +162,118 @@ export function contextCount(): number {
   let n = 0;
   for (const ctx of contexts.values()) if (ctx) n++;
   return n;
+}
+
+/** Output kept between frames for frames without a content size; a larger one is not kept. */
+const SCRATCH_KEEP = 1 << 20;
+
+/**
+ * One native decompression context, reused frame after frame: node:zlib's one-shot call sets up a ZSTD_DCtx
+ * per call, which costs more than decoding a producer's batch of a few KiB (bench/src/zstd-window.bench.ts).
+ * The caller passes only whole frames (zstdFrameSpans checked their structure), so each call ends its frame and
+ * leaves the context at a frame boundary.
+ */
+export class ZstdDecompressContext {
+  private scratch = Buffer.allocUnsafe(64 << 10);
+  private dead = false;
+
+  private constructor(private readonly stream: ZstdStream & { errored?: Error | null }, private readonly handle: NativeHandle, private readonly state: Uint32Array, private readonly endFlag: number) {
+    stream.on('error', () => {});
+  }
+
+  /** A context over a fresh node:zlib zstd decompression stream, or undefined where it cannot be driven. */
+  static create(): ZstdDecompressContext | undefined {
+    const endFlag = native.constants.ZSTD_e_end;
+    if (typeof native.createZstdDecompress !== 'function' || typeof native.zstdCompressSync !== 'function' || endFlag === undefined) return undefined;
+    const stream = native.createZstdDecompress();
+    const parts = driveable(stream);
+    if (parts === undefined) {
+      stream.close();
+      return undefined;
+    }
+    const ctx = new ZstdDecompressContext(stream, parts.handle, parts.state, endFlag);
+    const probe = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
+    let ok = false;
+    try {
+      ok = ctx.decompress(native.zstdCompressSync(probe), -1, 1 << 10).equals(probe);
+    } catch {
+      // not usable
+    }
+    if (!ok) ctx.close();
+    return ok ? ctx : undefined;
+  }
+
+  /**
+   * The content of one whole frame, at most `maxBytes` (a `RangeError` beyond: the caller reports its limit).
+   * `contentSize` from the frame header, or -1. Throws a plain Error if the native decoder rejected the frame;
+   * the context is then unusable.
+   */
+  decompress(frame: Uint8Array, contentSize: number, maxBytes: number): Buffer {
+    if (this.dead) throw new Error('zstd: this decompression context failed before');
+    try {
+      return this.decompressFrame(frame, contentSize, maxBytes);
+    } catch (err) {
+      this.dead = true; // mid-frame, or a failed handle, which node aborts the process for on the next write
+      throw err;
+    }
+  }
+
+  private decompressFrame(frame: Uint8Array, contentSize: number, maxBytes: number): Buffer {
+    if (contentSize > maxBytes) throw new RangeError(`content size ${contentSize} exceeds the ${maxBytes}-byte limit`);
+    // A known size gets its own buffer and one byte more, so that a frame that keeps going shows as a full buffer.
+    const exact = contentSize >= 0;
+    let out = exact ? Buffer.allocUnsafe(contentSize + 1) : this.scratch.length > maxBytes ? this.scratch.subarray(0, maxBytes + 1) : this.scratch;
+    let inOff = 0, inLen = frame.length, written = 0;
+    for (;;) {
+      this.handle.writeSync(this.endFlag, frame, inOff, inLen, out, written, out.length - written);
+      if (this.stream.destroyed) throw new Error(this.stream.errored?.message ?? 'the native decoder rejected the frame');
+      const availOut = this.state[0]!, availIn = this.state[1]!;
+      const progress = inLen - availIn + (out.length - availOut - written);
+      inOff += inLen - availIn;
+      inLen = availIn;
+      written = out.length - availOut;
+      if (availOut > 0 && inLen === 0) break; // all input taken with room left: the frame is out
+      if (availOut === 0) {
+        if (out.length > maxBytes) throw new RangeError(`output exceeds the ${maxBytes}-byte limit`);
+        const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, out.length * 2));
+        out.copy(bigger, 0, 0, written);
+        out = bigger;
+        if (!exact && bigger.length <= SCRATCH_KEEP) this.scratch = bigger;
+      } else if (progress === 0) {
+        throw new Error('the frame does not end'); // cannot happen for a whole frame; never spin on it
+      }
+    }
+    if (exact && written !== contentSize) throw new Error(`frame produced ${written} bytes, header said ${contentSize}`);
+    if (exact) return out.subarray(0, written);
+    const result = Buffer.allocUnsafe(written);
+    out.copy(result, 0, 0, written);
+    return result;
+  }
+
+  close(): void {
+    this.dead = true;
+    this.stream.close();
+  }
+}
+
+/** undefined: not made yet; null: this runtime cannot drive one. */
+let decompressor: ZstdDecompressContext | null | undefined;
+
+/** The shared decompression context, or undefined: use the one-shot call. */
+export function decompressContext(): ZstdDecompressContext | undefined {
+  if (broken) return undefined;
+  if (decompressor === undefined) {
+    try {
+      decompressor = ZstdDecompressContext.create() ?? null;
+    } catch {
+      decompressor = null;
+    }
+  }
+  return decompressor ?? undefined;
+}
+
+/** After a frame failed in the shared context: close it; the next frame gets a fresh one. */
+export function dropDecompressContext(): void {
+  decompressor?.close();
+  decompressor = undefined;
 }

@@ -53,7 +53,8 @@ export function zstdDecompressPure(data: Uint8Array, maxBytes = DEFAULT_MAX_DECO
 }
 
 /**
- * Where the frames of `data` are, as flat [start, end, start, end, ...] byte ranges (skippable frames left out),
+ * Where the frames of `data` are, as flat [start, end, contentSize (-1 if not in the header), ...] triples
+ * (skippable frames left out),
  * checking without decoding that every frame header, block header and checksum is there and every block inside
  * the input. node:zlib's one-shot decompression needs this: it returns what it has for a truncated frame (even
  * nothing) instead of failing, decodes only the first of several frames, and nothing after a skippable frame.
@@ -62,8 +63,8 @@ export function zstdFrameSpans(data: Uint8Array): number[] {
   const src = plain(data);
   const spans: number[] = [];
   walkFrames(src, (i) => {
-    spans.push(i - 4);
     const h = readFrameHeader(src, i);
+    spans.push(i - 4);
     i = h.end;
     for (;;) {
       if (i + 3 > src.length) throw new DecodeError('zstd: truncated block header', i);
@@ -80,7 +81,7 @@ export function zstdFrameSpans(data: Uint8Array): number[] {
       if (i + 4 > src.length) throw new DecodeError('zstd: truncated content checksum', i);
       i += 4;
     }
-    spans.push(i);
+    spans.push(i, h.contentSize);
     return i;
   });
   return spans;

@@ -4,8 +4,9 @@
  * runtimes get an HONEST FALLBACK: our small pure-TS compressor (zstd-encoder.ts: greedy matches, raw
  * literals, predefined FSE tables), valid zstd that every reader accepts, with ratios near LZ4's rather than
  * zstd's; levels are ignored there.
- * Decompression uses node:zlib when available and otherwise our pure-TS decoder (zstd-decoder.ts), so every
- * runtime can read what brokers and the Java client (zstd-jni) write.
+ * Decompression uses node:zlib when available (a reused context where we can drive one, one call per frame after
+ * zstdFrameSpans checked the framing) and otherwise our pure-TS decoder (zstd-decoder.ts), so every runtime can
+ * read what brokers and the Java client (zstd-jni) write.
  */
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -13,7 +14,7 @@ import { DecodeError } from '../../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { zstdDecompressPure, zstdFrameSpans } from './zstd-decoder.js';
 import { zstdCompressPure } from './zstd-encoder.js';
-import { contextFor, retireContexts } from './zstd-context.js';
+import { contextFor, decompressContext, dropDecompressContext, retireContexts } from './zstd-context.js';
 
 type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
 type AsyncCodec = (data: Uint8Array, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
@@ -99,24 +100,35 @@ export function zstdCompressOneShot(data: Uint8Array, level?: number): Buffer {
 export function zstdDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer {
   if (!hasNativeZstd) return zstdDecompressPure(data, maxBytes);
   const spans = zstdFrameSpans(data);
-  if (isOneFrame(spans, data)) return nativeDecompress(data, maxBytes);
-  // Several frames, or skippable ones: node:zlib would stop after the first, so one call per frame.
+  if (isOneFrame(spans, data)) return nativeDecompress(data, spans[2]!, maxBytes);
+  // Several frames, or skippable ones: node:zlib's one-shot call stops after the first, so one call per frame.
   const parts: Buffer[] = [];
   let total = 0;
-  for (let k = 0; k < spans.length; k += 2) {
-    const part = nativeDecompress(data.subarray(spans[k]!, spans[k + 1]!), Math.max(1, maxBytes - total));
+  for (let k = 0; k < spans.length; k += 3) {
+    const part = nativeDecompress(data.subarray(spans[k]!, spans[k + 1]!), spans[k + 2]!, maxBytes - total);
     total += part.length;
-    if (total > maxBytes) throw new DecodeError(`zstd: output exceeds the ${maxBytes}-byte limit`);
     parts.push(part);
   }
   return Buffer.concat(parts, total);
 }
 
 function isOneFrame(spans: readonly number[], data: Uint8Array): boolean {
-  return spans.length === 2 && spans[0] === 0 && spans[1] === data.length;
+  return spans.length === 3 && spans[0] === 0 && spans[1] === data.length;
 }
 
-function nativeDecompress(frame: Uint8Array, maxBytes: number): Buffer {
+/** One whole frame: through the shared native context where there is one, else node:zlib's one-shot call. */
+function nativeDecompress(frame: Uint8Array, contentSize: number, maxBytes: number): Buffer {
+  const ctx = decompressContext();
+  if (ctx !== undefined) {
+    try {
+      return ctx.decompress(frame, contentSize, maxBytes);
+    } catch (err) {
+      dropDecompressContext(); // it stopped mid-frame
+      if (err instanceof RangeError) throw new DecodeError(`zstd: ${err.message}`, undefined, { cause: err });
+      // The frame is bad, or the context was: the one-shot call below tells which and reports the frame's error.
+    }
+  }
+  if (maxBytes < 1) throw new DecodeError(`zstd: output exceeds the limit`);
   try {
     return native.zstdDecompressSync!(frame, { maxOutputLength: maxBytes });
   } catch (err) {
