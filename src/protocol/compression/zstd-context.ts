@@ -38,20 +38,66 @@ function driveable(stream: ZstdStream): { handle: NativeHandle; state: Uint32Arr
   return { handle, state };
 }
 
+const PROBE = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
+
+/**
+ * A node:zlib zstd stream whose native handle we write frames to directly. Once a write fails the context is
+ * dead: node aborts the whole process on a write to a failed handle, so it is never written to again.
+ */
+abstract class DrivenStream {
+  private dead = false;
+  protected readonly handle: NativeHandle;
+  protected readonly state: Uint32Array;
+
+  protected constructor(protected readonly stream: ZstdStream & { errored?: Error | null }, parts: { handle: NativeHandle; state: Uint32Array }, protected readonly endFlag: number) {
+    this.handle = parts.handle;
+    this.state = parts.state;
+    // A native failure destroys the stream, which emits 'error' on the next tick: never let that crash the process.
+    stream.on('error', () => {});
+  }
+
+  /** `make(parts)` over `stream` if it can be driven and `roundTrips(ctx)` holds; else the stream is closed. */
+  protected static probed<C extends DrivenStream>(stream: ZstdStream, make: (parts: { handle: NativeHandle; state: Uint32Array }) => C, roundTrips: (ctx: C) => boolean): C | undefined {
+    const parts = driveable(stream);
+    if (parts === undefined) {
+      stream.close();
+      return undefined;
+    }
+    const ctx = make(parts);
+    let ok = false;
+    try {
+      ok = roundTrips(ctx);
+    } catch {
+      // a handle that fails, or writes what zstd cannot read: not usable
+    }
+    if (!ok) ctx.close();
+    return ok ? ctx : undefined;
+  }
+
+  /** Runs `frame`; any throw marks the context dead. */
+  protected guarded<T>(what: string, frame: () => T): T {
+    if (this.dead) throw new Error(`zstd: this ${what} context failed before`);
+    try {
+      return frame();
+    } catch (err) {
+      this.dead = true; // mid-frame, or a failed handle
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.dead = true;
+    this.stream.close();
+  }
+}
+
 /** A few (level, window) pairs cover a producer's batch sizes; more are closed oldest first. */
 const MAX_CONTEXTS = 8;
 const contexts = new Map<string, ZstdContext | null>();
 let broken = false;
 
-export class ZstdContext {
-  private scratch: Buffer;
-  private dead = false;
-
-  private constructor(private readonly stream: ZstdStream, private readonly handle: NativeHandle, private readonly state: Uint32Array, private readonly endFlag: number) {
-    this.scratch = Buffer.allocUnsafe(0);
-    // A native failure destroys the stream, which emits 'error' on the next tick: never let that crash the process.
-    stream.on('error', () => {});
-  }
+export class ZstdContext extends DrivenStream {
+  private scratch = Buffer.allocUnsafe(0);
 
   /** A context compressing with `options` (node:zlib's zstd options), or undefined where it cannot be driven. */
   static create(options: object): ZstdContext | undefined {
@@ -62,60 +108,27 @@ export class ZstdContext {
 
   /** A context over a node:zlib zstd stream, if it has the internals we drive and they round-trip a probe. */
   static over(stream: ZstdStream, endFlag: number): ZstdContext | undefined {
-    const parts = driveable(stream);
-    if (parts === undefined) {
-      stream.close();
-      return undefined;
-    }
-    const ctx = new ZstdContext(stream, parts.handle, parts.state, endFlag);
-    const probe = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
-    let ok = false;
-    try {
-      ok = native.zstdDecompressSync?.(ctx.compress(probe)).equals(probe) === true;
-    } catch {
-      // a handle that fails or writes what zstd cannot read: not usable
-    }
-    if (!ok) ctx.close();
-    return ok ? ctx : undefined;
+    return DrivenStream.probed(stream, (parts) => new ZstdContext(stream, parts, endFlag), (ctx) => native.zstdDecompressSync?.(ctx.compress(PROBE)).equals(PROBE) === true);
   }
 
   /** One complete zstd frame of `data`, in a new Buffer. Throws if the native handle failed; then it is dead. */
   compress(data: Uint8Array): Buffer {
-    if (this.dead) throw new Error('zstd: this compression context failed before');
-    try {
-      return this.compressFrame(data);
-    } catch (err) {
-      this.dead = true; // node aborts the process on a write to a failed handle: never write to it again
-      throw err;
-    }
+    return this.guarded('compression', () => this.compressFrame(data));
   }
 
   private compressFrame(data: Uint8Array): Buffer {
     const bound = compressBound(data.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafe(bound);
-    let out = this.scratch;
-    let inOff = 0, inLen = data.length, written = 0;
-    const chunks: Buffer[] = [];
-    for (;;) {
-      this.handle.writeSync(this.endFlag, data, inOff, inLen, out, written, out.length - written);
-      if (this.stream.destroyed) throw new Error('zstd: the native compression context failed');
-      const availOut = this.state[0]!, availIn = this.state[1]!;
-      inOff += inLen - availIn;
-      inLen = availIn;
-      written = out.length - availOut;
-      if (availOut !== 0) break; // room was left, so the frame is complete
-      chunks.push(Buffer.from(out)); // the bound was not enough (it always is for zstd's own bound): keep going
-      out = this.scratch;
-      written = 0;
-    }
-    const last = Buffer.allocUnsafe(written);
-    out.copy(last, 0, 0, written);
-    return chunks.length === 0 ? last : Buffer.concat([...chunks, last]);
-  }
-
-  close(): void {
-    this.dead = true;
-    this.stream.close();
+    const out = this.scratch;
+    this.handle.writeSync(this.endFlag, data, 0, data.length, out, 0, out.length);
+    if (this.stream.destroyed) throw new Error('zstd: the native compression context failed');
+    const availOut = this.state[0]!, availIn = this.state[1]!;
+    // zstd's own bound always leaves room; were it ever full, the caller falls back to the one-shot call.
+    if (availOut === 0 || availIn !== 0) throw new Error('zstd: the frame did not fit its bound');
+    const written = out.length - availOut;
+    const frame = Buffer.allocUnsafe(written);
+    out.copy(frame, 0, 0, written);
+    return frame;
   }
 }
 
@@ -173,49 +186,25 @@ const SCRATCH_KEEP = 1 << 20;
  * The caller passes only whole frames (zstdFrameSpans checked their structure), so each call ends its frame and
  * leaves the context at a frame boundary.
  */
-export class ZstdDecompressContext {
+export class ZstdDecompressContext extends DrivenStream {
   private scratch = Buffer.allocUnsafe(64 << 10);
-  private dead = false;
-
-  private constructor(private readonly stream: ZstdStream & { errored?: Error | null }, private readonly handle: NativeHandle, private readonly state: Uint32Array, private readonly endFlag: number) {
-    stream.on('error', () => {});
-  }
 
   /** A context over a fresh node:zlib zstd decompression stream, or undefined where it cannot be driven. */
   static create(): ZstdDecompressContext | undefined {
     const endFlag = native.constants.ZSTD_e_end;
     if (typeof native.createZstdDecompress !== 'function' || typeof native.zstdCompressSync !== 'function' || endFlag === undefined) return undefined;
     const stream = native.createZstdDecompress();
-    const parts = driveable(stream);
-    if (parts === undefined) {
-      stream.close();
-      return undefined;
-    }
-    const ctx = new ZstdDecompressContext(stream, parts.handle, parts.state, endFlag);
-    const probe = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
-    let ok = false;
-    try {
-      ok = ctx.decompress(native.zstdCompressSync(probe), -1, 1 << 10).equals(probe);
-    } catch {
-      // not usable
-    }
-    if (!ok) ctx.close();
-    return ok ? ctx : undefined;
+    const frame = native.zstdCompressSync(PROBE);
+    return DrivenStream.probed(stream, (parts) => new ZstdDecompressContext(stream, parts, endFlag), (ctx) => ctx.decompress(frame, -1, 1 << 10).equals(PROBE));
   }
 
   /**
    * The content of one whole frame, at most `maxBytes` (a `RangeError` beyond: the caller reports its limit).
    * `contentSize` from the frame header, or -1. Throws a plain Error if the native decoder rejected the frame;
-   * the context is then unusable.
+   * the context is then dead.
    */
   decompress(frame: Uint8Array, contentSize: number, maxBytes: number): Buffer {
-    if (this.dead) throw new Error('zstd: this decompression context failed before');
-    try {
-      return this.decompressFrame(frame, contentSize, maxBytes);
-    } catch (err) {
-      this.dead = true; // mid-frame, or a failed handle, which node aborts the process for on the next write
-      throw err;
-    }
+    return this.guarded('decompression', () => this.decompressFrame(frame, contentSize, maxBytes));
   }
 
   private decompressFrame(frame: Uint8Array, contentSize: number, maxBytes: number): Buffer {
@@ -248,11 +237,6 @@ export class ZstdDecompressContext {
     const result = Buffer.allocUnsafe(written);
     out.copy(result, 0, 0, written);
     return result;
-  }
-
-  close(): void {
-    this.dead = true;
-    this.stream.close();
   }
 }
 
