@@ -24,6 +24,13 @@ async function readAll(bootstrap: string, topic: string, expected: number): Prom
   return out.split('\n').filter((l) => l.includes('\t'));
 }
 
+/** After close: every error the producer reported (none is expected when every message arrived). */
+function reportedErrors(p: Producer): string[] {
+  const errors: Error[] = [];
+  p.channels.errors.drainInto(errors);
+  return errors.map((e) => `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}`);
+}
+
 s('config mistakes are listed together in one InvalidArgumentError', () => {
   try {
     new Producer({ brokerAddrs: [], topic: '', minRetryPeriod: -1 } as never);
@@ -46,6 +53,7 @@ s('messages written to output arrive, with the request-id header and our own hea
   await p.sendJSON({ n: 1 }, { headers: [{ key: 'kind', value: 'json' }] });
   await p.close();
   assert.ok(p.channels.closed.closed);
+  assert.equal(reportedErrors(p), [], 'no delivery failed');
   const lines = await readAll(bootstrap[0]!, topic, 501);
   assert.is(lines.length, 501);
   assert.ok(lines.every((l) => l.includes('request-id:')), 'every message carries request-id');
@@ -91,6 +99,7 @@ s('a producer made while the broker is down initialises when it comes up and del
   }
   await p!.channels.ready.wait();
   await p!.close();
+  assert.equal(reportedErrors(p!), [], 'no delivery failed');
   const lines = await readAll(bootstrap[0]!, topic, 50);
   assert.is(lines.length, 50);
 });
@@ -102,6 +111,7 @@ s('close() right after sending, before initialisation finished, still delivers e
   for (let i = 0; i < 200; i++) await p.send({ value: `early-${i}` });
   assert.not.ok(p.isInitialised(), 'the sends were accepted by the bounded output channel before initialisation');
   await p.close();
+  assert.equal(reportedErrors(p), [], 'no delivery failed');
   const lines = await readAll(bootstrap[0]!, topic, 200);
   assert.is(lines.length, 200);
 });

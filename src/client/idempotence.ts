@@ -50,6 +50,15 @@ export class PartitionSequence {
     if (this.lastAcked < 0 || last > this.lastAcked || this.lastAcked - last > SEQUENCE_MODULUS / 2) this.lastAcked = last;
   }
 
+  /**
+   * True once the broker acknowledged a batch under this epoch. Until then a partition's batches go one at a time:
+   * a broker without state for this producer id and epoch accepts whatever sequence comes first, so a later batch
+   * that overtook a refused first one would be written and the first could never follow it (its records lost).
+   */
+  get hasAcknowledged(): boolean {
+    return this.lastAcked >= 0;
+  }
+
   /** True when `baseSequence` is the one the broker expects next: a refusal of it means a real gap. */
   isNextExpected(baseSequence: number): boolean {
     return baseSequence === addSequence(this.lastAcked, 1);

@@ -348,7 +348,9 @@ export class ProducerEngine {
       if (t.loading) continue;
       if (head.retryAt > now) { wake = Math.min(wake, head.retryAt); continue; }
       if (!head.closed && now - head.createdAt < linger) { wake = Math.min(wake, head.createdAt + linger); continue; }
-      if (this.o.idempotent && (q.retrying > 0 ? q.inFlight > 0 : q.inFlight >= this.o.maxInFlight)) continue;
+      // Idempotent: one batch at a time while retrying (order) or before the epoch's first acknowledgement (see
+      // PartitionSequence.hasAcknowledged), otherwise up to maxInFlight.
+      if (this.o.idempotent && q.inFlight >= (q.retrying > 0 || !q.sequence.hasAcknowledged ? 1 : this.o.maxInFlight)) continue;
       const leader = t.leaders[q.partition] ?? -1;
       if (leader < 0) { this.refreshTopic(q.topic); continue; }
       let g = groups.get(leader);

@@ -217,21 +217,42 @@ s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, batch retried with its sequence, 
   assert.is(engine.producerId.epoch, 0, 'no epoch bump needed');
 });
 
-s('a batch refused while a later one got in fails at once (it can no longer be written in order)', async () => {
+s('a partition\'s first batch under an epoch goes alone: refused, it is retried and nothing overtakes it', async () => {
   const { broker, engine } = setup({ batchSize: 200 });
-  // Only the first batch is refused; a broker without state for a new producer id accepts the later ones.
+  // A broker without state for a new producer id accepts any first sequence: had a later batch been in flight
+  // beside the refused first one, it would have been written first and the first could never follow it.
   broker.faults.set('t-0', [errorCodes.NOT_LEADER_OR_FOLLOWER]);
-  const started = Date.now();
   const report = await send(engine, values(30));
-  assert.ok(Date.now() - started < 2_000, 'not held until the delivery timeout');
-  const failed = report.errors!.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
-  assert.ok(failed.length > 0 && failed[0] === 0, `failed ${failed}`);
-  assert.ok(report.errors!.filter(Boolean).every((e) => (e as { errorName?: string }).errorName === 'OUT_OF_ORDER_SEQUENCE_NUMBER'));
-  const written = broker.logs.get('t-0')!.map((w) => w.value);
-  assert.is(written.length + failed.length, 30, 'every record either written once or reported failed');
-  assert.is(new Set(written).size, written.length);
-  const later = await send(engine, values(2));
-  assert.is(later.errors, null, 'the producer goes on under a new epoch');
+  assert.is(report.errors, null);
+  assert.equal(broker.logs.get('t-0')!.map((w) => w.value), values(30).map((r) => r.value), 'all once, in order');
+  const t0 = broker.calls.map((c) => c.batches.filter((b) => b.partition === 0).map((b) => b.batch.baseSequence));
+  assert.equal(t0.slice(0, 2), [[0], [0]], 'the first batch alone, refused, then again alone');
+  assert.is(engine.producerId.epoch, 0, 'no epoch bump needed');
+});
+
+s('after the first acknowledgement the partition pipelines again, and after an epoch bump it waits again', async () => {
+  const { broker, engine } = setup({ batchSize: 200 });
+  broker.hold = true;
+  const first = send(engine, values(30));
+  await sleep(20);
+  assert.is(broker.calls.length, 1, 'one batch in flight before any acknowledgement');
+  broker.release();
+  await sleep(20);
+  broker.hold = true;
+  const more = send(engine, values(30));
+  await sleep(20);
+  assert.ok(broker.held.length >= 2, `pipelined once acknowledged: ${broker.held.length} requests held`);
+  broker.release();
+  assert.is((await first).errors, null);
+  assert.is((await more).errors, null);
+  broker.faults.set('t-0', [errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER]);
+  const before = broker.calls.length;
+  assert.is((await send(engine, values(30))).errors, null);
+  assert.is(engine.producerId.epoch, 1);
+  const bumped = broker.calls.slice(before).map((c) => c.batches.map((b) => [b.batch.producerEpoch, b.batch.baseSequence]));
+  const firstOfEpoch = bumped.findIndex((c) => c.some(([e]) => e === 1));
+  assert.equal(bumped[firstOfEpoch], [[1, 0]], 'the new epoch\'s first batch goes alone');
+  assert.is(broker.logs.get('t-0')!.length, 90);
 });
 
 s('a lost connection: the whole request is retried, nothing duplicated', async () => {
