@@ -232,17 +232,22 @@ s('a partition\'s first batch under an epoch goes alone: refused, it is retried 
 
 s('after the first acknowledgement the partition pipelines again, and after an epoch bump it waits again', async () => {
   const { broker, engine } = setup({ batchSize: 200 });
-  broker.hold = true;
-  const first = send(engine, values(30));
-  await sleep(20);
-  assert.is(broker.calls.length, 1, 'one batch in flight before any acknowledgement');
-  broker.release();
-  await sleep(20);
-  broker.hold = true;
-  const more = send(engine, values(30));
-  await sleep(20);
-  assert.ok(broker.held.length >= 2, `pipelined once acknowledged: ${broker.held.length} requests held`);
-  broker.release();
+  let first: ReturnType<typeof send>;
+  let more: ReturnType<typeof send>;
+  try { // a failed check must not leave requests held (the run would wait for their timeouts)
+    broker.hold = true;
+    first = send(engine, values(30));
+    await sleep(20);
+    assert.is(broker.calls.length, 1, 'one batch in flight before any acknowledgement');
+    broker.release();
+    await sleep(20);
+    broker.hold = true;
+    more = send(engine, values(30));
+    await sleep(20);
+    assert.ok(broker.held.length >= 2, `pipelined once acknowledged: ${broker.held.length} requests held`);
+  } finally {
+    broker.release();
+  }
   assert.is((await first).errors, null);
   assert.is((await more).errors, null);
   broker.faults.set('t-0', [errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER]);
