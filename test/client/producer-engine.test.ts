@@ -57,6 +57,11 @@ class FakeBroker {
     return options?.expectResponse === false ? undefined : res;
   }
 
+  /** Drops every producer's state, as a broker does once `producer.id.expiration.ms` passed without a write. */
+  forgetProducers(): void {
+    this.state.clear();
+  }
+
   release(): void {
     this.hold = false;
     for (const r of this.held.splice(0)) r();
@@ -228,6 +233,24 @@ s('a partition\'s first batch under an epoch goes alone: refused, it is retried 
   const t0 = broker.calls.map((c) => c.batches.filter((b) => b.partition === 0).map((b) => b.batch.baseSequence));
   assert.equal(t0.slice(0, 2), [[0], [0]], 'the first batch alone, refused, then again alone');
   assert.is(engine.producerId.epoch, 0, 'no epoch bump needed');
+});
+
+s('state lost mid-stream (producer id expired): a batch refused while a later one got in fails at once, nothing duplicated', async () => {
+  const { broker, engine } = setup({ batchSize: 200 });
+  assert.is((await send(engine, values(30))).errors, null);
+  // Without state the broker takes any sequence, so the batches in flight behind the refused one are written.
+  broker.forgetProducers();
+  broker.faults.set('t-0', [errorCodes.NOT_LEADER_OR_FOLLOWER]);
+  const started = Date.now();
+  const report = await send(engine, values(30));
+  assert.ok(Date.now() - started < 2_000, 'not held until the delivery timeout');
+  const failed = report.errors!.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
+  assert.ok(failed.length > 0 && failed[0] === 0, `failed ${failed}`);
+  assert.ok(report.errors!.filter(Boolean).every((e) => (e as { errorName?: string }).errorName === 'OUT_OF_ORDER_SEQUENCE_NUMBER'));
+  const written = broker.logs.get('t-0')!.slice(30).map((w) => w.value);
+  assert.is(written.length + failed.length, 30, 'every record either written once or reported failed');
+  assert.is(new Set(written).size, written.length);
+  assert.is((await send(engine, values(2))).errors, null, 'the producer goes on under a new epoch');
 });
 
 s('after the first acknowledgement the partition pipelines again, and after an epoch bump it waits again', async () => {
