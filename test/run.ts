@@ -3,13 +3,21 @@
  * Runs every compiled `*.test.js` under .build/test (unit) and .build/integration (integration) with uvu,
  * starts the real broker the integration suites need (see integration/harness), stops it afterwards,
  * and prints `N passed, N failed` so CI can read the outcome.
+ *
+ * The run cannot pass by accident: it fails (non-zero exit, each problem counted as a failure and named) when a
+ * hook fails (test/kit.ts runs and counts hooks), when uvu's own totals and our tally disagree, when a file
+ * registers no test, when a suite is declared but never run or uses `.only`, when a file fails to import, when the
+ * process ends before the run finished (an import or top-level await that never settles), and when the native
+ * zstd path was never exercised though a Node with zstd was at hand.
+ * `TEST_FILES=a.js,b.js` (paths inside the build folder) runs exactly those files, whatever their name (the
+ * runner's own fixtures, test/runner/fixtures, use it).
  * Where this Node has no zstd in node:zlib (Node 20, CI's runtime), the unit files of the native zstd path run
  * again under a Node that has it ({@link nativeZstdNode}), and their tally joins this one.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -29,23 +37,40 @@ function findTests(dir: string): string[] {
 // schedules its own run on a timer and the results interleave.
 (globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
 const { tally } = await import('./kit.js');
+const { NATIVE_ZSTD_TAG, nativeZstdFiles, nativeZstdNode } = await import('./runner/native-zstd.js');
+const NATIVE_ZSTD_FILES = nativeZstdFiles();
+const uvu = await import('uvu') as { exec: (bail?: boolean) => Promise<void> };
 
-/** Unit test files whose native zstd tests only run where node:zlib has zstd. */
-const NATIVE_ZSTD_FILES = ['test/protocol/compression.test', 'test/protocol/zstd-context.test'];
+/** Problems of the run itself (not of one test): each one is a failure in the summary. */
+const problems: string[] = [];
+let stage = 'starting';
+let finished = false;
 
-/** A Node binary with zstd in node:zlib: $TEST_NATIVE_ZSTD_NODE, the one .ci/run installs, or the bench's. */
-function nativeZstdNode(): string | undefined {
-  const repo = join(root, '..');
-  const candidates = [process.env.TEST_NATIVE_ZSTD_NODE, join(repo, '.kafka/node22/node_modules/.bin/node'), join(repo, 'bench/node_modules/.bin/node')];
-  return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
+function problem(text: string): void {
+  problems.push(text);
+  console.error(`\nRUNNER: ${text}`);
 }
+
+function summary(extraFailed = 0): string {
+  return `${tally.passed} passed, ${tally.failed + problems.length + extraFailed} failed`;
+}
+
+// A run whose event loop empties before main() finished (an import or top-level await that never settles; the
+// watchdog is unref'd) would otherwise exit 0 printing nothing.
+process.on('exit', () => {
+  if (finished) return;
+  finished = true;
+  console.log(`\nRUNNER: the process is ending before the run finished, while ${tally.current ? `running ${tally.current}` : stage}`);
+  console.log(`\n${summary(1)}`);
+  process.exitCode = 1;
+});
 
 /** Runs the native zstd files under `node`; returns its `passed, failed` counts (a run that prints none failed). */
 function runUnderNativeZstd(node: string, files: string[]): { passed: number; failed: number } {
   const relFiles = files.map((f) => relative(root, f));
   console.log(`\nnode:zlib here has no zstd: running ${relFiles.join(', ')} again under ${node}`);
   const child = spawnSync(node, [join(here, 'run.js'), 'unit'], {
-    env: { ...process.env, TEST_ONLY_FILES: relFiles.join(',') }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TEST_FILES: relFiles.join(',') }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.stdout.write(child.stdout ?? '');
   const m = /(\d+) passed, (\d+) failed\s*$/.exec(child.stdout ?? '');
@@ -53,8 +78,14 @@ function runUnderNativeZstd(node: string, files: string[]): { passed: number; fa
   return { passed: Number(m[1]), failed: Number(m[2]) };
 }
 
-async function main(): Promise<void> {
-  const kinds = process.argv.slice(2);
+/** The files to run: `TEST_FILES`, else the kinds' `*.test.js` narrowed by `TEST_ONLY_FILES` or `TEST_FILTER`. */
+function chooseFiles(kinds: string[]): string[] {
+  const exact = process.env.TEST_FILES?.split(',').filter(Boolean);
+  if (exact) {
+    const missing = exact.filter((f) => !existsSync(join(root, f)));
+    if (missing.length > 0) throw new Error(`TEST_FILES names files that do not exist: ${missing.join(', ')}`);
+    return exact.map((f) => join(root, f));
+  }
   const filter = process.env.TEST_FILTER;
   const files: string[] = [];
   if (kinds.includes('unit')) files.push(...findTests(join(root, 'test')));
@@ -64,6 +95,66 @@ async function main(): Promise<void> {
   const chosen = only ? files.filter((f) => only.includes(relative(root, f)))
     : filter ? files.filter((f) => relative(root, f).includes(filter)) : files;
   if (chosen.length === 0) throw new Error(`no test files for ${kinds.join(', ')}${filter ? ` matching ${filter}` : ''}`);
+  return chosen;
+}
+
+type SuiteRun = () => Promise<[string | true, number, number, number]>;
+
+/**
+ * Imports each file as uvu's own `uvu/run` does (one queue entry per file), wraps every suite run uvu queued to
+ * read its own result (passed, skipped, total), then lets uvu execute the queue.
+ */
+async function runFiles(files: string[]): Promise<{ total: number; passed: number }> {
+  const g = globalThis as { UVU_QUEUE?: unknown[][]; UVU_INDEX?: number };
+  const queue = g.UVU_QUEUE!;
+  const seen = { total: 0, passed: 0 };
+  for (const file of files) {
+    const name = relative(root, file);
+    g.UVU_INDEX = queue.length;
+    const group: unknown[] = [name];
+    queue.push(group);
+    tally.file = name;
+    stage = `importing ${name}`;
+    try {
+      await import(pathToFileURL(file).href);
+    } catch (err) {
+      console.error(err);
+      problem(`${name} failed to import: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+    for (let i = 1; i < group.length; i++) {
+      const run = group[i] as SuiteRun;
+      group[i] = async () => {
+        const result = await run();
+        seen.passed += result[1];
+        seen.total += result[3];
+        return result;
+      };
+    }
+    const declared = tally.suites.filter((s) => s.file === name);
+    if (declared.reduce((n, s) => n + s.tests + s.skipped, 0) === 0) problem(`${name} registers no test (and skips none)`);
+  }
+  tally.file = '';
+  stage = 'running the suites';
+  await uvu.exec();
+  return seen;
+}
+
+/** The run-level checks: every suite ran, nothing hidden by `.only`, uvu's count agrees with ours. */
+function checkSuites(seen: { total: number; passed: number }): void {
+  for (const s of tally.suites) {
+    if (!s.registered) problem(`suite "${s.name}" of ${s.file || '(unknown file)'} was declared but never run (.run() not called)`);
+    if (s.usedOnly) problem(`suite "${s.name}" of ${s.file} uses .only: ${s.skipped} other test(s) did not run`);
+  }
+  const ours = tally.passed + tally.failed - tally.extraFailures;
+  if (seen.total !== ours || seen.passed !== tally.passed) {
+    problem(`uvu counted ${seen.total} tests, ${seen.passed} passed; our tally counted ${ours}, ${tally.passed} passed: ` +
+      'a test ran outside test/kit.ts or a suite was cut short');
+  }
+}
+
+async function main(): Promise<void> {
+  const kinds = process.argv.slice(2);
+  const chosen = chooseFiles(kinds);
 
   const watchdog = setTimeout(() => {
     console.error(`\nWATCHDOG: the test run exceeded ${WATCHDOG_MS} ms; still running: ${tally.current || '(between tests)'}`);
@@ -77,32 +168,47 @@ async function main(): Promise<void> {
     stopBrokers = harness.stopAll;
     harness.installExitHandlers();
   }
+  let seen: { total: number; passed: number };
   try {
-    const { run } = await import('uvu/run' as string) as { run: (s: { name: string; file: string }[], o?: object) => Promise<void> };
-    await run(chosen.map((file) => ({ name: relative(root, file), file })));
+    seen = await runFiles(chosen);
   } finally {
+    stage = 'stopping the brokers';
     if (stopBrokers) await stopBrokers();
   }
+  stage = 'checking the run';
+  checkSuites(seen);
   const { hasNativeZstd } = await import('../src/protocol/compression/index.js');
   const zstdFiles = chosen.filter((f) => NATIVE_ZSTD_FILES.some((n) => relative(root, f).startsWith(n)));
-  if (tally.skipped.length > 0) console.log(`\nskipped on node ${process.version}, with the reason:\n${tally.skipped.map((t) => `  - ${t}`).join('\n')}`);
+  const native = tally.tagged[NATIVE_ZSTD_TAG] ?? { ran: 0, skipped: 0 };
+  if (hasNativeZstd && zstdFiles.length > 0 && native.ran === 0) {
+    problem(`node:zlib here has zstd, yet no native zstd test ran in ${zstdFiles.map((f) => relative(root, f)).join(', ')}`);
+  }
   if (!hasNativeZstd && zstdFiles.length > 0) {
-    const node = nativeZstdNode();
-    if (node === undefined) console.log(`\nskipped: ${zstdFiles.length} native zstd file(s) again under a Node with zstd: none found (.ci/run installs one; or set TEST_NATIVE_ZSTD_NODE)`);
-    else {
+    const node = nativeZstdNode(join(root, '..'));
+    if (node === undefined) {
+      console.log(`\nskipped: ${native.skipped} native zstd test(s) of ${zstdFiles.length} file(s): no Node with zstd found ` +
+        '(.ci/run installs one; or set TEST_NATIVE_ZSTD_NODE)');
+    } else {
+      stage = `running the native zstd files under ${node}`;
       const more = runUnderNativeZstd(node, zstdFiles);
       tally.passed += more.passed;
       tally.failed += more.failed;
-      if (more.failed > 0) process.exitCode = 1;
     }
   }
-  const failedOutright = process.exitCode && tally.failed === 0 ? 1 : 0;
-  console.log(`\n${tally.passed} passed, ${tally.failed + failedOutright} failed`);
-  if (tally.passed === 0) process.exitCode = 1;
+  if (tally.skipped.length > 0) {
+    console.log(`\n${tally.skipped.length} skipped on node ${process.version}, with the reason:\n${tally.skipped.map((t) => `  - ${t}`).join('\n')}`);
+  }
+  if (tally.passed === 0) problem('no test passed');
+  const failures = [...tally.failures, ...problems.map((p) => `runner: ${p}`)];
+  if (failures.length > 0) console.log(`\nfailures:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  finished = true;
+  console.log(`\n${summary()}`);
+  process.exitCode = tally.failed + problems.length > 0 ? 1 : 0;
 }
 
 main().catch((err) => {
   console.error(err);
-  console.log(`\n${tally.passed} passed, ${tally.failed + 1} failed`);
+  finished = true;
+  console.log(`\n${summary(1)}`);
   process.exit(1);
 });

@@ -9,7 +9,7 @@ const s = suite('zstd reused contexts');
 const native = zlib as unknown as { zstdDecompressSync?: (d: Uint8Array) => Buffer; zstdCompressSync?: (d: Uint8Array, o?: object) => Buffer; createZstdCompress?: unknown };
 // Node 20 (CI's runtime) has no zstd in node:zlib; the runner repeats this file on a Node that has it (test/run.ts).
 const canReuse = hasNativeZstd && typeof native.createZstdCompress === 'function';
-const withNativeZstd = onlyIf(s, canReuse, `node ${process.version} has no zstd in node:zlib`);
+const withNativeZstd = onlyIf(s, canReuse, `node ${process.version} has no zstd in node:zlib`, 'native-zstd');
 
 function text(n: number, seed: number): Buffer {
   const parts: string[] = [];
