@@ -45,6 +45,25 @@ export interface ClusterOptions extends Omit<BrokerOptions, 'host' | 'port' | 'n
   retryDeadlineMs?: number;
 }
 
+/** Per-call options of {@link Cluster.topic} and {@link Cluster.leader}. */
+export interface LookupOptions {
+  /** Told of each retriable failure before its pause (`round` counts from 1), e.g. to report a lookup that makes no progress. */
+  onRetry?: (err: KafkaError, round: number) => void;
+  /** Overrides the cluster's `retryDeadlineMs` for this call. */
+  deadlineMs?: number;
+}
+
+/**
+ * Metadata names a partition leader that its own broker list does not hold (or the list is empty): retriable,
+ * since the next metadata may be whole, but worth reporting when it persists.
+ */
+export class LeaderNotInMetadataError extends KafkaError {
+  constructor(readonly topic: string, readonly partition: number, readonly leaderId: number, readonly brokerIds: readonly number[]) {
+    super(`metadata names broker ${leaderId} as leader of ${topic}-${partition} but lists ${brokerIds.length === 0 ? 'no brokers' : `only brokers ${brokerIds.join(', ')}`}`,
+      'ERR_KAFKA_LEADER_NOT_IN_METADATA', { retriable: true });
+  }
+}
+
 /** Parses `host:port` and `[v6]:port`, listing every malformed seed at once. */
 export function parseBootstrap(seeds: readonly string[]): { host: string; port: number }[] {
   const problems: string[] = [];
@@ -188,35 +207,50 @@ export class Cluster {
    * Metadata of `topic`, refreshed when stale, retried with backoff while the topic has retriable errors or a
    * partition has no leader yet (a topic just created, a leader election). Non-retriable errors throw at once.
    */
-  async topic(name: string): Promise<TopicMeta> {
-    return this.withRetry(async () => {
-      if (!this.isFresh(name)) await this.refresh([name]);
-      const t = this.topics.get(name);
-      if (!t) { this.stale.add(name); throw brokerError(errorCodes.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }); }
-      if (t.errorCode !== 0) { this.stale.add(name); throw brokerError(t.errorCode, { api: 'Metadata', topic: name }); }
-      const leaderless = t.partitions.find((p) => p.leaderId < 0 || p.errorCode === errorCodes.LEADER_NOT_AVAILABLE);
-      if (leaderless || t.partitions.length === 0) {
-        this.stale.add(name);
-        throw brokerError(errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic: name, partition: leaderless?.partition });
-      }
-      return t;
-    });
+  async topic(name: string, options: LookupOptions = {}): Promise<TopicMeta> {
+    return this.withRetry(() => this.lookupTopic(name), options);
   }
 
-  /** The leader of a partition, as a Broker. */
-  async leader(topic: string, partition: number): Promise<Broker> {
-    const t = await this.topic(topic);
-    const p = t.partitions[partition];
-    if (!p || p.partition !== partition) {
-      throw new InvalidArgumentError(`topic ${topic} has ${t.partitions.length} partitions; there is no partition ${partition}`);
+  /** One look at `name`'s metadata (refreshed first when stale); throws the retriable error it sees. */
+  private async lookupTopic(name: string): Promise<TopicMeta> {
+    if (!this.isFresh(name)) await this.refresh([name]);
+    const t = this.topics.get(name);
+    if (!t) { this.stale.add(name); throw brokerError(errorCodes.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }); }
+    if (t.errorCode !== 0) { this.stale.add(name); throw brokerError(t.errorCode, { api: 'Metadata', topic: name }); }
+    const leaderless = t.partitions.find((p) => p.leaderId < 0 || p.errorCode === errorCodes.LEADER_NOT_AVAILABLE);
+    if (leaderless || t.partitions.length === 0) {
+      this.stale.add(name);
+      throw brokerError(errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic: name, partition: leaderless?.partition });
     }
-    if (!this.brokerMeta.has(p.leaderId)) { this.invalidate(); return this.leader(topic, partition); }
-    return this.broker(p.leaderId);
+    return t;
   }
 
-  /** Retries retriable failures with backoff until `retryDeadlineMs`; the last error is thrown after that. */
-  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + (this.options.retryDeadlineMs ?? 30_000);
+  /**
+   * The leader of a partition, as a Broker. Metadata that names a leader missing from its own broker list (or
+   * lists no brokers) is refreshed with the same backoff and deadline as {@link topic}: never a tight loop.
+   * After the deadline the last {@link LeaderNotInMetadataError} is thrown; `options.onRetry` hears each round.
+   */
+  async leader(topic: string, partition: number, options: LookupOptions = {}): Promise<Broker> {
+    return this.withRetry(async () => {
+      const t = await this.lookupTopic(topic);
+      const p = t.partitions[partition];
+      if (!p || p.partition !== partition) {
+        throw new InvalidArgumentError(`topic ${topic} has ${t.partitions.length} partitions; there is no partition ${partition}`);
+      }
+      if (!this.brokerMeta.has(p.leaderId)) {
+        this.invalidate();
+        throw new LeaderNotInMetadataError(topic, partition, p.leaderId, [...this.brokerMeta.keys()]);
+      }
+      return this.broker(p.leaderId);
+    }, options);
+  }
+
+  /**
+   * Retries retriable failures with the one backoff (backoff.ts) until `retryDeadlineMs`; the last error is
+   * thrown after that. `onRetry` is told of every failure that will be retried, with its 1-based round.
+   */
+  private async withRetry<T>(fn: () => Promise<T>, options: LookupOptions = {}): Promise<T> {
+    const deadline = Date.now() + (options.deadlineMs ?? this.options.retryDeadlineMs ?? 30_000);
     const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs ?? 100, maxRetryPeriod: this.options.retryMaxMs ?? 1_000 });
     for (;;) {
       try {
@@ -225,6 +259,7 @@ export class Cluster {
         const retriable = err instanceof KafkaError && err.retriable;
         const pause = backoff.next();
         if (!retriable || this.closed || Date.now() + pause > deadline) throw err;
+        options.onRetry?.(err, backoff.attempt);
         await sleep(pause);
       }
     }

@@ -45,6 +45,9 @@ export { FetchedRecordCursor, fetchedRecords, type FetchedBatch } from './fetch-
 export { LogTruncationError, type OffsetResetPolicy } from './fetch-positions.js';
 export type { IsolationLevel } from './fetch-isolation.js';
 
+/** Rounds of the same retriable problem (a leader missing from metadata, a batch that never advances) before it is reported. */
+export const STALL_REPORT_ROUNDS = 3;
+
 export interface TopicPartition { topic: string; partition: number }
 
 /** Where to start a partition: an offset (with its leader epoch when known), an end, or the reset policy. */
@@ -318,6 +321,16 @@ export class Fetcher {
     } else this.backoff.reset();
   }
 
+  /**
+   * A retriable problem of one partition that keeps coming back (round {@link STALL_REPORT_ROUNDS}, then every
+   * {@link STALL_REPORT_ROUNDS} more): reported with the partition, which is not stopped (its retries go on with
+   * backoff). Without `onError` nothing is queued: `next()` rejects only for errors that stop something.
+   */
+  private stalled(st: PartitionState, err: KafkaError, round: number): void {
+    if (round % STALL_REPORT_ROUNDS !== 0 || this.isClosed) return;
+    this.onError?.(err, { topic: st.topic, partition: st.partition });
+  }
+
   /** A failure of a whole maintenance step: retriable ones are retried by the next pass, others reported. */
   private report(err: unknown): void {
     if (err instanceof KafkaError && err.retriable) return;
@@ -336,7 +349,7 @@ export class Fetcher {
           if (st.topic !== topic || st.phase !== 'route') continue;
           const pm = meta.partitions[st.partition];
           if (!pm || pm.partition !== st.partition) { this.fail(st, new InvalidArgumentError(`topic ${topic} has no partition ${st.partition}`)); continue; }
-          await this.cluster.leader(topic, st.partition);
+          await this.cluster.leader(topic, st.partition, { onRetry: (err, round) => this.stalled(st, err, round) });
           const epochMoved = st.leaderEpoch >= 0 && pm.leaderEpoch > st.leaderEpoch;
           st.leaderId = pm.leaderId;
           st.leaderEpoch = pm.leaderEpoch;

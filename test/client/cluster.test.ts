@@ -1,0 +1,90 @@
+/**
+ * Cluster metadata that never makes progress: a leader the broker list does not hold, or no brokers at all.
+ * The leader lookup must back off (a few Metadata requests a second, never a tight loop), give up at its
+ * deadline with an error naming what it saw, and the fetcher must report it with the partition on `onError`.
+ * The Metadata answers come from a stand-in broker behind the real Cluster (its `anyBroker` is replaced).
+ */
+import * as assert from 'uvu/assert';
+import { suite } from '../kit.js';
+import { Cluster, LeaderNotInMetadataError } from '../../src/client/cluster.js';
+import { Fetcher } from '../../src/client/fetcher.js';
+import type { KafkaError } from '../../src/errors.js';
+
+const s = suite('cluster (metadata without progress)', { timeoutMs: 15_000 });
+
+interface Seen { metadata: number }
+
+/** A Cluster whose every Metadata request is answered with `brokers` and topic `t` led by `leaderId`. */
+function clusterAnswering(brokers: number[], leaderId: number, options: { retryDeadlineMs?: number } = {}): { cluster: Cluster; seen: Seen } {
+  const seen: Seen = { metadata: 0 };
+  const cluster = new Cluster({ bootstrap: ['127.0.0.1:1'], clientId: 'test', retryDeadlineMs: options.retryDeadlineMs });
+  const broker = {
+    address: 'stand-in:9092',
+    request: async (api: { name: string }) => {
+      await new Promise((r) => setImmediate(r)); // a real broker answers after I/O
+      if (api.name !== 'Metadata') throw new Error(`unexpected ${api.name}`);
+      seen.metadata++;
+      return {
+        throttleTimeMs: 0, clusterId: 'c', controllerId: brokers[0] ?? -1, clusterAuthorizedOperations: 0,
+        brokers: brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 1, rack: null })),
+        topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', isInternal: false, topicAuthorizedOperations: 0,
+          partitions: [0, 1].map((partitionIndex) => ({ errorCode: 0, partitionIndex, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId], offlineReplicas: [] })) }],
+      };
+    },
+  };
+  (cluster as unknown as { anyBroker: () => Promise<unknown> }).anyBroker = async () => broker;
+  return { cluster, seen };
+}
+
+/** Runs `leader()` for at most `windowMs`; what it settled with (or 'pending'), and Metadata requests per second. */
+async function leaderWithin(cluster: Cluster, seen: Seen, windowMs: number): Promise<{ outcome: unknown; perSecond: number }> {
+  const t0 = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    cluster.leader('t', 0).then(() => 'resolved', (err: unknown) => err),
+    new Promise((r) => { timer = setTimeout(() => r('pending'), windowMs); }),
+  ]);
+  clearTimeout(timer);
+  const perSecond = seen.metadata / Math.max(0.5, (Date.now() - t0) / 1000);
+  await cluster.close(); // stops any loop left running
+  return { outcome, perSecond };
+}
+
+s('a leader missing from the broker list: a few Metadata requests a second, then an error naming what was seen', async () => {
+  const { cluster, seen } = clusterAnswering([1, 2], 7, { retryDeadlineMs: 2_500 });
+  const { outcome, perSecond } = await leaderWithin(cluster, seen, 4_000);
+  assert.ok(perSecond <= 5, `${seen.metadata} Metadata requests, ${perSecond.toFixed(1)}/s`);
+  assert.ok(seen.metadata >= 2, 'the metadata was asked again');
+  assert.instance(outcome, LeaderNotInMetadataError, `leader() gave ${String(outcome)}`);
+  const err = outcome as LeaderNotInMetadataError;
+  assert.equal([err.topic, err.partition, err.leaderId, [...err.brokerIds]], ['t', 0, 7, [1, 2]]);
+  assert.ok(err.retriable);
+  assert.match(err.message, /broker 7 as leader of t-0/);
+});
+
+s('metadata listing no brokers at all: bounded the same way', async () => {
+  const { cluster, seen } = clusterAnswering([], 1, { retryDeadlineMs: 2_500 });
+  const { outcome, perSecond } = await leaderWithin(cluster, seen, 4_000);
+  assert.ok(perSecond <= 5, `${seen.metadata} Metadata requests, ${perSecond.toFixed(1)}/s`);
+  assert.instance(outcome, LeaderNotInMetadataError, `leader() gave ${String(outcome)}`);
+  assert.match((outcome as Error).message, /no brokers/);
+});
+
+s('the fetcher reports the missing leader with its partition on onError, and keeps asking at a bounded rate', async () => {
+  const { cluster, seen } = clusterAnswering([1], 9);
+  const reports: Array<{ err: KafkaError; tp: unknown }> = [];
+  const fetcher = new Fetcher(cluster, { autoOffsetReset: 'earliest', onError: (err, tp) => reports.push({ err, tp }) });
+  const t0 = Date.now();
+  fetcher.assign([{ topic: 't', partition: 0 }]);
+  while (reports.length === 0 && Date.now() - t0 < 3_000) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (Date.now() - t0))));
+  const perSecond = seen.metadata / ((Date.now() - t0) / 1000);
+  await fetcher.close();
+  await cluster.close();
+  assert.ok(perSecond <= 5, `${seen.metadata} Metadata requests in 3 s, ${perSecond.toFixed(1)}/s`);
+  assert.ok(reports.length >= 1, 'the stall reached onError');
+  assert.instance(reports[0]!.err, LeaderNotInMetadataError);
+  assert.equal(reports[0]!.tp, { topic: 't', partition: 0 });
+});
+
+s.run();
