@@ -82,7 +82,7 @@ const owned = (m: Member): number => m.c.assignment.reduce((a, tp) => a + tp.par
 
 async function setUpTopic(topic: string, records: number): Promise<number[]> {
   await new Admin(cl).createTopics([{ name: topic, numPartitions: PARTITIONS, replicationFactor: 1 }]);
-  const engine = new ProducerEngine({ cluster: cl, lingerMs: 5, batchSize: 64 * 1024 });
+  const engine = new ProducerEngine({ cluster: cl, lingerMs: 5, batchBytes: 64 * 1024 });
   const t0 = performance.now();
   await produceAll(engine, Array.from({ length: records }, (_, i) => ({ topic, partition: i % PARTITIONS, key: `k${i}`, value: valueOf(i) })));
   await engine.close();

@@ -23,7 +23,7 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
     try {
       const topic = `million-${codec}-${Date.now()}`;
       await new Admin(cl).createTopics([{ name: topic, numPartitions: 6 }]);
-      const engine = new ProducerEngine({ cluster: cl, compression: Compression[codec], lingerMs: 5, batchSize: 256 << 10 });
+      const engine = new ProducerEngine({ cluster: cl, compression: Compression[codec], lingerMs: 5, batchBytes: 256 << 10 });
       const t0 = process.hrtime.bigint();
       const chunk = 100_000;
       for (let from = 0; from < RECORDS; from += chunk) {

@@ -43,7 +43,7 @@ for (const [name, codec] of codecs) {
   s(`${N} keyed records, ${name}: Kafka's console consumer reads every one back intact, where we said`, async () => {
     const topic = `produce-${name}-${run}`;
     await admin.createTopics([{ name: topic, numPartitions: 3, replicationFactor: 1 }]);
-    const engine = new ProducerEngine({ cluster: cl, compression: codec, lingerMs: 5, batchSize: 64 * 1024 });
+    const engine = new ProducerEngine({ cluster: cl, compression: codec, lingerMs: 5, batchBytes: 64 * 1024 });
     const records: ProducerRecord[] = Array.from({ length: N }, (_, i) => ({ topic, key: `k${i}`, value: valueOf(i) }));
     const started = performance.now();
     const reports = await produceAll(engine, records);

@@ -9,13 +9,18 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { PREFETCH_DEFAULTS } from '../client/fetcher.js';
+import {
+  CLIENT_SETTINGS, COMPRESSION_NAMES, INT32_MAX, POSITIVE, PRODUCER_SETTINGS, checkOneOf as checkOneOfSetting, checkRange, int, timer,
+  type NumberRange,
+} from '../client/settings.js';
+import type { CompressionName } from '../protocol/compression/index.js';
 import type { TlsConfig } from '../client/tls-options.js';
 import type { OAuthBearerToken, SaslConfig as ClientSaslConfig } from '../client/sasl/index.js';
 
 /** Where a new group starts reading a partition it has no committed offset for. dp-kafka default: oldest. */
 export type OffsetReset = 'oldest' | 'newest';
-/** Record batch compression (KIP-110 added zstd). */
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+/** Record batch compression (KIP-110 added zstd): 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'. */
+export type Compression = CompressionName;
 /** Acknowledgements the leader waits for: none, leader only, or all in-sync replicas (`'all'` = -1). */
 export type Acks = 0 | 1 | -1 | 'all';
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
@@ -151,29 +156,64 @@ export type ResolvedProducerConfig = Omit<Resolved<ProducerConfig>, 'acks'> & { 
 /** A consumer-group config with every default filled in. */
 export type ResolvedConsumerGroupConfig = Resolved<ConsumerGroupConfig>;
 
+/** Shared defaults: the channel layer's own, and the client layer's from its settings table (client/settings.ts). */
 const CLIENT_DEFAULTS = {
   minRetryPeriod: 200,
   maxRetryPeriod: 32_000,
   clientId: 'kafka-channels',
-  requestTimeoutMs: 30_000,
-  connectTimeoutMs: 30_000,
-  retryBackoffMs: 100,
-  metadataMaxAgeMs: 300_000,
+  requestTimeoutMs: CLIENT_SETTINGS.requestTimeoutMs.default,
+  connectTimeoutMs: CLIENT_SETTINGS.connectTimeoutMs.default,
+  retryBackoffMs: CLIENT_SETTINGS.retryBackoffMs.default,
+  metadataMaxAgeMs: CLIENT_SETTINGS.metadataMaxAgeMs.default,
 } as const;
 
-/** Producer defaults (dp-kafka's where it has one). */
+/** Producer defaults: dp-kafka's where it has one; the produce settings' from their one table (client/settings.ts). */
 export const PRODUCER_DEFAULTS = Object.freeze({
   ...CLIENT_DEFAULTS,
   minBrokersHealthy: 2,
-  maxMessageBytes: 1_000_000,
-  compression: 'none' as Compression,
-  acks: -1 as const,
-  idempotent: true,
-  lingerMs: 5,
-  batchBytes: 16_384,
+  maxMessageBytes: PRODUCER_SETTINGS.maxMessageBytes.default,
+  compression: PRODUCER_SETTINGS.compression.default,
+  acks: PRODUCER_SETTINGS.acks.default as -1,
+  idempotent: PRODUCER_SETTINGS.idempotent.default,
+  lingerMs: PRODUCER_SETTINGS.lingerMs.default,
+  batchBytes: PRODUCER_SETTINGS.batchBytes.default,
   outputCapacity: 1000,
-  deliveryTimeoutMs: 120_000,
+  deliveryTimeoutMs: PRODUCER_SETTINGS.deliveryTimeoutMs.default,
   traceHeader: true,
+});
+
+/**
+ * The range of every numeric setting, by its config name: the client layer's rows for the settings it owns, the
+ * channel layer's own below. Documented on each config field; checked by {@link checkNumbers}.
+ */
+export const SETTING_RANGES: Readonly<Record<string, NumberRange>> = Object.freeze({
+  // client layer (client/settings.ts)
+  requestTimeoutMs: CLIENT_SETTINGS.requestTimeoutMs.range,
+  connectTimeoutMs: CLIENT_SETTINGS.connectTimeoutMs.range,
+  retryBackoffMs: CLIENT_SETTINGS.retryBackoffMs.range,
+  metadataMaxAgeMs: CLIENT_SETTINGS.metadataMaxAgeMs.range,
+  lingerMs: PRODUCER_SETTINGS.lingerMs.range,
+  batchBytes: PRODUCER_SETTINGS.batchBytes.range,
+  maxMessageBytes: PRODUCER_SETTINGS.maxMessageBytes.range,
+  deliveryTimeoutMs: PRODUCER_SETTINGS.deliveryTimeoutMs.range,
+  // channel layer
+  minRetryPeriod: timer(POSITIVE),
+  maxRetryPeriod: timer(POSITIVE),
+  minBrokersHealthy: int(1, 1000),
+  outputCapacity: int(0, 1_000_000),
+  numWorkers: int(1, 10_000),
+  batchSize: int(1, 100_000),
+  batchWaitTime: timer(0),
+  messageConsumeTimeout: timer(POSITIVE),
+  heartbeatIntervalMs: timer(POSITIVE),
+  rebalanceTimeoutMs: timer(POSITIVE),
+  autoCommitIntervalMs: timer(POSITIVE),
+  fetchMaxWaitMs: timer(0),
+  fetchMaxBytes: int(1, INT32_MAX),
+  maxPartitionFetchBytes: int(1, INT32_MAX),
+  maxBufferedBytes: int(1, 2 ** 34),
+  maxPartitionBufferedBytes: int(1, 2 ** 34),
+  errorsCapacity: int(0, 1_000_000),
 });
 
 /** Consumer-group defaults (dp-kafka's where it has one). */
@@ -203,7 +243,6 @@ const REQUIRED_CLIENT_KEYS = ['brokerAddrs', 'topic'] as const;
 const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 3), ...Object.keys(PRODUCER_DEFAULTS)]);
 const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...OPTIONAL_KEYS, ...Object.keys(CONSUMER_GROUP_DEFAULTS)]);
 
-const COMPRESSIONS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
 const ASSIGNORS: readonly string[] = ['roundrobin', 'range', 'cooperative-sticky'];
 /** Kafka's legal topic names (org.apache.kafka.common.internals.Topic): 1-249 of [a-zA-Z0-9._-], not "." or "..". */
@@ -213,9 +252,9 @@ const BROKER_ADDR = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 /** Collects problems; each check adds a line naming the option. */
 class Problems {
   readonly list: string[] = [];
-  add(problem: string): void {
+  readonly add = (problem: string): void => {
     this.list.push(problem);
-  }
+  };
   throwIfAny(what: string): void {
     if (this.list.length > 0) throw new InvalidArgumentError(this.list.map((p) => `${what}: ${p}`));
   }
@@ -225,13 +264,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A duration or size: a finite number ≥ `min` (and an integer when `integer`). Undefined means "use default". */
-function checkNumber(p: Problems, name: string, v: unknown, min: number, integer: boolean, max = Infinity): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isFinite(v)) p.add(`${name} must be a finite number, got ${String(v)}`);
-  else if (integer && !Number.isInteger(v)) p.add(`${name} must be an integer, got ${v}`);
-  else if (v < min) p.add(`${name} must be ${min === 0 ? 'zero or more' : min === 1 && integer ? 'at least 1' : `greater than 0`}, got ${v}`);
-  else if (v > max) p.add(`${name} must be at most ${max}, got ${v}`);
+/** Checks each named numeric setting against its range in {@link SETTING_RANGES}; undefined means "use default". */
+function checkNumbers(p: Problems, cfg: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) checkRange(p.add, name, cfg[name], SETTING_RANGES[name]!);
 }
 
 function checkString(p: Problems, name: string, v: unknown, required: boolean): v is string {
@@ -244,7 +279,7 @@ function checkString(p: Problems, name: string, v: unknown, required: boolean): 
 }
 
 function checkOneOf(p: Problems, name: string, v: unknown, allowed: readonly unknown[]): void {
-  if (v !== undefined && !allowed.includes(v)) p.add(`${name} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+  checkOneOfSetting(p.add, name, v, allowed);
 }
 
 function checkUnknownKeys(p: Problems, cfg: Record<string, unknown>, known: Set<string>): void {
@@ -313,17 +348,13 @@ function checkLogger(p: Problems, v: unknown): void {
 function checkClient(p: Problems, cfg: Record<string, unknown>): number {
   const brokers = checkBrokers(p, cfg.brokerAddrs);
   checkTopic(p, cfg.topic);
-  checkNumber(p, 'minRetryPeriod', cfg.minRetryPeriod, Number.MIN_VALUE, false);
-  checkNumber(p, 'maxRetryPeriod', cfg.maxRetryPeriod, Number.MIN_VALUE, false);
+  checkNumbers(p, cfg, ['minRetryPeriod', 'maxRetryPeriod', 'minBrokersHealthy', 'requestTimeoutMs', 'connectTimeoutMs', 'metadataMaxAgeMs', 'retryBackoffMs']);
   const min = (cfg.minRetryPeriod ?? CLIENT_DEFAULTS.minRetryPeriod) as number;
   const max = (cfg.maxRetryPeriod ?? CLIENT_DEFAULTS.maxRetryPeriod) as number;
   if (typeof min === 'number' && typeof max === 'number' && min > 0 && max > 0 && min > max) {
     p.add(`minRetryPeriod (${min}) must not be greater than maxRetryPeriod (${max})`);
   }
-  checkNumber(p, 'minBrokersHealthy', cfg.minBrokersHealthy, 1, true);
   checkString(p, 'clientId', cfg.clientId, false);
-  for (const k of ['requestTimeoutMs', 'connectTimeoutMs', 'metadataMaxAgeMs'] as const) checkNumber(p, k, cfg[k], Number.MIN_VALUE, false);
-  checkNumber(p, 'retryBackoffMs', cfg.retryBackoffMs, 0, false);
   checkSecurity(p, cfg.securityConfig);
   checkSasl(p, cfg.sasl);
   checkLogger(p, cfg.logger);
@@ -353,15 +384,11 @@ export function resolveProducerConfig(config: ProducerConfig): ResolvedProducerC
   const cfg = config as unknown as Record<string, unknown>;
   checkUnknownKeys(p, cfg, PRODUCER_KEYS);
   const brokers = checkClient(p, cfg);
-  checkNumber(p, 'maxMessageBytes', cfg.maxMessageBytes, 1, true);
-  checkOneOf(p, 'compression', cfg.compression, COMPRESSIONS);
+  checkNumbers(p, cfg, ['maxMessageBytes', 'lingerMs', 'batchBytes', 'outputCapacity', 'deliveryTimeoutMs']);
+  checkOneOf(p, 'compression', cfg.compression, COMPRESSION_NAMES);
   checkOneOf(p, 'acks', cfg.acks, [0, 1, -1, 'all']);
   if (cfg.idempotent !== undefined && typeof cfg.idempotent !== 'boolean') p.add('idempotent must be a boolean');
   if (cfg.traceHeader !== undefined && typeof cfg.traceHeader !== 'boolean') p.add('traceHeader must be a boolean');
-  checkNumber(p, 'lingerMs', cfg.lingerMs, 0, false);
-  checkNumber(p, 'batchBytes', cfg.batchBytes, 1, true);
-  checkNumber(p, 'outputCapacity', cfg.outputCapacity, 0, true);
-  checkNumber(p, 'deliveryTimeoutMs', cfg.deliveryTimeoutMs, Number.MIN_VALUE, false);
   const acks = cfg.acks === 'all' || cfg.acks === undefined ? -1 : cfg.acks;
   // KIP-98 / Java's ConfigException: idempotence needs every in-sync replica to acknowledge.
   if (cfg.idempotent !== false && (acks === 0 || acks === 1)) {
@@ -386,12 +413,7 @@ export function resolveConsumerGroupConfig(config: ConsumerGroupConfig): Resolve
   const brokers = checkClient(p, cfg);
   checkString(p, 'groupName', cfg.groupName, true);
   checkOneOf(p, 'offset', cfg.offset, ['oldest', 'newest']);
-  checkNumber(p, 'numWorkers', cfg.numWorkers, 1, true);
-  checkNumber(p, 'batchSize', cfg.batchSize, 1, true);
-  checkNumber(p, 'batchWaitTime', cfg.batchWaitTime, 0, false);
-  for (const k of ['messageConsumeTimeout', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'autoCommitIntervalMs'] as const) {
-    checkNumber(p, k, cfg[k], Number.MIN_VALUE, false);
-  }
+  checkNumbers(p, cfg, ['numWorkers', 'batchSize', 'batchWaitTime', 'messageConsumeTimeout', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'autoCommitIntervalMs']);
   const session = (cfg.messageConsumeTimeout ?? CONSUMER_GROUP_DEFAULTS.messageConsumeTimeout) as number;
   const heartbeat = (cfg.heartbeatIntervalMs ?? CONSUMER_GROUP_DEFAULTS.heartbeatIntervalMs) as number;
   if (typeof session === 'number' && typeof heartbeat === 'number' && session > 0 && heartbeat >= session) {
@@ -400,12 +422,7 @@ export function resolveConsumerGroupConfig(config: ConsumerGroupConfig): Resolve
   checkAssignors(p, cfg.assignors);
   checkString(p, 'groupInstanceId', cfg.groupInstanceId, false);
   checkOneOf(p, 'isolationLevel', cfg.isolationLevel, ['read_uncommitted', 'read_committed']);
-  checkNumber(p, 'fetchMaxWaitMs', cfg.fetchMaxWaitMs, 0, false);
-  checkNumber(p, 'fetchMaxBytes', cfg.fetchMaxBytes, 1, true);
-  checkNumber(p, 'maxPartitionFetchBytes', cfg.maxPartitionFetchBytes, 1, true);
-  checkNumber(p, 'maxBufferedBytes', cfg.maxBufferedBytes, 1, true);
-  checkNumber(p, 'maxPartitionBufferedBytes', cfg.maxPartitionBufferedBytes, 1, true);
-  checkNumber(p, 'errorsCapacity', cfg.errorsCapacity, 0, true);
+  checkNumbers(p, cfg, ['fetchMaxWaitMs', 'fetchMaxBytes', 'maxPartitionFetchBytes', 'maxBufferedBytes', 'maxPartitionBufferedBytes', 'errorsCapacity']);
   const minBrokers = (cfg.minBrokersHealthy ?? CONSUMER_GROUP_DEFAULTS.minBrokersHealthy) as number;
   checkMinBrokers(p, minBrokers, brokers, cfg.minBrokersHealthy !== undefined);
   p.throwIfAny('invalid consumer group config');

@@ -14,7 +14,7 @@ import { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
 import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
-import { ClosedError, KafkaError, ProducerError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
 import { Chan } from './chan.js';
 import { clusterOptionsFor } from './cluster-options.js';
@@ -24,6 +24,7 @@ import { BrokerHealthProbe } from './broker-health.js';
 import { checker, type HealthCheck } from './health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from './interfaces.js';
 import type { ProducerMessage } from './message.js';
+import { admitMessage, signalProblem } from './producer-input.js';
 
 /** dp-kafka's trace header: one id per producer, sent with every message. */
 export const REQUEST_ID_HEADER = 'request-id';
@@ -55,6 +56,10 @@ export class Producer implements IProducer {
   /** Validates `config` (an InvalidArgumentError lists every problem) and starts initialising in the background. */
   constructor(config: ProducerConfig, options: { requestId?: string } = {}) {
     this.config = resolveProducerConfig(config);
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('producer options must be an object such as { requestId }');
+    if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0)) {
+      throw new InvalidArgumentError('options.requestId must be a non-empty string');
+    }
     this.topic = this.config.topic;
     this.channels = {
       output: new Chan<ProducerMessage>(this.config.outputCapacity),
@@ -108,15 +113,19 @@ export class Producer implements IProducer {
     this.cluster = cluster;
     this.engine = new ProducerEngine({
       cluster, acks: this.config.acks, idempotent: this.config.idempotent && this.config.acks === -1,
-      compression: Compression[this.config.compression], lingerMs: this.config.lingerMs, batchSize: this.config.batchBytes,
-      maxRequestBytes: this.config.maxMessageBytes, requestTimeoutMs: this.config.requestTimeoutMs,
+      compression: Compression[this.config.compression], lingerMs: this.config.lingerMs, batchBytes: this.config.batchBytes,
+      maxMessageBytes: this.config.maxMessageBytes, requestTimeoutMs: this.config.requestTimeoutMs,
       deliveryTimeoutMs: this.config.deliveryTimeoutMs, retryBackoffMs: this.config.retryBackoffMs,
     });
     this.forwarding = this.forward(this.engine);
     this.channels.ready.close();
   }
 
-  /** Drains `output` in batches into the engine, waiting only when the engine's memory bound is reached. */
+  /**
+   * Drains `output` in batches into the engine, waiting only when the engine's memory bound is reached. Messages
+   * written to `output` directly are checked here by the rule `send` applies (producer-input.ts): a bad one goes to
+   * `errors` with its cause, and the loop goes on.
+   */
   private async forward(engine: ProducerEngine): Promise<void> {
     const output = this.channels.output;
     for (;;) {
@@ -124,10 +133,35 @@ export class Producer implements IProducer {
       if (first.done) return;
       const messages = [first.value];
       output.drainInto(messages, DRAIN_MAX);
+      this.admit(messages);
+      if (messages.length === 0) continue;
       // The messages are the records: the engine takes the topic and the producer's headers from `defaults`.
-      const room = engine.send(messages, (report) => this.onDelivery(report, messages), this.defaults);
+      let room = true;
+      try {
+        room = engine.send(messages, (report) => this.onDelivery(report, messages), this.defaults);
+      } catch (err) {
+        for (const m of messages) this.report(m, err);
+      }
       if (!room) await engine.waitForSpace();
     }
+  }
+
+  /** Replaces each message by the one to send (bytes or a string become the value) and drops, reporting, the bad. */
+  private admit(messages: ProducerMessage[]): void {
+    let kept = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = admitMessage(messages[i]);
+      if (m instanceof InvalidArgumentError) this.report(messages[i], m);
+      else messages[kept++] = m;
+    }
+    messages.length = kept;
+  }
+
+  /** Puts a message's failure on `errors` (never blocking; counted when nobody reads them). */
+  private report(message: unknown, err: unknown): void {
+    if (this.channels.errors.length >= this.channels.errors.capacity) this.droppedErrors++;
+    pushError(this.channels.errors, new ProducerError(message, this.topic, err));
+    this.config.logger?.error('message not delivered', { topic: this.topic, err: err instanceof Error ? err.message : String(err) });
   }
 
   private defaultsFor(headers: readonly { key: string; value: Buffer }[]): SendContext {
@@ -137,34 +171,65 @@ export class Producer implements IProducer {
   private onDelivery(report: DeliveryReport, messages: readonly ProducerMessage[]): void {
     if (report.errors === null) return;
     report.errors.forEach((err, i) => {
-      if (err === undefined) return;
-      const full = this.channels.errors.length >= this.channels.errors.capacity;
-      if (full) this.droppedErrors++;
-      pushError(this.channels.errors, new ProducerError(messages[i]!, this.topic, err));
-      this.config.logger?.error('message not delivered', { topic: this.topic, err: err.message });
+      if (err !== undefined) this.report(messages[i], err);
     });
   }
 
   /**
-   * Adds a header sent with every later message (dp-kafka's AddHeader); an empty key is ignored.
+   * Adds a header sent with every later message (dp-kafka's AddHeader); an empty key is ignored, as dp-kafka does.
+   * Throws InvalidArgumentError unless `key` is a string and `value` a string or bytes.
    */
-  addHeader(key: string, value: string): void {
+  addHeader(key: string, value: string | Uint8Array): void {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`addHeader: key must be a string, got ${typeof key}`);
+    if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`addHeader: value must be a string or bytes, got ${value === null ? 'null' : typeof value}`);
+    }
     if (!key) return;
     this.headers = [...this.headers, { key, value: Buffer.from(value) }];
     this.defaults = this.defaultsFor(this.headers);
   }
 
-  /** Queues a message; resolves once `output` took it. Rejects with ClosedError after close. */
-  send(message: ProducerMessage, signal?: AbortSignal): Promise<void> {
-    return this.channels.output.send(message, signal);
+  /**
+   * Queues a message; resolves once `output` took it. A message that is not one (see producer-input.ts: bytes or a
+   * string is taken as the value, `headers` may be an object) is rejected at once with an InvalidArgumentError
+   * naming the field; after close, ClosedError.
+   */
+  send(message: ProducerMessage | Uint8Array | string, signal?: AbortSignal): Promise<void> {
+    const m = admitMessage(message);
+    if (m instanceof InvalidArgumentError) return Promise.reject(m);
+    const bad = signalProblem(signal);
+    if (bad !== undefined) return Promise.reject(bad);
+    return this.channels.output.send(m, signal);
   }
 
+  /** `JSON.stringify(value)` as the value; a value JSON cannot hold (a bigint, a cycle, undefined) is rejected at once. */
   sendJSON(value: unknown, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
-    return this.send({ ...options, value: JSON.stringify(value) }, signal);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      return Promise.reject(new InvalidArgumentError(`sendJSON: the value cannot be written as JSON: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    if (json === undefined) return Promise.reject(new InvalidArgumentError(`sendJSON: JSON has no form for ${typeof value}`));
+    return this.withOptions('sendJSON', json, options, signal);
   }
 
   sendBytes(value: Buffer | Uint8Array, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
-    return this.send({ ...options, value }, signal);
+    if (!(value instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError(`sendBytes: value must be a Buffer or Uint8Array, got ${value === null ? 'null' : typeof value}`));
+    return this.withOptions('sendBytes', value, options, signal);
+  }
+
+  private withOptions(method: string, value: string | Uint8Array, options: unknown, signal: AbortSignal | undefined): Promise<void> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      return Promise.reject(new InvalidArgumentError(`${method}: options must be an object such as { key, headers }, got ${options === null ? 'null' : typeof options}`));
+    }
+    let message: ProducerMessage;
+    try {
+      message = { ...(options as Omit<ProducerMessage, 'value'>), value };
+    } catch (err) {
+      return Promise.reject(new InvalidArgumentError(`${method}: options could not be read: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    return this.send(message, signal);
   }
 
   /** OK / WARNING / CRITICAL by dp-kafka's rules. */
@@ -184,6 +249,9 @@ export class Producer implements IProducer {
    * signal, whatever is still pending when it aborts fails with ClosedError on `errors`. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) return Promise.reject(new InvalidArgumentError('close: options must be an object such as { signal }'));
+    const bad = signalProblem(options.signal);
+    if (bad !== undefined) return Promise.reject(bad);
     this.closing ??= this.shutdown(options.signal);
     return this.closing;
   }

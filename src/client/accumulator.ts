@@ -200,7 +200,7 @@ export class PartitionQueue {
 
 export interface AccumulatorOptions {
   /** Kafka's `batch.size`: a batch is closed and ready once it would exceed this many bytes. */
-  batchSize: number;
+  batchBytes: number;
   /** Kafka's `buffer.memory`: past this many buffered bytes `append` asks the caller to wait. */
   maxBufferedBytes: number;
 }
@@ -239,7 +239,7 @@ export class Accumulator {
   fits(topic: string, partition: number, size: number): boolean {
     const q = this.topics.get(topic)?.[partition];
     const last = q?.batches[q.batches.length - 1];
-    return last !== undefined && !last.closed && last.sizeBytes + size <= this.options.batchSize;
+    return last !== undefined && !last.closed && last.sizeBytes + size <= this.options.batchBytes;
   }
 
   /**
@@ -253,7 +253,7 @@ export class Accumulator {
     let batch = q.batches[q.batches.length - 1];
     let filled = false;
     if (batch === undefined || batch.closed || batch.leadingHeaders !== leading
-      || (batch.sizeBytes + size > this.options.batchSize && batch.records.length > 0)) {
+      || (batch.sizeBytes + size > this.options.batchBytes && batch.records.length > 0)) {
       if (batch !== undefined && !batch.closed) {
         batch.closed = true;
         this.fullBatches++;
@@ -269,7 +269,7 @@ export class Accumulator {
     owner.partitions[index] = partition;
     this.bufferedBytes += size;
     this.bufferedRecords++;
-    if (batch.sizeBytes >= this.options.batchSize) {
+    if (batch.sizeBytes >= this.options.batchBytes) {
       batch.closed = true;
       this.fullBatches++;
       filled = true;

@@ -16,6 +16,8 @@ import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { RequestOf, ResponseOf } from '../protocol/schema-types.js';
 import { Accumulator, Delivery, estimateHeadersSize, estimateRecordSize, type DeliveryCallback, type PartitionQueue, type ProducerBatch, type ProducerRecord, type SendContext } from './accumulator.js';
 import { retryDelay } from './backoff.js';
+import { describeValue, recordProblem } from './record-check.js';
+import { MAX_TIMER_MS } from './settings.js';
 import { BufferPool } from './buffer-pool.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
 import { choosePartition, StickyPartitioner } from './partitioner.js';
@@ -88,8 +90,8 @@ export class ProducerEngine {
     this.o = resolveOptions(options);
     this.cluster = options.cluster;
     this.sticky = options.partitioner ?? new StickyPartitioner();
-    this.accumulator = new Accumulator({ batchSize: this.o.batchSize, maxBufferedBytes: this.o.maxBufferedBytes });
-    this.buffers = new BufferPool(Math.min(POOL_MAX_BYTES, this.o.maxBufferedBytes / 4), 2 * this.o.batchSize + 64 * 1024);
+    this.accumulator = new Accumulator({ batchBytes: this.o.batchBytes, maxBufferedBytes: this.o.maxBufferedBytes });
+    this.buffers = new BufferPool(Math.min(POOL_MAX_BYTES, this.o.maxBufferedBytes / 4), 2 * this.o.batchBytes + 64 * 1024);
   }
 
   /** The producer id and epoch in use (-1 before the first InitProducerId, or without idempotence). */
@@ -105,16 +107,24 @@ export class ProducerEngine {
    */
   send(records: readonly ProducerRecord[], callback?: DeliveryCallback, defaults?: SendContext): boolean {
     if (this.closed) throw new ClosedError('the producer is closed');
+    if (!Array.isArray(records)) throw new InvalidArgumentError(`send takes an array of records, got ${describeValue(records)}`);
     const owner = new Delivery(records, callback, defaults);
     const defaultTopic = defaults?.topic;
     const leadSize = defaults?.headers === undefined ? 0 : estimateHeadersSize(defaults.headers);
+    const check = { valueRequired: false, topicRequired: defaultTopic === undefined };
     const now = Date.now();
     let filled = false;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
+      // The one input boundary (record-check.ts): nothing malformed reaches the accumulator, a timer or the encoder.
+      const problem = recordProblem(r, check);
+      if (problem !== undefined) {
+        owner.fail(i, new InvalidArgumentError(problem));
+        continue;
+      }
       const size = estimateRecordSize(r) + leadSize;
-      if (size > this.o.maxRequestBytes) {
-        owner.fail(i, new InvalidArgumentError(`a record of about ${size} bytes does not fit in a request of maxRequestBytes ${this.o.maxRequestBytes}`));
+      if (size > this.o.maxMessageBytes) {
+        owner.fail(i, new InvalidArgumentError(`a record of about ${size} bytes does not fit in a request of maxMessageBytes ${this.o.maxMessageBytes}`));
         continue;
       }
       const t = this.topicState(defaultTopic ?? r.topic);
@@ -358,9 +368,16 @@ export class ProducerEngine {
         if ((this.brokerInFlight.get(leader) ?? 0) >= this.o.maxInFlight) continue;
         groups.set(leader, (g = { nodeId: leader, bytes: 0, batches: [] }));
       }
-      if (g.batches.length > 0 && g.bytes + head.sizeBytes > this.o.maxRequestBytes) continue;
+      if (g.batches.length > 0 && g.bytes + head.sizeBytes > this.o.maxMessageBytes) continue;
       const batch = this.accumulator.take(q);
-      this.prepare(batch, q);
+      try {
+        this.prepare(batch, q);
+      } catch (err) {
+        // A batch that cannot be encoded (a record changed after it was accepted, a codec failure) fails its own
+        // records and nothing else: the sender, its timer and every other batch go on.
+        this.failUnencodable(batch, q, err);
+        continue;
+      }
       g.bytes += batch.encoded!.length;
       g.batches.push(batch);
       q.inFlight++;
@@ -379,11 +396,26 @@ export class ProducerEngine {
       batch.generation = id.generation;
       if (batch.encoded !== undefined) stampProducerState(batch.encoded, id.producerId, id.epoch, batch.baseSequence);
     }
-    batch.encoded ??= encodeRecordBatch(batch.records, {
-      compression: this.o.compression, baseTimestamp: batch.createdAt,
-      producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
-      baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers, leadingHeaders: batch.leadingHeaders,
-    });
+    if (batch.encoded !== undefined) return;
+    try {
+      batch.encoded = encodeRecordBatch(batch.records, {
+        compression: this.o.compression, baseTimestamp: batch.createdAt,
+        producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
+        baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers, leadingHeaders: batch.leadingHeaders,
+      });
+    } catch (err) {
+      // Never sent: give its sequences back (it was the last batch given any), so the next batch leaves no gap.
+      if (this.o.idempotent) q.sequence.next = batch.baseSequence;
+      batch.attempts--;
+      throw err;
+    }
+  }
+
+  /** Fails a batch that could not be encoded, with the cause; nothing of it reached a broker. */
+  private failUnencodable(batch: ProducerBatch, q: PartitionQueue, err: unknown): void {
+    const cause = err instanceof Error ? err : new Error(String(err));
+    this.fail(batch, q, new KafkaError(`${batch.topic}-${batch.partition}: a batch of ${batch.recordCount} record(s) could not be encoded: ${cause.message}`,
+      'ERR_KAFKA_ENCODE', { retriable: false, cause }));
   }
 
   private sendRequest(g: RequestGroup): void {
@@ -406,7 +438,7 @@ export class ProducerEngine {
       const broker = this.cluster.broker(g.nodeId);
       pending = this.o.acks === 0
         ? broker.request(Produce, body, { lane: 'produce', expectResponse: false })
-        : broker.request(Produce, body, { lane: 'produce', timeoutMs: this.o.requestTimeoutMs + 5_000 });
+        : broker.request(Produce, body, { lane: 'produce', timeoutMs: Math.min(this.o.requestTimeoutMs + 5_000, MAX_TIMER_MS) });
     } catch (err) {
       pending = Promise.reject(err);
     }

@@ -62,9 +62,24 @@ export interface BatchBuffers {
   give(buffer: Buffer): void;
 }
 
+/** Encoded length of a key, value or header value (-1: null). Anything but text or bytes is refused, never guessed at. */
 function dataLength(d: Data | null | undefined): number {
   if (d == null) return -1;
-  return typeof d === 'string' ? Buffer.byteLength(d, 'utf8') : d.length;
+  if (typeof d === 'string') return Buffer.byteLength(d, 'utf8');
+  if (d instanceof Uint8Array) return d.length;
+  throw new InvalidArgumentError(`record data must be a string or bytes, got ${typeof d}`);
+}
+
+/** A header key's encoded length; keys are strings (Kafka's are non-null). */
+function keyLength(key: string): number {
+  if (typeof key !== 'string') throw new InvalidArgumentError(`a header key must be a string, got ${typeof key}`);
+  return Buffer.byteLength(key, 'utf8');
+}
+
+/** A record's timestamp: an integer a varlong can hold exactly (a non-finite one would never finish sizing). */
+function checkedTimestamp(ts: number): number {
+  if (!Number.isSafeInteger(ts)) throw new InvalidArgumentError(`a record timestamp must be an integer number of ms, got ${String(ts)}`);
+  return ts;
 }
 
 function sizeOfData(len: number): number {
@@ -84,7 +99,7 @@ function sizeOfHeaders(headers: readonly RecordHeaderInput[]): number {
   let size = 0;
   for (let h = 0; h < headers.length; h++) {
     const header = headers[h]!;
-    size += sizeOfData(Buffer.byteLength(header.key, 'utf8')) + sizeOfData(dataLength(header.value));
+    size += sizeOfData(keyLength(header.key)) + sizeOfData(dataLength(header.value));
   }
   return size;
 }
@@ -141,7 +156,7 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
   const count = records.length;
   if (count === 0) throw new InvalidArgumentError('a record batch needs at least one record');
   const codec = options.compression ?? 0;
-  const baseTimestamp = options.baseTimestamp ?? records[0]!.timestamp ?? Date.now();
+  const baseTimestamp = checkedTimestamp(options.baseTimestamp ?? records[0]!.timestamp ?? Date.now());
   if (count > sharedSizes.length && count <= SHARED_SIZES_MAX) sharedSizes = new Int32Array(Math.min(SHARED_SIZES_MAX, Math.max(count, sharedSizes.length * 2)));
   const sizes = count <= sharedSizes.length ? sharedSizes : new Int32Array(count);
   const leading = options.leadingHeaders ?? NO_HEADERS;
@@ -151,12 +166,15 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
   let maxTs = -1;
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
+    const ts = checkedTimestamp(r.timestamp ?? baseTimestamp);
+    const delta = r.offsetDelta ?? i;
+    if (delta !== i && !(Number.isInteger(delta) && delta >= 0 && delta <= 0x7fffffff)) {
+      throw new InvalidArgumentError(`a record offsetDelta must be an int32 of 0 or more, got ${String(delta)}`);
+    }
     const body = recordBodySize(r, i, baseTimestamp, leading.length, leadSize);
     sizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
-    const delta = r.offsetDelta ?? i;
     if (delta > lastDelta) lastDelta = delta;
-    const ts = r.timestamp ?? baseTimestamp;
     if (ts > maxTs) maxTs = ts;
   }
   const buffers = options.buffers;

@@ -1,9 +1,11 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import {
-  resolveConsumerGroupConfig, resolveProducerConfig, toClientSaslConfig, toTlsConfig, upstreamCapacity,
+  CONSUMER_GROUP_DEFAULTS, PRODUCER_DEFAULTS, SETTING_RANGES, resolveConsumerGroupConfig, resolveProducerConfig, toClientSaslConfig, toTlsConfig, upstreamCapacity,
   type ConsumerGroupConfig, type ProducerConfig,
 } from '../../src/channels/config.js';
+import { resolveOptions } from '../../src/client/producer-options.js';
+import { CLIENT_SETTINGS, COMPRESSION_NAMES, PRODUCER_SETTINGS } from '../../src/client/settings.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 const s = suite('config', { timeoutMs: 5_000 });
@@ -115,7 +117,8 @@ const producerRules: [string, Record<string, unknown>, RegExp][] = [
   ['default minBrokersHealthy with one broker', { brokerAddrs: ['a:9092'] }, /minBrokersHealthy \(2, the default\) must not exceed/],
   ['NaN requestTimeoutMs', { requestTimeoutMs: Number.NaN }, /requestTimeoutMs must be a finite number/],
   ['string connectTimeoutMs', { connectTimeoutMs: '10' }, /connectTimeoutMs must be a finite number/],
-  ['negative retryBackoffMs', { retryBackoffMs: -5 }, /retryBackoffMs must be zero or more/],
+  ['negative retryBackoffMs', { retryBackoffMs: -5 }, /retryBackoffMs must be at least 1/],
+  ['retryBackoffMs 0 (a retry loop without a pause)', { retryBackoffMs: 0 }, /retryBackoffMs must be at least 1/],
   ['empty clientId', { clientId: '' }, /clientId must be a non-empty string/],
   ['maxMessageBytes 0', { maxMessageBytes: 0 }, /maxMessageBytes must be at least 1/],
   ['unknown compression', { compression: 'brotli' }, /compression must be one of "none", "gzip", "snappy", "lz4", "zstd"/],
@@ -141,6 +144,25 @@ const producerRules: [string, Record<string, unknown>, RegExp][] = [
   ['oauthbearer without provider', { sasl: { mechanism: 'oauthbearer' } }, /sasl.oauthBearerProvider \(a function\) is required/],
   ['logger without methods', { logger: { log: () => undefined } }, /logger must have debug, info, warn and error methods/],
 ];
+
+// --- ranges: every numeric setting has an upper bound (issue 17: timers past 2^31-1 ms become 1 ms in Node,
+// capacities of 2^32 run the heap out, a delivery timeout of 1e12 never fires) ---
+const TIMER_MAX = 2 ** 31 - 1;
+producerRules.push(
+  ['lingerMs past the longest timer', { lingerMs: 2 ** 31 }, new RegExp(`lingerMs must be at most ${TIMER_MAX}`)],
+  ['requestTimeoutMs past the longest timer', { requestTimeoutMs: 2 ** 31 }, /requestTimeoutMs must be at most 2147483647/],
+  ['connectTimeoutMs past the longest timer', { connectTimeoutMs: 1e10 }, /connectTimeoutMs must be at most/],
+  ['metadataMaxAgeMs past the longest timer', { metadataMaxAgeMs: 2 ** 32 }, /metadataMaxAgeMs must be at most/],
+  ['maxRetryPeriod past the longest timer', { maxRetryPeriod: 2 ** 31 }, /maxRetryPeriod must be at most/],
+  ['retryBackoffMs past the longest timer', { retryBackoffMs: 2 ** 31 }, /retryBackoffMs must be at most/],
+  ['deliveryTimeoutMs 1e12', { deliveryTimeoutMs: 1e12 }, /deliveryTimeoutMs must be at most 2147483647/],
+  ['outputCapacity 2^32', { outputCapacity: 2 ** 32 }, /outputCapacity must be at most 1000000/],
+  ['outputCapacity 1e8', { outputCapacity: 1e8 }, /outputCapacity must be at most 1000000/],
+  ['batchBytes past int32', { batchBytes: 2 ** 31 }, /batchBytes must be at most/],
+  ['maxMessageBytes past int32', { maxMessageBytes: 2 ** 31 }, /maxMessageBytes must be at most/],
+  ['compression as a number', { compression: 4 }, /compression must be one of "none", "gzip", "snappy", "lz4", "zstd", got 4/],
+  ['acks as a bigint', { acks: 1n }, /acks must be one of 0, 1, -1, "all", got 1n/],
+);
 
 for (const [name, extra, re] of producerRules) {
   s(`producer: ${name}`, () => oneProblem(() => resolveProducerConfig(producer(extra)), re));
@@ -168,6 +190,21 @@ const consumerRules: [string, Record<string, unknown>, RegExp][] = [
   ['missing topic', { topic: undefined }, /topic is required/],
 ];
 
+consumerRules.push(
+  ['numWorkers 1e6', { numWorkers: 1e6 }, /numWorkers must be at most 10000/],
+  ['batchSize 1e8', { batchSize: 1e8 }, /batchSize must be at most 100000/],
+  ['errorsCapacity 2^32', { errorsCapacity: 2 ** 32 }, /errorsCapacity must be at most 1000000/],
+  ['messageConsumeTimeout past the longest timer', { messageConsumeTimeout: 2 ** 31 }, /messageConsumeTimeout must be at most 2147483647/],
+  ['rebalanceTimeoutMs past int32', { rebalanceTimeoutMs: 2 ** 31 }, /rebalanceTimeoutMs must be at most/],
+  ['autoCommitIntervalMs past the longest timer', { autoCommitIntervalMs: 1e12 }, /autoCommitIntervalMs must be at most/],
+  ['batchWaitTime past the longest timer', { batchWaitTime: 2 ** 31 }, /batchWaitTime must be at most/],
+  ['fetchMaxWaitMs past int32', { fetchMaxWaitMs: 2 ** 31 }, /fetchMaxWaitMs must be at most/],
+  ['fetchMaxBytes past int32', { fetchMaxBytes: 2 ** 31 }, /fetchMaxBytes must be at most 2147483647/],
+  ['maxPartitionFetchBytes past int32', { maxPartitionFetchBytes: 2 ** 31 }, /maxPartitionFetchBytes must be at most/],
+  ['maxBufferedBytes 2^40', { maxBufferedBytes: 2 ** 40 }, /maxBufferedBytes must be at most/],
+  ['maxPartitionBufferedBytes Infinity', { maxPartitionBufferedBytes: Infinity }, /maxPartitionBufferedBytes must be a finite number/],
+);
+
 for (const [name, extra, re] of consumerRules) {
   s(`consumer group: ${name}`, () => oneProblem(() => resolveConsumerGroupConfig(consumer(extra)), re));
 }
@@ -188,6 +225,44 @@ s('every problem is listed at once, in one error', () => {
   }
   assert.ok(e.problems.every((p) => p.startsWith('invalid consumer group config: ')));
   assert.match(e.message, /6 problems/);
+});
+
+s('out-of-range values are all listed in one error at construction', () => {
+  const list = problems(() => resolveProducerConfig(producer({ lingerMs: 2 ** 31, outputCapacity: 2 ** 32, deliveryTimeoutMs: 1e12, batchBytes: -1 })));
+  assert.is(list.length, 4, list.join(' | '));
+  for (const word of ['lingerMs', 'outputCapacity', 'deliveryTimeoutMs', 'batchBytes']) assert.ok(list.some((p) => p.includes(word)), word);
+});
+
+s('minBrokersHealthy has a maximum too', () => {
+  assert.ok(problems(() => resolveProducerConfig(producer({ minBrokersHealthy: 1e9 }))).some((p) => /minBrokersHealthy must be at most 1000/.test(p)));
+});
+
+s('every numeric setting has a range, and every default lies within it', () => {
+  for (const defaults of [PRODUCER_DEFAULTS, CONSUMER_GROUP_DEFAULTS] as Record<string, unknown>[]) {
+    for (const [name, value] of Object.entries(defaults)) {
+      if (typeof value !== 'number' || name === 'acks') continue;
+      const range = SETTING_RANGES[name];
+      assert.ok(range, `${name} has no documented range`);
+      assert.ok(value >= range!.min && value <= range!.max, `${name}'s default ${value} is outside ${range!.min}..${range!.max}`);
+      assert.ok(range!.max <= 2 ** 34, `${name}'s maximum ${range!.max} is not a sane bound`);
+    }
+  }
+});
+
+s('one owner per producer setting: the channel config and the engine take the same defaults and names from one table', () => {
+  const engine = resolveOptions({ cluster: undefined as never });
+  const channel = resolveProducerConfig(producer());
+  const shared = { batchBytes: channel.batchBytes, maxMessageBytes: channel.maxMessageBytes, lingerMs: channel.lingerMs,
+    deliveryTimeoutMs: channel.deliveryTimeoutMs, requestTimeoutMs: channel.requestTimeoutMs, retryBackoffMs: channel.retryBackoffMs, acks: channel.acks };
+  for (const [name, value] of Object.entries(shared)) {
+    assert.is((engine as Record<string, unknown>)[name], value, `${name}: engine default differs from the channel's`);
+    const row = (PRODUCER_SETTINGS as Record<string, { default: unknown }>)[name] ?? (CLIENT_SETTINGS as Record<string, { default: unknown }>)[name];
+    assert.is(row?.default, value, `${name} is not owned by the settings table`);
+  }
+  assert.equal([...COMPRESSION_NAMES], ['none', 'gzip', 'snappy', 'lz4', 'zstd']);
+  // The engine checks the same ranges when built directly.
+  assert.throws(() => resolveOptions({ cluster: undefined as never, lingerMs: 2 ** 31 }), (e: unknown) => e instanceof InvalidArgumentError && /lingerMs must be at most/.test((e as Error).message));
+  assert.throws(() => resolveOptions({ cluster: undefined as never, deliveryTimeoutMs: 1e12, maxBufferedBytes: -1 }), (e: unknown) => e instanceof InvalidArgumentError && (e as InvalidArgumentError).problems.length === 2);
 });
 
 s('a config that is not an object is refused', () => {

@@ -12,7 +12,7 @@ function rec(i: number, value = 'x'.repeat(100)): ProducerRecord {
 }
 
 s('records fill a batch up to batch.size, then a new one starts; append reports the filled batch', () => {
-  const acc = new Accumulator({ batchSize: 1000, maxBufferedBytes: 1e9 });
+  const acc = new Accumulator({ batchBytes: 1000, maxBufferedBytes: 1e9 });
   const records = Array.from({ length: 20 }, (_, i) => rec(i));
   const owner = new Delivery(records, undefined);
   const size = estimateRecordSize(records[0]!);
@@ -31,7 +31,7 @@ s('records fill a batch up to batch.size, then a new one starts; append reports 
 });
 
 s('a record bigger than batch.size gets a batch of its own', () => {
-  const acc = new Accumulator({ batchSize: 100, maxBufferedBytes: 1e9 });
+  const acc = new Accumulator({ batchBytes: 100, maxBufferedBytes: 1e9 });
   const big = rec(0, 'y'.repeat(500));
   const owner = new Delivery([big, rec(1)], undefined);
   acc.append(rec(1), estimateRecordSize(rec(1)), 0, owner, 1, 0);
@@ -42,7 +42,7 @@ s('a record bigger than batch.size gets a batch of its own', () => {
 });
 
 s('the byte bound pushes back until batches are released', async () => {
-  const acc = new Accumulator({ batchSize: 1000, maxBufferedBytes: 600 });
+  const acc = new Accumulator({ batchBytes: 1000, maxBufferedBytes: 600 });
   const records = Array.from({ length: 6 }, (_, i) => rec(i));
   const owner = new Delivery(records, undefined);
   records.forEach((r, i) => acc.append(r, estimateRecordSize(r), i % 2, owner, i, 0));
@@ -60,7 +60,7 @@ s('the byte bound pushes back until batches are released', async () => {
 });
 
 s('fits() tells the sticky partitioner whether the open batch has room', () => {
-  const acc = new Accumulator({ batchSize: 400, maxBufferedBytes: 1e9 });
+  const acc = new Accumulator({ batchBytes: 400, maxBufferedBytes: 1e9 });
   const r = rec(0);
   const size = estimateRecordSize(r);
   assert.not.ok(acc.fits('t', 0, size), 'no batch yet');

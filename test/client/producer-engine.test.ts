@@ -148,7 +148,7 @@ s('records wait for linger.ms, then go as one batch in one request', async () =>
 });
 
 s('a full batch goes at once without waiting for linger; the rest waits for flush', async () => {
-  const { broker, engine } = setup({ lingerMs: 60_000, batchSize: 1000 });
+  const { broker, engine } = setup({ lingerMs: 60_000, batchBytes: 1000 });
   const done = send(engine, values(30));
   for (let i = 0; i < 200 && broker.calls.length === 0; i++) await sleep(10);
   assert.ok(broker.calls.length >= 1, 'full batches sent');
@@ -177,7 +177,7 @@ s('send() returns false past maxBufferedBytes, and waitForSpace resolves once th
 });
 
 s('partition choice: key hash as Kafka\'s, explicit partition, sticky for null keys, bad partition fails', async () => {
-  const { engine } = setup({ batchSize: 600 }, { t: 5 });
+  const { engine } = setup({ batchBytes: 600 }, { t: 5 });
   const keyed = Array.from({ length: 50 }, (_, i) => ({ topic: 't', key: `key-${i}`, value: 'v' }));
   const r1 = await send(engine, keyed);
   keyed.forEach((r, i) => assert.is(r1.partitions[i], partitionForKey(r.key, 5)));
@@ -194,7 +194,7 @@ s('partition choice: key hash as Kafka\'s, explicit partition, sticky for null k
 });
 
 s('idempotence: one producer id; contiguous sequences per partition across pipelined requests', async () => {
-  const { broker, engine } = setup({ batchSize: 300 });
+  const { broker, engine } = setup({ batchBytes: 300 });
   await Promise.all([send(engine, values(40, 't', 0)), send(engine, values(40, 't', 1))]);
   const batches = broker.calls.flatMap((c) => c.batches);
   assert.ok(batches.length >= 10);
@@ -211,7 +211,7 @@ s('idempotence: one producer id; contiguous sequences per partition across pipel
 });
 
 s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, batch retried with its sequence, order kept behind it', async () => {
-  const { broker, cluster, engine } = setup({ batchSize: 200 });
+  const { broker, cluster, engine } = setup({ batchBytes: 200 });
   // The old leader refuses every batch of the partition that reaches it: the five in flight.
   broker.faults.set('t-0', Array.from({ length: 5 }, () => errorCodes.NOT_LEADER_OR_FOLLOWER));
   const report = await send(engine, values(30));
@@ -223,7 +223,7 @@ s('NOT_LEADER_OR_FOLLOWER: metadata refreshed, batch retried with its sequence, 
 });
 
 s('a partition\'s first batch under an epoch goes alone: refused, it is retried and nothing overtakes it', async () => {
-  const { broker, engine } = setup({ batchSize: 200 });
+  const { broker, engine } = setup({ batchBytes: 200 });
   // A broker without state for a new producer id accepts any first sequence: had a later batch been in flight
   // beside the refused first one, it would have been written first and the first could never follow it.
   broker.faults.set('t-0', [errorCodes.NOT_LEADER_OR_FOLLOWER]);
@@ -236,7 +236,7 @@ s('a partition\'s first batch under an epoch goes alone: refused, it is retried 
 });
 
 s('state lost mid-stream (producer id expired): a batch refused while a later one got in fails at once, nothing duplicated', async () => {
-  const { broker, engine } = setup({ batchSize: 200 });
+  const { broker, engine } = setup({ batchBytes: 200 });
   assert.is((await send(engine, values(30))).errors, null);
   // Without state the broker takes any sequence, so the batches in flight behind the refused one are written.
   broker.forgetProducers();
@@ -254,7 +254,7 @@ s('state lost mid-stream (producer id expired): a batch refused while a later on
 });
 
 s('after the first acknowledgement the partition pipelines again, and after an epoch bump it waits again', async () => {
-  const { broker, engine } = setup({ batchSize: 200 });
+  const { broker, engine } = setup({ batchBytes: 200 });
   let first: ReturnType<typeof send>;
   let more: ReturnType<typeof send>;
   try { // a failed check must not leave requests held (the run would wait for their timeouts)
@@ -284,7 +284,7 @@ s('after the first acknowledgement the partition pipelines again, and after an e
 });
 
 s('a lost connection: the whole request is retried, nothing duplicated', async () => {
-  const { broker, engine } = setup({ batchSize: 200 });
+  const { broker, engine } = setup({ batchBytes: 200 });
   // Every request in flight on the socket fails with it.
   broker.requestFaults.push(...Array.from({ length: 5 }, () => new ConnectionError('socket closed')));
   const report = await send(engine, values(30));
@@ -339,7 +339,7 @@ s('PRODUCER_FENCED: a new producer id, then the batch is written', async () => {
 });
 
 s('an acknowledged batch\'s memory encodes the next batch; a failed batch\'s is never reused', async () => {
-  const { broker, engine } = setup({ idempotent: false, acks: 1, batchSize: 64 * 1024 });
+  const { broker, engine } = setup({ idempotent: false, acks: 1, batchBytes: 64 * 1024 });
   const seen: Buffer[] = [];
   const request = broker.request.bind(broker);
   broker.request = (api, body, options) => {
@@ -430,7 +430,7 @@ s('close() flushes what was accepted, then refuses new records', async () => {
 });
 
 s('a record larger than a request fails at once; destroy() fails what is still queued', async () => {
-  const { broker, engine } = setup({ maxRequestBytes: 5000, lingerMs: 60_000 });
+  const { broker, engine } = setup({ maxMessageBytes: 5000, lingerMs: 60_000 });
   const big = await send(engine, [{ topic: 't', value: 'x'.repeat(6000) }]);
   assert.instance(big.errors![0], InvalidArgumentError);
   const pending = send(engine, values(3));

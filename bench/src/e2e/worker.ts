@@ -80,7 +80,7 @@ async function produceLower(spec: RunSpec): Promise<number> {
   const cluster = await lowerCluster(spec);
   const engine = new ProducerEngine({
     cluster, acks: acksNum(spec.acks), idempotent: spec.acks === 'all', compression: Codec[spec.compression],
-    lingerMs: 5, batchSize: 131_072,
+    lingerMs: 5, batchBytes: 131_072,
   });
   const v = value(spec.size);
   let errors = 0;

@@ -19,7 +19,7 @@ export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as c
 export type CompressionCodec = (typeof Compression)[keyof typeof Compression];
 export type CompressionName = keyof typeof Compression;
 
-const NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+const NAMES = Object.keys(Compression) as readonly CompressionName[];
 
 /** The name of a codec id, e.g. for logs; throws for ids Kafka does not define. */
 export function compressionName(codec: number): CompressionName {
