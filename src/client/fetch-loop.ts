@@ -4,12 +4,12 @@
  * data (decoded batches pushed to the buffer), errors that mean "ask metadata again" (re-route), errors worth a
  * retry after a pause, and errors that are reported.
  */
-import { KafkaError } from '../errors.js';
+import { DecodeError, KafkaError } from '../errors.js';
 import { Fetch } from '../protocol/apis/fetch.js';
 import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
-import { decodeRecordBatches } from '../protocol/record-batch.js';
+import { decodeRecordBatches, type RecordBatch } from '../protocol/record-batch.js';
 import type { ResponseOf } from '../protocol/schema-types.js';
-import { Backoff, sleep } from './backoff.js';
+import { Backoff, retryDelay, sleep } from './backoff.js';
 import type { Broker } from './broker.js';
 import type { FetchBuffer, FetchFrame } from './fetch-buffer.js';
 import { visibleBatches, type IsolationLevel } from './fetch-isolation.js';
@@ -30,6 +30,8 @@ export interface FetchLoopSettings {
   rackId: string;
   requestTimeoutMs: number;
   verifyCrc: boolean;
+  /** Cap on one batch's decompressed size (a bomb is refused at it). */
+  maxDecompressedBytes: number;
   retryMinMs: number;
   retryMaxMs: number;
 }
@@ -52,6 +54,8 @@ export interface FetchLoopHost {
   diverged(state: PartitionState, epoch: number, endOffset: number): void;
   /** A non-retriable problem with one partition (or with all, `state` undefined). */
   fail(state: PartitionState | undefined, err: KafkaError): void;
+  /** A partition that made no progress for `round` fetches in a row (it is retried with backoff): report when due. */
+  stalled(state: PartitionState, err: KafkaError, round: number): void;
 }
 
 /** Resolves waiters on `notify()`, or after a timeout. */
@@ -191,15 +195,28 @@ export class FetchLoop {
     if (records === null || records.length === 0) return;
     let batches;
     try {
-      batches = decodeRecordBatches(records, { verifyCrc: this.host.settings.verifyCrc });
+      batches = decodeRecordBatches(records, { verifyCrc: this.host.settings.verifyCrc, maxDecompressedBytes: this.host.settings.maxDecompressedBytes });
+      checkOrder(batches);
     } catch (err) {
-      this.host.fail(st, err instanceof KafkaError ? err : new KafkaError(String(err), 'ERR_KAFKA_DECODE', { cause: err }));
+      // A corrupt batch (CRC, header, offsets out of order): the partition stops here, reported; a seek restarts it.
+      this.host.fail(st, partitionDecodeError(st, err));
+      return;
+    }
+    // Bytes but no complete batch: a batch longer than what was sent. Brokers since KIP-74 always send the first
+    // batch whole, so this is no "partial batch at the end" (that is dropped above, after complete ones): as Java's
+    // consumer says, no progress can be made. Retried with backoff (the next answer may be whole), reported.
+    if (batches.length === 0) {
+      this.stall(st, `${records.length} bytes hold no complete record batch (the first says ${records.length >= 12 ? records.readInt32BE(8) + 12 : '?'} bytes)`);
       return;
     }
     // A batch that ends before our position can come back (compaction, an old compressed batch): skip it.
     let first = 0;
     while (first < batches.length && batches[first]!.nextOffset <= st.fetchOffset) first++;
-    if (first === batches.length) return;
+    if (first === batches.length) {
+      this.stall(st, `every batch ends before the fetch position (the last ends at ${batches[first - 1]!.nextOffset})`);
+      return;
+    }
+    st.stalls = 0;
     if (first > 0) batches = batches.slice(first);
     let bytes = 0;
     for (const b of batches) bytes += b.bytes.length;
@@ -217,6 +234,15 @@ export class FetchLoop {
     });
   }
 
+  /** A fetch of `st` that gave bytes but no progress: pause the partition by the backoff, report when due. */
+  private stall(st: PartitionState, what: string): void {
+    st.stalls++;
+    const s = this.host.settings;
+    st.retryAt = Date.now() + retryDelay(st.stalls, s.retryMinMs, s.retryMaxMs);
+    const err = new DecodeError(`${st.topic}-${st.partition} at offset ${st.fetchOffset}: ${what}; no progress after ${st.stalls} fetch(es)`);
+    this.host.stalled(st, err, st.stalls);
+  }
+
   /** The request failed (broker gone, timeout): re-route its partitions and pause before the next try. */
   private async requestFailed(err: unknown, states: PartitionState[]): Promise<void> {
     this.session.handleRequestError();
@@ -225,6 +251,20 @@ export class FetchLoop {
     for (const st of states) this.host.reroute(st, true);
     if (!this.host.closed) await sleep(this.backoff.next());
   }
+}
+
+/** Batches of one partition must follow each other: a batch that ends at or before the one before it is corrupt. */
+function checkOrder(batches: readonly RecordBatch[]): void {
+  for (let i = 1; i < batches.length; i++) {
+    const prev = batches[i - 1]!, b = batches[i]!;
+    if (b.baseOffset < prev.nextOffset) throw new DecodeError(`record batch at offset ${b.baseOffset} follows one that ends at ${prev.nextOffset}`);
+  }
+}
+
+/** A decode failure as a DecodeError naming the partition and position (the cause keeps the decoder's detail). */
+function partitionDecodeError(st: PartitionState, err: unknown): KafkaError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new DecodeError(`${st.topic}-${st.partition} at offset ${st.fetchOffset}: ${detail}`, undefined, { cause: err });
 }
 
 /** The frames of one response by the memory they are views of (normally one: the response's own buffer). */

@@ -39,6 +39,8 @@ export interface PartitionState {
   generation: number;
   /** Do not fetch before this time (after a retriable partition error). */
   retryAt: number;
+  /** Fetches in a row that gave bytes but no progress (no complete batch past the position); 0 after progress. */
+  stalls: number;
   highWatermark: number;
 }
 

@@ -86,6 +86,11 @@ export interface FetcherOptions {
   requestTimeoutMs?: number;
   /** Check CRC-32C of fetched batches (true, as check.crcs). */
   verifyCrc?: boolean;
+  /**
+   * Cap on one record batch's decompressed size: a compressed batch that would inflate past it (a decompression
+   * bomb) is a DecodeError for its partition, refused before memory passes the cap. Default: `maxBufferedBytes`.
+   */
+  maxDecompressedBytes?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
   /** Non-retriable errors, with the partition when there is one. */
@@ -113,6 +118,7 @@ export class Fetcher {
       partitionMaxBytes: options.partitionMaxBytes ?? 1 << 20, maxBufferedBytes: options.maxBufferedBytes ?? PREFETCH_DEFAULTS.maxBufferedBytes,
       maxPartitionBufferedBytes: options.maxPartitionBufferedBytes ?? PREFETCH_DEFAULTS.maxPartitionBufferedBytes, isolation: options.isolation ?? 'read_uncommitted',
       rackId: options.rackId ?? '', requestTimeoutMs: options.requestTimeoutMs ?? 30_000, verifyCrc: options.verifyCrc ?? true,
+      maxDecompressedBytes: options.maxDecompressedBytes ?? options.maxBufferedBytes ?? PREFETCH_DEFAULTS.maxBufferedBytes,
       retryMinMs: options.retryMinMs ?? 100, retryMaxMs: options.retryMaxMs ?? 2_000,
     };
     this.policy = options.autoOffsetReset ?? 'latest';
@@ -147,7 +153,7 @@ export class Fetcher {
       if (!st) {
         st = {
           topic: p.topic, partition: p.partition, buf: FetchBuffer.partition(p.topic, p.partition), phase: 'route', resetTo: 'latest',
-          fetchOffset: -1, lastFetchedEpoch: -1, leaderId: -1, leaderEpoch: -1, topicId: '', generation: 0, retryAt: 0, highWatermark: -1,
+          fetchOffset: -1, lastFetchedEpoch: -1, leaderId: -1, leaderEpoch: -1, topicId: '', generation: 0, retryAt: 0, stalls: 0, highWatermark: -1,
         };
         this.states.set(key, st);
       }
@@ -246,6 +252,7 @@ export class Fetcher {
     st.generation++;
     this.buffer.clear(st.buf);
     st.retryAt = 0;
+    st.stalls = 0;
     if (typeof offset === 'number') {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset ${offset} for ${st.topic}-${st.partition} is not a valid offset`);
       st.fetchOffset = offset;
@@ -284,6 +291,7 @@ export class Fetcher {
       },
       diverged: (st, epoch, endOffset) => this.applyEpochEnd(st, epoch, endOffset),
       fail: (st, err) => this.fail(st, err),
+      stalled: (st, err, round) => this.stalled(st, err, round),
     };
   }
 

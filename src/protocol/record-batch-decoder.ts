@@ -59,6 +59,10 @@ export class RecordBatch {
     this.baseSequence = r.int32();
     this.recordCount = r.int32();
     if (this.recordCount < 0) throw r.error(`negative record count ${this.recordCount}`);
+    // Offsets in a batch are baseOffset + 0..lastOffsetDelta, one per record (compaction may leave fewer records,
+    // never more): a negative delta, or more records than offsets, would move a consumer backwards or nowhere.
+    if (this.lastOffsetDelta < 0) throw r.error(`negative lastOffsetDelta ${this.lastOffsetDelta}`);
+    if (this.recordCount > this.lastOffsetDelta + 1) throw r.error(`${this.recordCount} records cannot have ${this.lastOffsetDelta + 1} offsets (lastOffsetDelta ${this.lastOffsetDelta})`);
   }
 
   /** Codec id of the records (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
@@ -118,6 +122,7 @@ export class RecordBatch {
 export class BatchRecordReader {
   private readonly r: Reader;
   private left: number;
+  private readonly count: number;
   private readonly baseOffset: number;
   private readonly baseTimestamp: number;
   private readonly logAppendTime: number;
@@ -129,16 +134,26 @@ export class BatchRecordReader {
     if (count > (data.length - start) / MIN_RECORD_SIZE) throw new DecodeError(`${count} records cannot fit in ${data.length - start} bytes`);
     this.r = new Reader(data, start);
     this.left = count;
+    this.count = count;
+    if (count === 0 && data.length !== start) throw this.r.error(`${data.length - start} bytes of records in a batch whose header counts none`);
     this.baseOffset = batch.baseOffset;
     this.baseTimestamp = batch.baseTimestamp;
     this.logAppendTime = batch.timestampType === 1 ? batch.maxTimestamp : -1;
   }
 
-  /** The next record, or undefined after the last. Throws a DecodeError on a malformed record. */
+  /**
+   * The next record, or undefined after the last. Throws a DecodeError on a malformed record, and when the batch
+   * does not hold exactly the records its header counts: bytes left after the last one (more records than the
+   * count, as Java's corrupt-record check) or too few bytes for the count.
+   */
   next(): KafkaRecord | undefined {
     if (this.left === 0) return undefined;
     this.left--;
-    return readRecord(this.r, this.baseOffset, this.baseTimestamp, this.logAppendTime);
+    const record = readRecord(this.r, this.baseOffset, this.baseTimestamp, this.logAppendTime);
+    if (this.left === 0 && this.r.offset !== this.r.end) {
+      throw this.r.error(`${this.r.end - this.r.offset} bytes follow the last of the ${this.count} records the batch header counts`);
+    }
+    return record;
   }
 }
 

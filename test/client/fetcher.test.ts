@@ -13,6 +13,8 @@ import { ListOffsets } from '../../src/protocol/apis/list-offsets.js';
 import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
+import { crc32c } from '../../src/protocol/crc32c.js';
+import { DecodeError } from '../../src/errors.js';
 import type { ApiDef, RequestOf } from '../../src/protocol/schema-types.js';
 
 const s = suite('fetcher (scripted brokers)', { timeoutMs: 10_000 });
@@ -22,8 +24,8 @@ type FetchReq = RequestOf<typeof Fetch>;
 interface Call { node: number; api: string; body: Record<string, unknown> }
 type Script = (call: Call) => unknown;
 
-/** A cluster of stand-in brokers answering from `script`; metadata says `leader` leads partition 0 at `epoch`. */
-function fakeCluster(script: Script) {
+/** A cluster of stand-in brokers answering from `script`; metadata says `leader` leads partitions 0.. at `epoch`. */
+function fakeCluster(script: Script, partitionCount = 1) {
   const calls: Call[] = [];
   const meta = { leader: 1, epoch: 5, invalidations: 0 };
   const broker = (node: number) => ({
@@ -41,7 +43,8 @@ function fakeCluster(script: Script) {
   const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
   const topicMeta = (): TopicMeta => ({
     name: 't', topicId: TOPIC_ID, errorCode: 0, isInternal: false,
-    partitions: [{ topic: 't', partition: 0, leaderId: meta.leader, leaderEpoch: meta.epoch, replicas: [1, 2], isr: [1, 2], errorCode: 0 }],
+    partitions: Array.from({ length: partitionCount }, (_, partition) =>
+      ({ topic: 't', partition, leaderId: meta.leader, leaderEpoch: meta.epoch, replicas: [1, 2], isr: [1, 2], errorCode: 0 })),
   });
   const cluster = {
     topic: async () => topicMeta(),
@@ -221,6 +224,110 @@ s('without onError, a fatal error rejects the next next()', async () => {
     f.assign([{ topic: 't', partition: 0, offset: 0 }]);
     const err = await f.next().then(() => null, (e: unknown) => e);
     assert.instance(err, BrokerError);
+  } finally {
+    await f.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Corrupt batches: one partition's answers are bad, the other's are good. The bad partition must never be
+// fetched in a tight loop, its problem must reach onError as a DecodeError naming it, and the good one flows.
+// ---------------------------------------------------------------------------------------------------------
+
+/** `b` with its CRC-32C recomputed (after an edit of the header), as a careful hostile broker would send it. */
+const withCrc = (b: Buffer): Buffer => { b.writeUInt32BE(crc32c(b, 21, b.length), 17); return b; };
+const WINDOW_MS = 2_000;
+
+/**
+ * Partition 0 (asked from offset 10) is answered with `bad(fetchOffset)`, partition 1 (from 0) with one good record
+ * at its position. For WINDOW_MS: what reached onError, how often partition 0 was asked, what partition 1 delivered.
+ */
+async function againstCorrupt(bad: (fetchOffset: number) => Buffer, options: { verifyCrc?: boolean } = {}) {
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
+    const asked = (c.body as FetchReq).topics.flatMap((t) => t.partitions);
+    const res = fetchResponse(asked.map((p) => ({ records: p.partition === 0 ? bad(Number(p.fetchOffset)) : batch(Number(p.fetchOffset), 1) })));
+    res.responses[0]!.partitions.forEach((p, i) => { p.partitionIndex = asked[i]!.partition; });
+    return res;
+  }, 2);
+  const reports: Array<{ err: KafkaError; tp: unknown }> = [];
+  const f = new Fetcher(cluster, { maxWaitMs: 10, ...options, onError: (err, tp) => reports.push({ err, tp }) });
+  const delivered: number[][] = [[], []];
+  const t0 = Date.now();
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 10 }, { topic: 't', partition: 1, offset: 0 }]);
+    const stop = AbortSignal.timeout(WINDOW_MS);
+    for (;;) {
+      const b = await f.next(stop).catch(() => undefined);
+      if (b === undefined) break;
+      for (const r of fetchedRecords(b)) delivered[b.partition]!.push(r.offset);
+      f.consumed(b, b.nextOffset);
+    }
+  } finally {
+    await f.close();
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const asksOf0 = calls.filter((c) => (c.body as FetchReq).topics.some((t) => t.partitions.some((p) => p.partition === 0))).length;
+  return { reports, perSecond: asksOf0 / seconds, asksOf0, delivered };
+}
+
+/** Common checks: partition 0 asked a few times a second at most, a DecodeError about it reported, partition 1 flowing. */
+function assertContained(r: Awaited<ReturnType<typeof againstCorrupt>>, what: RegExp): void {
+  assert.ok(r.perSecond <= 5, `partition 0 asked ${r.asksOf0} times (${r.perSecond.toFixed(1)}/s)`);
+  const mine = r.reports.filter((x) => (x.tp as { partition?: number } | undefined)?.partition === 0);
+  assert.ok(mine.length >= 1, `reported: ${r.reports.map((x) => x.err.message).join('; ') || 'nothing'}`);
+  assert.instance(mine[0]!.err, DecodeError);
+  assert.match(mine[0]!.err.message, what);
+  assert.equal(mine[0]!.tp, { topic: 't', partition: 0 });
+  assert.ok(r.delivered[1]!.length >= 20, `partition 1 delivered ${r.delivered[1]!.length} records`);
+  assert.equal(r.delivered[1]!.slice(0, 5), [0, 1, 2, 3, 4]);
+  assert.is(r.delivered[0]!.length, 0, 'nothing delivered from the corrupt partition');
+}
+
+s('a batch whose batchLength runs past the bytes sent: backed off, a DecodeError reported, the other partition flows', async () => {
+  const r = await againstCorrupt((at) => { const b = batch(at, 3); b.writeInt32BE(b.readInt32BE(8) + 1_000, 8); return b; });
+  assertContained(r, /t-0 at offset 10: .*no complete record batch/);
+});
+
+s('a batch with a negative lastOffsetDelta: a DecodeError, the partition stops, the other flows', async () => {
+  const r = await againstCorrupt((at) => { const b = batch(at, 3); b.writeInt32BE(-1, 23); return withCrc(b); });
+  assertContained(r, /t-0 at offset 10: .*lastOffsetDelta -1/);
+  assert.is(r.asksOf0, 1, 'a stopped partition is not asked again');
+});
+
+s('batches that all end before the fetch position: backed off, a DecodeError reported, the other partition flows', async () => {
+  const r = await againstCorrupt(() => batch(0, 5)); // offsets 0-4, asked from 10
+  assertContained(r, /t-0 at offset 10: every batch ends before the fetch position/);
+});
+
+s('a corrupt CRC is refused by default (verifyCrc defaults to true): a DecodeError, the partition stops', async () => {
+  const r = await againstCorrupt((at) => { const b = batch(at, 3); b[b.length - 2]! ^= 0x01; return b; });
+  assertContained(r, /t-0 at offset 10: .*CRC mismatch/);
+  assert.is(r.asksOf0, 1);
+  // With verifyCrc: false the same bytes pass the batch check (the flipped byte is record data): the option is what refused it.
+  const off = await againstCorrupt((at) => { const b = batch(at, 3); b[b.length - 2]! ^= 0x01; return b; }, { verifyCrc: false });
+  assert.ok(off.delivered[0]!.length > 0 && off.reports.length === 0, 'verifyCrc: false delivers the batch');
+});
+
+s('a truncated LAST batch after complete ones is normal: the complete ones are delivered, no error, the next fetch starts at the cut one', async () => {
+  let n = 0;
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
+    n++;
+    if (n === 1) { const cut = batch(13, 4); return fetchResponse([{ records: Buffer.concat([batch(10, 3), cut.subarray(0, cut.length - 7)]) }]); }
+    if (n === 2) return fetchResponse([{ records: batch(13, 4) }]);
+    return fetchResponse([]);
+  });
+  const errors: KafkaError[] = [];
+  const f = new Fetcher(cluster, { maxWaitMs: 10, onError: (e) => errors.push(e) });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 10 }]);
+    const a = await f.next();
+    f.consumed(a, a.nextOffset);
+    const b = await f.next();
+    assert.equal([...fetchedRecords(a), ...fetchedRecords(b)].map((r) => r.offset), [10, 11, 12, 13, 14, 15, 16]);
+    assert.is(fetchOffsetOf(calls[1]!), 13);
+    assert.equal(errors, []);
   } finally {
     await f.close();
   }

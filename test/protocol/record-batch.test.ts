@@ -203,6 +203,7 @@ s('lying counts and lengths are DecodeErrors, found before any allocation', () =
   const good = encodeRecordBatch([{ key: 'k', value: 'v', headers: [{ key: 'a', value: 'b' }] }]);
   const count = Buffer.from(good);
   count.writeInt32BE(0x7fffffff, 57);
+  count.writeInt32BE(0x7ffffffe, 23); // lastOffsetDelta to match, so the count meets the bytes check
   fixCrc(count);
   assert.throws(() => decodeRecordBatches(count)[0]!.records(), (e: unknown) => e instanceof DecodeError && /cannot fit/.test((e as Error).message));
   const length = Buffer.from(good);
@@ -235,6 +236,7 @@ s('the one-pass record reader yields what records() yields, for every codec, and
   }
   const count = Buffer.from(encodeRecordBatch([{ value: 'v' }]));
   count.writeInt32BE(1000, 57);
+  count.writeInt32BE(999, 23);
   fixCrc(count);
   assert.throws(() => decodeRecordBatches(count)[0]!.recordReader(), (e: unknown) => e instanceof DecodeError && /cannot fit/.test((e as Error).message));
 });
@@ -262,6 +264,50 @@ s('fixed-seed fuzz: mutated batches (CRC fixed so parsing goes deep) only ever r
     }
   }
   assert.ok(rejected > 500, `only ${rejected} rejected`);
+});
+
+s('a batch holds exactly the records its header counts: more or fewer is a DecodeError (Java: corrupt record), for every codec', () => {
+  const inputs: RecordInput[] = [{ value: 'a' }, { value: 'b' }, { value: 'c' }];
+  for (const codec of CODECS) {
+    const good = encodeRecordBatch(inputs, { compression: codec, baseOffset: 7 });
+    assert.is(decodeRecordBatches(good)[0]!.records().length, 3, `codec ${codec}`);
+    // Header says 2: a third record follows the last counted one.
+    const fewer = Buffer.from(good);
+    fewer.writeInt32BE(2, 57);
+    fixCrc(fewer);
+    assert.throws(() => decodeRecordBatches(fewer)[0]!.records(), (e: unknown) => e instanceof DecodeError && /follow the last of the 2 records/.test((e as Error).message), `codec ${codec}: extra record`);
+    const reader = decodeRecordBatches(fewer)[0]!.recordReader();
+    reader.next();
+    assert.throws(() => reader.next(), (e: unknown) => e instanceof DecodeError, `codec ${codec}: the one-pass reader too`);
+    // Header says 4 (lastOffsetDelta 3 to match): the fourth is missing.
+    const more = Buffer.from(good);
+    more.writeInt32BE(4, 57);
+    more.writeInt32BE(3, 23);
+    fixCrc(more);
+    assert.throws(() => decodeRecordBatches(more)[0]!.records(), (e: unknown) => e instanceof DecodeError, `codec ${codec}: missing record`);
+  }
+  // Header counts none but carries records.
+  const none = Buffer.from(encodeRecordBatch([{ value: 'x' }]));
+  none.writeInt32BE(0, 57);
+  fixCrc(none);
+  assert.throws(() => decodeRecordBatches(none)[0]!.records(), (e: unknown) => e instanceof DecodeError && /counts none/.test((e as Error).message));
+});
+
+s('offsets a batch header cannot have are DecodeErrors at once: a negative lastOffsetDelta, more records than offsets', () => {
+  const good = encodeRecordBatch([{ value: 'a' }, { value: 'b' }], { baseOffset: 10 });
+  const negative = Buffer.from(good);
+  negative.writeInt32BE(-1, 23);
+  fixCrc(negative);
+  assert.throws(() => decodeRecordBatches(negative), (e: unknown) => e instanceof DecodeError && /negative lastOffsetDelta -1/.test((e as Error).message));
+  const crowded = Buffer.from(good);
+  crowded.writeInt32BE(0, 23); // two records, one offset
+  fixCrc(crowded);
+  assert.throws(() => decodeRecordBatches(crowded), (e: unknown) => e instanceof DecodeError && /2 records cannot have 1 offsets/.test((e as Error).message));
+  // Compaction leaves fewer records than offsets: fine.
+  const compacted = Buffer.from(good);
+  compacted.writeInt32BE(5, 23);
+  fixCrc(compacted);
+  assert.is(decodeRecordBatches(compacted)[0]!.nextOffset, 16);
 });
 
 s.run();
