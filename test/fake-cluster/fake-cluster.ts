@@ -1,0 +1,217 @@
+/**
+ * An in-process fake Kafka cluster for our own tests, in the spirit of franz-go's kfake: one loopback TCP server
+ * per broker, speaking our protocol codecs (src/protocol/apis), with topics, partitions and movable leaders,
+ * idempotent producers, fetch sessions, classic consumer groups and committed offsets, plus declarative faults
+ * and a request log with per-API counters.
+ *
+ * ```ts
+ * const c = await FakeCluster.start({ brokers: 3, topics: { t: 3 } });
+ * const cluster = new Cluster({ bootstrap: c.bootstrap });
+ * c.fault({ api: 'Produce', topic: 't', partition: 0, times: 2, action: 'error', code: 6 });
+ * c.moveLeader('t', 0, 2);
+ * await c.stopBroker(1);
+ * c.log.count('Metadata');
+ * await c.close();
+ * ```
+ * Speaks ApiVersions, Metadata, CreateTopics, Produce, InitProducerId, Fetch, ListOffsets, FindCoordinator,
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit and OffsetFetch; a request of any other API closes
+ * the connection (its version is not advertised). No transactions, no compaction, no retention, no quotas.
+ */
+import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
+import type { KafkaRecord } from '../../src/protocol/record-batch.js';
+import { Faults, RequestLog, type FaultHandle, type FaultRule } from './faults.js';
+import { BrokerServer } from './server.js';
+import { ClusterState, type FakeClusterOptions, type FakeTopic } from './state.js';
+
+export type { FakeClusterOptions, FakeTopic } from './state.js';
+export type { FaultRule, FaultHandle, FaultAction, LoggedRequest } from './faults.js';
+export { responseFrame } from './server.js';
+
+/** The fake cluster. */
+export class FakeCluster {
+  readonly state: ClusterState;
+  /** Every request received (bodies of the latest `logLimit`), with counts and rates per API. */
+  readonly log: RequestLog;
+  private readonly faults = new Faults();
+  private readonly servers = new Map<number, BrokerServer>();
+  private connections = 0;
+  private closed = false;
+
+  private constructor(options: FakeClusterOptions) {
+    this.state = new ClusterState(options);
+    this.log = new RequestLog(options.logLimit);
+  }
+
+  /** Starts every broker and creates `options.topics`. */
+  static async start(options: FakeClusterOptions = {}): Promise<FakeCluster> {
+    const c = new FakeCluster(options);
+    for (const id of c.state.brokerIds) {
+      const server = new BrokerServer(id, c.state, c.faults, c.log, () => ++c.connections);
+      c.servers.set(id, server);
+      await server.start(0);
+      c.state.ports.set(id, server.port);
+      c.state.live.add(id);
+    }
+    for (const [name, partitions] of Object.entries(options.topics ?? {})) c.state.createTopic(name, partitions);
+    c.state.groups.start();
+    return c;
+  }
+
+  /** `127.0.0.1:port` of every broker that is up: what a client's `bootstrap` takes. */
+  get bootstrap(): string[] {
+    return this.state.brokerIds.filter((id) => this.state.live.has(id)).map((id) => `127.0.0.1:${this.state.ports.get(id)}`);
+  }
+
+  /** Node ids of the brokers. */
+  get brokerIds(): readonly number[] {
+    return this.state.brokerIds;
+  }
+
+  /** Adds a fault rule (tried after those added before it). */
+  fault(rule: FaultRule): FaultHandle {
+    return this.faults.add(rule);
+  }
+
+  /** Removes every fault rule. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Creates a topic (as CreateTopics would). */
+  createTopic(name: string, partitions: number, replicationFactor?: number): FakeTopic {
+    if (this.state.topics.has(name)) throw new Error(`fake cluster: topic ${name} exists`);
+    return this.state.createTopic(name, partitions, replicationFactor);
+  }
+
+  /** The topic, or throws. */
+  topic(name: string): FakeTopic {
+    const t = this.state.topics.get(name);
+    if (!t) throw new Error(`fake cluster: no topic ${name}`);
+    return t;
+  }
+
+  /** Leader of a partition. */
+  leaderOf(topic: string, partition: number): number {
+    return this.partition(topic, partition).leader;
+  }
+
+  private partition(topic: string, partition: number) {
+    const p = this.state.partition(topic, partition);
+    if (!p) throw new Error(`fake cluster: no partition ${topic}-${partition}`);
+    return p;
+  }
+
+  /**
+   * Moves a partition's leadership (to `to`, or the next broker up) and bumps its leader epoch: the old leader
+   * answers NOT_LEADER_OR_FOLLOWER from then on. Returns the new leader.
+   */
+  moveLeader(topic: string, partition: number, to?: number): number {
+    const p = this.partition(topic, partition);
+    const ids = this.state.brokerIds;
+    let next = to;
+    if (next === undefined) {
+      const at = ids.indexOf(p.leader);
+      next = [...ids.slice(at + 1), ...ids.slice(0, at + 1)].find((id) => this.state.live.has(id) && id !== p.leader) ?? p.leader;
+    }
+    if (!ids.includes(next)) throw new Error(`fake cluster: no broker ${next}`);
+    if (!p.replicas.includes(next)) p.replicas = [...p.replicas, next];
+    p.leader = next;
+    p.leaderEpoch++;
+    return next;
+  }
+
+  /** Makes `broker` the coordinator of a group (or transactional id): the old one answers NOT_COORDINATOR. */
+  moveCoordinator(key: string, broker: number): void {
+    this.state.coordinators.set(key, broker);
+  }
+
+  /** The coordinator of a group now. */
+  coordinatorOf(key: string): number {
+    return this.state.coordinatorFor(key);
+  }
+
+  /**
+   * Stops a broker: its listener closes and its connections drop, it leaves Metadata answers, its fetch
+   * sessions are gone, and (unless `moveLeaders: false`) its partitions get a new leader, as Kafka's controller
+   * would elect one; with `moveLeaders: false` they stay leaderless (LEADER_NOT_AVAILABLE) until it returns.
+   */
+  async stopBroker(id: number, options: { moveLeaders?: boolean } = {}): Promise<void> {
+    const server = this.server(id);
+    this.state.live.delete(id);
+    this.state.sessions.evict(id);
+    await server.stop();
+    if (options.moveLeaders !== false) {
+      for (const t of this.state.topics.values()) for (const p of t.partitions) if (p.leader === id && this.state.live.size > 0) this.moveLeader(t.name, p.partition);
+    }
+  }
+
+  /** Starts a stopped broker again on the same port. */
+  async startBroker(id: number): Promise<void> {
+    const server = this.server(id);
+    if (this.state.live.has(id)) return;
+    await server.start(this.state.ports.get(id));
+    this.state.live.add(id);
+  }
+
+  /** Closes every client connection of a broker (or of all) without stopping it. Returns how many. */
+  dropConnections(id?: number): number {
+    let n = 0;
+    for (const [nodeId, s] of this.servers) if (id === undefined || id === nodeId) n += s.dropConnections();
+    return n;
+  }
+
+  /** Open client connections to a broker (or to all). */
+  connectionCount(id?: number): number {
+    let n = 0;
+    for (const [nodeId, s] of this.servers) if (id === undefined || id === nodeId) n += s.connections;
+    return n;
+  }
+
+  /** Forgets fetch sessions (of one broker or all), as a broker's session cache evicting them would. */
+  evictFetchSessions(broker?: number): number {
+    return this.state.sessions.evict(broker);
+  }
+
+  /** Forgets idempotent-producer state on every partition (as after the state expired on the broker). */
+  forgetProducers(): void {
+    for (const t of this.state.topics.values()) for (const p of t.partitions) p.producers.clear();
+  }
+
+  /** Log end offset (= high watermark) of a partition. */
+  endOffset(topic: string, partition: number): number {
+    return this.partition(topic, partition).endOffset;
+  }
+
+  /** The records stored in a partition, decoded (for assertions). */
+  records(topic: string, partition: number): KafkaRecord[] {
+    const out: KafkaRecord[] = [];
+    for (const b of this.partition(topic, partition).batches) for (const batch of decodeRecordBatches(b.bytes)) out.push(...batch.records());
+    return out;
+  }
+
+  /** The committed offset of a group for a partition (undefined: none). */
+  committed(group: string, topic: string, partition: number): number | undefined {
+    return this.state.groups.byId.get(group)?.offsets.get(`${topic}:${partition}`)?.offset;
+  }
+
+  /** A group's coordinator-side state (members, generation, state name). */
+  group(id: string) {
+    return this.state.groups.get(id);
+  }
+
+  private server(id: number): BrokerServer {
+    const s = this.servers.get(id);
+    if (!s) throw new Error(`fake cluster: no broker ${id}`);
+    return s;
+  }
+
+  /** Stops every broker and timer. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.state.groups.stop();
+    this.state.live.clear();
+    this.state.wakeAll();
+    await Promise.all([...this.servers.values()].map((s) => s.stop()));
+  }
+}
