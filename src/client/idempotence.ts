@@ -10,10 +10,12 @@
  * starts every partition again at sequence 0, as Kafka's Java producer does for idempotent, non-transactional
  * producers (KIP-360).
  */
+import { KafkaError } from '../errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { brokerError } from '../protocol/error-codes.js';
 import { crc32c } from '../protocol/crc32c.js';
 import { CRC_START } from '../protocol/record-batch.js';
+import { retryDelay } from './backoff.js';
 import type { Broker } from './broker.js';
 
 /** Producer id of a producer without idempotence; batches carry it with epoch -1 and sequence -1. */
@@ -113,16 +115,52 @@ export class ProducerIdentity {
     return this.producerId !== NO_PRODUCER_ID;
   }
 
-  /** Obtains a new producer id and epoch from `broker`. Throws the broker's error (typed) on failure. */
+  /** InitProducerId rounds that failed in a row (0 after a usable answer). */
+  failures = 0;
+  /** No InitProducerId before this time: the pause after a failed round (see {@link failed}). */
+  retryAt = 0;
+  /** Why the last round failed, kept as the cause of the delivery timeouts it leads to. */
+  lastError: Error | undefined;
+
+  /** True when a new InitProducerId may be sent (not inside the pause after a failure). */
+  mayInit(now = Date.now()): boolean {
+    return now >= this.retryAt;
+  }
+
+  /**
+   * Obtains a new producer id and epoch from `broker`. Throws the broker's error (typed) on failure, and a
+   * retriable {@link KafkaError} when the broker says "no error" but gives no usable id or epoch (negative, or
+   * beyond int16 for the epoch): taken as is, it would look like "no id yet" and be asked for again at once.
+   */
   async init(broker: Pick<Broker, 'request'>, timeoutMs?: number): Promise<void> {
     const res = await broker.request(InitProducerId, {
       transactionalId: null, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS, producerId: -1n, producerEpoch: -1,
       enable2Pc: false, keepPreparedTxn: false,
     }, { lane: 'control', timeoutMs });
     if (res.errorCode !== 0) throw brokerError(res.errorCode, { api: 'InitProducerId' });
-    this.producerId = Number(res.producerId);
+    const id = res.producerId;
+    if (id < 0n || id > BigInt(Number.MAX_SAFE_INTEGER) || res.producerEpoch < 0 || res.producerEpoch > MAX_EPOCH) {
+      throw new KafkaError(`InitProducerId answered no error but no usable producer id (id ${id}, epoch ${res.producerEpoch})`,
+        'ERR_KAFKA_NO_PRODUCER_ID', { retriable: true });
+    }
+    this.producerId = Number(id);
     this.epoch = res.producerEpoch;
     this.generation++;
+    this.failures = 0;
+    this.retryAt = 0;
+    this.lastError = undefined;
+  }
+
+  /**
+   * Records a failed round: the next {@link init} waits for the backoff (backoff.ts, the one helper) of
+   * `failures` rounds between `minMs` and `maxMs`, whatever else wakes the sender. Returns the pause.
+   */
+  failed(err: unknown, minMs: number, maxMs: number): number {
+    this.failures++;
+    this.lastError = err instanceof Error ? err : new KafkaError(String(err));
+    const pause = retryDelay(this.failures, minMs, maxMs);
+    this.retryAt = Date.now() + pause;
+    return pause;
   }
 
   /** Local epoch bump; returns false when the epoch is exhausted and `init()` is needed instead. */

@@ -320,16 +320,18 @@ export class ProducerEngine {
       this.afterEpochChange();
       return true;
     }
+    if (!this.identity.mayInit()) return false; // backing off after a failed InitProducerId (idempotence.ts)
     this.identityBusy = true;
     void this.cluster.anyBroker()
       .then((b) => this.identity.init(b, this.o.requestTimeoutMs))
       .then(() => { this.identityAttempts = 0; this.afterEpochChange(); }, (err: unknown) => {
         this.identityAttempts++;
+        this.identity.failed(err, this.o.retryBackoffMs, this.o.retryBackoffMaxMs);
         if (err instanceof KafkaError && !err.retriable) this.failAll(err);
       })
       .finally(() => {
         this.identityBusy = false;
-        this.schedule(this.identityAttempts === 0 ? 0 : retryDelay(this.identityAttempts, this.o.retryBackoffMs, this.o.retryBackoffMaxMs));
+        this.schedule(this.identityAttempts === 0 ? 0 : this.identity.retryAt - Date.now());
       });
     return false;
   }
@@ -567,7 +569,7 @@ export class ProducerEngine {
         if (!b.closed && b.attempts === 0) b.closed = true;
         else if (b.attempts === 0) this.accumulator.fullBatches--;
         const t = this.topics.get(b.topic);
-        this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, b.lastError ?? t?.lastError));
+        this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, b.lastError ?? t?.lastError ?? this.identity.lastError));
       }
     }
     for (const t of this.topics.values()) {
