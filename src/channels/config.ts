@@ -140,7 +140,11 @@ export interface ConsumerGroupConfig extends ClientConfig {
   fetchMaxBytes?: number;
   /** Most bytes per partition in one fetch. Default 1 MiB (Java max.partition.fetch.bytes). */
   maxPartitionFetchBytes?: number;
-  /** The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB. */
+  /**
+   * The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB.
+   * It also caps one record batch's decompressed size: a batch that would inflate past it (a decompression
+   * bomb) is refused with a DecodeError before memory passes it.
+   */
   maxBufferedBytes?: number;
   /** The same bound per partition. Default 2 MiB: one fetched run being delivered and the next one ready. */
   maxPartitionBufferedBytes?: number;

@@ -333,4 +333,29 @@ s('a truncated LAST batch after complete ones is normal: the complete ones are d
   }
 });
 
+s('a compressed batch that inflates past the consumer byte bound (maxBufferedBytes) is refused at it with a DecodeError', async () => {
+  // One record's batch whose zstd payload is 128 RLE blocks of 128 KiB (16 MiB out of 518 bytes).
+  const head = encodeRecordBatch([{ value: 'x' }], { compression: 4, baseOffset: 0 }).subarray(0, 61);
+  const blocks = 128;
+  const zstd = Buffer.alloc(6 + blocks * 4);
+  zstd.writeUInt32LE(0xfd2fb528, 0);
+  zstd[5] = 7 << 3; // no content size, 128 KiB window
+  for (let b = 0; b < blocks; b++) zstd.writeUIntLE(((128 << 10) << 3) | (1 << 1) | (b === blocks - 1 ? 1 : 0), 6 + b * 4, 3), zstd[9 + b * 4] = 0x61;
+  const bomb = Buffer.concat([head, zstd]);
+  bomb.writeInt32BE(bomb.length - 12, 8);
+  withCrc(bomb);
+  let n = 0;
+  const { cluster } = fakeCluster(() => (++n === 1 ? fetchResponse([{ records: bomb }]) : fetchResponse([])));
+  const f = new Fetcher(cluster, { maxWaitMs: 10, maxBufferedBytes: 8 << 20 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const b = await f.next();
+    const err = (() => { try { [...fetchedRecords(b)]; return null; } catch (e) { return e; } })();
+    assert.instance(err, DecodeError);
+    assert.match((err as Error).message, /exceeds the 8388608-byte limit/);
+  } finally {
+    await f.close();
+  }
+});
+
 s.run();

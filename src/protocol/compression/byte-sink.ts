@@ -20,17 +20,30 @@ export function plain(data: Uint8Array): Uint8Array {
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
+/** Past this size a sink grows in place (a resizable ArrayBuffer) instead of into a copy twice as large. */
+const GROW_IN_PLACE_FROM = 1 << 20;
+
+/** Resizable ArrayBuffers (ES2024): Node 20+, Bun, Deno. Without them, sinks grow by copying. */
+const canResize = typeof (ArrayBuffer.prototype as { resize?: unknown }).resize === 'function';
+
+type Resizable = ArrayBuffer & { resize(n: number): void; readonly maxByteLength: number };
+
 /**
  * A growable output buffer with a hard cap. The buffer is not zero-filled: bytes past `pos` are uninitialised,
  * so decoders read only below `pos` (every back-reference is checked against what was written) and
  * {@link ByteSink.result} hands out only `[0, pos)`. Callers size `initial` from what the format tells them
  * (a content size, block bounds), already clipped to the cap, so the common case never grows.
+ *
+ * Memory: small outputs grow by doubling into a new buffer; past {@link GROW_IN_PLACE_FROM} the bytes move once
+ * into a resizable ArrayBuffer reserved up to the cap, which then grows in place. So a bomb that runs into the
+ * cap holds about the cap (plus the initial size) at its peak, not the 1.5-2.5x of copies and their garbage.
  */
 export class ByteSink {
   buf: Uint8Array;
   pos = 0;
   readonly max: number;
   private backing: Buffer;
+  private resizable: Resizable | undefined;
 
   constructor(initial: number, max: number) {
     this.max = max;
@@ -45,10 +58,25 @@ export class ByteSink {
     if (need > this.max) throw new DecodeError(`decompressed data exceeds the ${this.max}-byte limit`);
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(Math.min(size, this.max));
+    size = Math.min(size, this.max);
+    if (canResize && size > GROW_IN_PLACE_FROM) { this.growInPlace(size); return; }
+    const next = Buffer.allocUnsafe(size);
     next.set(this.buf.subarray(0, this.pos));
     this.backing = next;
     this.buf = plain(next);
+  }
+
+  private growInPlace(size: number): void {
+    let ab = this.resizable;
+    if (ab === undefined) {
+      ab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(size, { maxByteLength: this.max });
+      new Uint8Array(ab, 0, this.pos).set(this.buf.subarray(0, this.pos));
+      this.resizable = ab;
+    } else {
+      ab.resize(size);
+    }
+    this.backing = Buffer.from(ab, 0, size);
+    this.buf = new Uint8Array(ab, 0, size);
   }
 
   /** Appends `src[start, end)`. */
@@ -66,9 +94,16 @@ export class ByteSink {
   /**
    * As {@link result}, but copied to an exact-size buffer when more than an eighth of the capacity went unused,
    * so a small batch decoded into a block-sized buffer does not pin that buffer for as long as its records live.
+   * A sink that grew in place shrinks in place instead.
    */
   trimmedResult(): Buffer {
     if (this.buf.length - this.pos <= this.buf.length >>> 3) return this.result();
+    if (this.resizable !== undefined) {
+      this.resizable.resize(this.pos);
+      this.backing = Buffer.from(this.resizable, 0, this.pos);
+      this.buf = new Uint8Array(this.resizable, 0, this.pos);
+      return this.backing;
+    }
     const out = Buffer.allocUnsafe(this.pos);
     out.set(this.buf.subarray(0, this.pos));
     return out;

@@ -141,7 +141,7 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
         litLen += b;
       } while (b === 255);
     }
-    if (litLen > end - i || litLen > stop - o) throw new DecodeError('lz4: literals overrun', i);
+    if (litLen > end - i || litLen > stop - o) throw overrun(sink, o + litLen, 'lz4: literals overrun', i);
     copyLiteral(src, srcView, i, out, outView, o, litLen);
     i += litLen;
     o += litLen;
@@ -159,11 +159,16 @@ function decompressBlock(src: Uint8Array, i: number, end: number, sink: ByteSink
         len += b;
       } while (b === 255);
     }
-    if (len > stop - o) throw new DecodeError('lz4: match overruns the block', i);
+    if (len > stop - o) throw overrun(sink, o + len, 'lz4: match overruns the block', i);
     copyMatch(out, outView, o, offset, len);
     o += len;
   }
   sink.pos = o;
+}
+
+/** An output that would end at `end`: past the sink's cap it is a bomb (said so), else a malformed block. */
+function overrun(sink: ByteSink, end: number, what: string, at: number): DecodeError {
+  return end > sink.max ? new DecodeError(`lz4: decompressed data exceeds the ${sink.max}-byte limit`) : new DecodeError(what, at);
 }
 
 /** The most a compressed block of `size` bytes can produce: a 255-byte match-length step per input byte. */
