@@ -177,6 +177,9 @@ export function contextCount(): number {
   return n;
 }
 
+/** Largest output a frame of unknown size is grown to in the context (by copies); larger ones take the one-shot call. */
+const GROW_LIMIT = 1 << 20;
+
 /** Output kept between frames for frames without a content size; a larger one is not kept. */
 const SCRATCH_KEEP = 1 << 20;
 
@@ -224,6 +227,9 @@ export class ZstdDecompressContext extends DrivenStream {
       if (availOut > 0 && inLen === 0) break; // all input taken with room left: the frame is out
       if (availOut === 0) {
         if (out.length > maxBytes) throw new RangeError(`output exceeds the ${maxBytes}-byte limit`);
+        // Growing by copies would hold 1.5x the output (2.5x with garbage) when a bomb runs into the cap: a large
+        // frame of unknown size goes to node:zlib's one-shot call instead, whose chunks stop at maxOutputLength.
+        if (!exact && out.length >= GROW_LIMIT) throw new Error('a frame of unknown size past the context\'s growth limit');
         const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, out.length * 2));
         out.copy(bigger, 0, 0, written);
         out = bigger;
