@@ -22,6 +22,27 @@ export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 /** Newest ConsumerProtocolSubscription / ConsumerProtocolAssignment version we write (Kafka 4.3 also stops at 3). */
 export const CONSUMER_PROTOCOL_VERSION = 3;
 
+/**
+ * Assignor names that Go's Sarama also implements (its `BalanceStrategy` names). A Sarama leader up to at least
+ * 1.38 (the one dp-kafka v4 pins) decodes subscriptions strictly with versions 0-1 only: it reads the topics, the
+ * user data and, from v1, the owned partitions, then fails the whole JoinGroup round with "invalid length" when any
+ * byte is left (a v2 generation id, a v3 rack). These protocols are eager, so owned partitions and the generation
+ * serve no assignor of theirs; Java's sticky assignors fall back to the generation in their user data.
+ */
+const SARAMA_SHARED_ASSIGNORS: ReadonlySet<string> = new Set(['range', 'roundrobin', 'sticky']);
+
+/**
+ * The subscription version a member writes for the assignor (JoinGroup protocol) `assignorName`: 1 for the
+ * protocols a Sarama/dp-kafka member can share (`range`, `roundrobin`, `sticky`), so that any member of a mixed group
+ * can lead and read everyone's metadata; {@link CONSUMER_PROTOCOL_VERSION} for the others (`cooperative-sticky`
+ * relies on KIP-429 owned partitions and KIP-792's generation, which only v2+ carries outside the user data; Sarama
+ * cannot choose those protocols, so it never reads these bytes). The cost of v1: a Java leader running a rack-aware
+ * `range` assignment (KIP-881) does not see our `rackId`; the assignment stays correct, only not rack-aware.
+ */
+export function subscriptionVersionFor(assignorName: string): number {
+  return SARAMA_SHARED_ASSIGNORS.has(assignorName) ? 1 : CONSUMER_PROTOCOL_VERSION;
+}
+
 /** A topic and some of its partitions: Kafka's `TopicPartition` struct inside both messages. */
 export interface TopicPartitions {
   topic: string;

@@ -20,7 +20,7 @@ import type { ResponseOf } from '../protocol/schema-types.js';
 import { Backoff, sleep } from '../client/backoff.js';
 import type { Cluster } from '../client/cluster.js';
 import { builtInAssignor, rebalanceProtocolOf, type Assignor, type GroupMember, type RebalanceProtocol } from './assignors/index.js';
-import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, type ConsumerProtocolAssignment, type TopicPartitions } from './consumer-protocol.js';
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, subscriptionVersionFor, type ConsumerProtocolAssignment, type TopicPartitions } from './consumer-protocol.js';
 import { isCoordinatorMoved, isFatalGroupError, type GroupCoordinator } from './coordinator.js';
 
 export { isFatalGroupError };
@@ -243,7 +243,7 @@ export class GroupMembership {
     return encodeSubscription({
       topics: this.o.topics, userData: assignor.subscriptionUserData?.(this.o.topics) ?? null,
       ownedPartitions: this.assignment, generationId: this.ownedGeneration, rackId: this.o.rackId,
-    });
+    }, subscriptionVersionFor(assignor.name));
   }
 
   /** JoinGroup until accepted; null when the loop should start over (after resetting what the error voids). */

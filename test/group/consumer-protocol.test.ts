@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
 import { suite } from '../kit.js';
 import {
-  CONSUMER_PROTOCOL_VERSION, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription,
+  CONSUMER_PROTOCOL_VERSION, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, subscriptionVersionFor,
 } from '../../src/group/consumer-protocol.js';
 import { DecodeError, InvalidArgumentError } from '../../src/errors.js';
 import { prng, int } from './assignors-invariants.js';
@@ -129,6 +129,107 @@ s('random mutations and truncations decode or fail with DecodeError, never anyth
     }
   }
   assert.ok(failures > 1000, `${failures} rejections`);
+});
+
+// --- Sarama 1.38.1 (pinned by dp-kafka v4) ------------------------------------------------------------------------
+// Facts from its source (consumer_group_members.go, encoder_decoder.go, real_decoder.go, consumer_group.go):
+// - JoinGroupResponse.GetMembers decodes every member's metadata with `decode`, which fails with "invalid length"
+//   unless every byte was read. ConsumerGroupMemberMetadata.decode reads int16 version, string array, bytes and,
+//   for version >= 1 only, the owned partitions (an array of string + int32 array); nothing after that.
+// - SyncGroupResponse.GetMemberAssignment decodes the assignment as int16 version, array of (string, int32 array),
+//   bytes, strictly too, whatever the version.
+// - It writes ConsumerGroupMemberMetadata{Topics, UserData} with Version 0, topics in the order given; assignments
+//   with Version 0 and user data nil for range / roundrobin (written as length -1).
+// The model below is that decoder, so these tests say what a dp-kafka member does with our bytes.
+
+/** Sarama 1.38's strict subscription decoder: the topics and owned partitions, or the error it would report. */
+function saramaDecodeSubscription(buf: Buffer): { topics: string[]; owned: Record<string, number[]> } | string {
+  const r = strictReader(buf);
+  try {
+    const version = r.int16();
+    const topics = r.array(() => r.string());
+    r.bytes();
+    const owned: Record<string, number[]> = {};
+    if (version >= 1) {
+      if (r.left() < 4) return r.end({ topics, owned }); // its "misbehaving 3rd party" allowance
+      r.array(() => { const t = r.string(); owned[t] = r.array(() => r.int32()); });
+    }
+    return r.end({ topics, owned });
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Sarama 1.38's strict assignment decoder. */
+function saramaDecodeAssignment(buf: Buffer): Record<string, number[]> | string {
+  const r = strictReader(buf);
+  try {
+    r.int16();
+    const topics: Record<string, number[]> = {};
+    r.array(() => { const t = r.string(); topics[t] = r.array(() => r.int32()); });
+    r.bytes();
+    return r.end(topics);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function strictReader(buf: Buffer) {
+  let off = 0;
+  const need = (n: number): void => { if (off + n > buf.length) throw new Error('insufficient data'); };
+  const self = {
+    left: () => buf.length - off,
+    int16: () => { need(2); off += 2; return buf.readInt16BE(off - 2); },
+    int32: () => { need(4); off += 4; return buf.readInt32BE(off - 4); },
+    string: () => { const n = self.int16(); if (n < 0) throw new Error('invalid string length'); need(n); off += n; return buf.toString('utf8', off - n, off); },
+    bytes: () => { const n = self.int32(); if (n < 0) return null; need(n); off += n; return buf.subarray(off - n, off); },
+    array: <T>(f: () => T): T[] => { const n = self.int32(); if (n > buf.length - off) throw new Error('insufficient data'); return Array.from({ length: Math.max(n, 0) }, f); },
+    end: <T>(v: T): T | string => (off === buf.length ? v : `invalid length (off=${off}, len=${buf.length})`),
+  };
+  return self;
+}
+
+// What Sarama 1.38 writes, by its encoder above: a dp-kafka member subscribing to [orders, audit] (roundrobin;
+// user data nil), and the assignment its leader hands out: {orders: [0, 2]} (one topic, so no map-order question),
+// and the empty assignment for a member it gave nothing.
+const SARAMA_SUBSCRIPTION = '0000' + '00000002' + '0006' + '6f7264657273' + '0005' + '6175646974' + 'ffffffff';
+const SARAMA_ASSIGNMENT = '0000' + '00000001' + '0006' + '6f7264657273' + '00000002' + '00000000' + '00000002' + 'ffffffff';
+const SARAMA_EMPTY_ASSIGNMENT = '0000' + '00000000' + 'ffffffff';
+
+s('the model of Sarama\'s decoder rejects what it must (so the checks below can fail)', () => {
+  assert.equal(saramaDecodeSubscription(Buffer.from(SARAMA_SUBSCRIPTION, 'hex')), { topics: ['orders', 'audit'], owned: {} });
+  for (let v = 2; v <= 3; v++) {
+    assert.match(saramaDecodeSubscription(encodeSubscription(subscription, v)) as string, /^invalid length/, `v${v}`);
+  }
+  assert.match(saramaDecodeAssignment(Buffer.from(SARAMA_ASSIGNMENT + '00', 'hex')) as string, /^invalid length/);
+});
+
+s('the subscription we write for range and roundrobin is one Sarama 1.38 decodes, owned partitions included', () => {
+  for (const name of ['range', 'roundrobin']) {
+    const version = subscriptionVersionFor(name);
+    const bytes = encodeSubscription(subscription, version);
+    assert.equal(saramaDecodeSubscription(bytes), { topics: ['audit', 'orders'], owned: { audit: [0], orders: [1, 2] } }, name);
+    const ours = decodeSubscription(bytes);
+    assert.equal([ours.version, ours.topics, ours.ownedPartitions.length], [1, ['audit', 'orders'], 2]);
+  }
+  // cooperative-sticky (which Sarama cannot choose) keeps the newest version: KIP-792's generation, KIP-881's rack.
+  assert.is(subscriptionVersionFor('cooperative-sticky'), CONSUMER_PROTOCOL_VERSION);
+  assert.is(subscriptionVersionFor('my-custom'), CONSUMER_PROTOCOL_VERSION);
+});
+
+s('the assignment our leader writes is one Sarama 1.38 decodes, at every version', () => {
+  const assignedPartitions = [{ topic: 'orders', partitions: [2] }, { topic: 'audit', partitions: [0] }, { topic: 'orders', partitions: [1] }];
+  for (let v = 0; v <= CONSUMER_PROTOCOL_VERSION; v++) {
+    assert.equal(saramaDecodeAssignment(encodeAssignment({ assignedPartitions }, v)), { orders: [2, 1], audit: [0] }, `v${v}`);
+    assert.equal(saramaDecodeAssignment(encodeAssignment({ assignedPartitions: [] }, v)), {}, `empty v${v}`);
+  }
+});
+
+s('reads what Sarama 1.38 writes: its v0 subscription, its assignments with nil user data', () => {
+  const sub = decodeSubscription(Buffer.from(SARAMA_SUBSCRIPTION, 'hex'));
+  assert.equal(sub, { version: 0, topics: ['orders', 'audit'], userData: null, ownedPartitions: [], generationId: -1, rackId: null });
+  assert.equal(decodeAssignment(Buffer.from(SARAMA_ASSIGNMENT, 'hex')), { version: 0, assignedPartitions: [{ topic: 'orders', partitions: [0, 2] }], userData: null });
+  assert.equal(decodeAssignment(Buffer.from(SARAMA_EMPTY_ASSIGNMENT, 'hex')), { version: 0, assignedPartitions: [], userData: null });
 });
 
 s.run();
