@@ -186,9 +186,7 @@ export class GroupMembership {
         continue;
       }
       try {
-        if (await this.rebalance()) backoff.reset();
-        else if (!this.retryAtOnce) await sleep(this.o.retryMinMs, this.stop.signal).catch(() => undefined); // no hot loop
-        this.retryAtOnce = false;
+        if (await this.rebalance()) { backoff.reset(); continue; }
       } catch (err) {
         if (this.closing) break;
         if (isFatalGroupError(err)) {
@@ -196,8 +194,13 @@ export class GroupMembership {
           break;
         }
         this.listener.error?.(err);
-        await sleep(backoff.next(), this.stop.signal).catch(() => undefined);
       }
+      // The round failed (a retriable answer, bytes we could not read, a void generation): whatever the cause, the
+      // member must join again, or it would wait for a wake-up that never comes. A pause first, so a broker that
+      // keeps answering the same useless thing is not hammered (KIP-394's second join alone goes out at once).
+      this.rejoinNeeded = true;
+      if (this.retryAtOnce) this.retryAtOnce = false;
+      else await sleep(backoff.next(), this.stop.signal).catch(() => undefined);
     }
     if (this.fatalError !== undefined) await this.endFatally(this.fatalError);
   }
@@ -265,6 +268,11 @@ export class GroupMembership {
     }, { signal: this.stop.signal });
     switch (res.errorCode) {
       case 0:
+        if (res.generationId < 0 || !res.memberId) {
+          // A broker (or something posing as one) that accepted the join without a generation: nothing to sync.
+          throw new KafkaError(`JoinGroup answered generation ${res.generationId} and member id '${res.memberId}' without an error; rejoining`,
+            'ERR_KAFKA_GROUP_PROTOCOL', { retriable: true });
+        }
         this.memberId = res.memberId;
         this.generationId = res.generationId;
         this.leaderId = res.leader;

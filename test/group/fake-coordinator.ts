@@ -6,6 +6,7 @@
  */
 import type { Cluster } from '../../src/client/cluster.js';
 import { decodeSubscription } from '../../src/group/consumer-protocol.js';
+import { brokerError } from '../../src/protocol/error-codes.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,7 +25,19 @@ export class FakeCoordinator {
   earliest = 0n;
   latest = 100n;
 
+  /** Rewrites of the next answers, per API, consumed one per request (a broker answering something odd). */
+  readonly mangle = new Map<string, ((res: Body) => Body)[]>();
+  /** Topics the cluster does not know: metadata lookups reject, ListOffsets answers UNKNOWN_TOPIC_OR_PARTITION. */
+  readonly unknownTopics = new Set<string>();
+  /** When set, SyncGroup hands out these assignment bytes (one per answer) instead of the leader's. */
+  readonly syncAnswers: Buffer[] = [];
+
   constructor(readonly topic = 't') {}
+
+  /** The next answer of `api` goes through `fn` first. */
+  rewrite(api: string, fn: (res: Body) => Body): void {
+    this.mangle.set(api, [...(this.mangle.get(api) ?? []), fn]);
+  }
 
   count(api: string): number {
     return this.log.filter((l) => l.api === api).length;
@@ -52,12 +65,19 @@ export class FakeCoordinator {
       anyBroker: async () => this.broker,
       broker: () => this.broker,
       refresh: async () => undefined,
-      topic: async (name: string) => ({ name, topicId: '', errorCode: 0, isInternal: false,
+      invalidate: () => undefined,
+      topic: async (name: string) => this.unknownTopics.has(name) ? Promise.reject(brokerError(3, { topic: name })) : ({ name, topicId: '', errorCode: 0, isInternal: false,
         partitions: Array.from({ length: this.partitions }, (_, partition) => ({ topic: name, partition, leaderId: 1, leaderEpoch: 0, replicas: [1], isr: [1], errorCode: 0 })) }),
     } as unknown as Cluster;
   }
 
   private async handle(api: string, body: Body): Promise<Body> {
+    const res = await this.answer(api, body);
+    const fn = this.mangle.get(api)?.shift();
+    return fn ? fn(res) : res;
+  }
+
+  private async answer(api: string, body: Body): Promise<Body> {
     this.log.push({ api, body, at: Date.now() });
     await Promise.resolve();
     const err = this.injected(api);
@@ -68,7 +88,8 @@ export class FakeCoordinator {
       case 'SyncGroup': {
         if (err) return { errorCode: err, assignment: Buffer.alloc(0) };
         const mine = (body.assignments as { memberId: string; assignment: Buffer }[]).find((a) => a.memberId === body.memberId);
-        return { errorCode: 0, protocolType: 'consumer', protocolName: body.protocolName, assignment: mine?.assignment ?? Buffer.from([0, 3, 0, 0, 0, 0, 255, 255, 255, 255]) };
+        const given = this.syncAnswers.shift() ?? mine?.assignment ?? Buffer.from([0, 3, 0, 0, 0, 0, 255, 255, 255, 255]);
+        return { errorCode: 0, protocolType: 'consumer', protocolName: body.protocolName, assignment: given };
       }
       case 'Heartbeat': return { errorCode: err };
       case 'LeaveGroup': return { errorCode: err, members: [] };
@@ -76,7 +97,7 @@ export class FakeCoordinator {
       case 'OffsetFetch': return this.fetchOffsets(body, err);
       case 'ListOffsets':
         return { topics: body.topics.map((t: Body) => ({ name: t.name, partitions: t.partitions.map((p: Body) => ({
-          partitionIndex: p.partitionIndex, errorCode: 0, offset: p.timestamp === -2n ? this.earliest : this.latest, timestamp: -1n, leaderEpoch: 0 })) })) };
+          partitionIndex: p.partitionIndex, errorCode: this.unknownTopics.has(t.name) ? 3 : 0, offset: p.timestamp === -2n ? this.earliest : this.latest, timestamp: -1n, leaderEpoch: 0 })) })) };
       default: throw new Error(`the fake coordinator does not answer ${api}`);
     }
   }

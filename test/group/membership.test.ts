@@ -1,12 +1,12 @@
 import * as assert from 'uvu/assert';
 import { eventually, suite } from '../kit.js';
 import { builtInAssignor } from '../../src/group/assignors/index.js';
-import { decodeSubscription, type TopicPartitions } from '../../src/group/consumer-protocol.js';
+import { decodeSubscription, encodeAssignment, type TopicPartitions } from '../../src/group/consumer-protocol.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
 import { GroupMembership, isFatalGroupError, toTopicPartitions, type Generation, type MembershipListener, type MembershipOptions } from '../../src/group/membership.js';
 import { OffsetManager, tpKey } from '../../src/group/offsets.js';
 import { SessionManager } from '../../src/group/session.js';
-import { BrokerError } from '../../src/errors.js';
+import { BrokerError, DecodeError, KafkaError } from '../../src/errors.js';
 import { brokerError, errorCodes } from '../../src/protocol/error-codes.js';
 import { FakeCoordinator } from './fake-coordinator.js';
 
@@ -16,7 +16,9 @@ class Recorder implements MembershipListener {
   events: string[] = [];
   owned: TopicPartitions[] = [];
   gens: Generation[] = [];
+  errors: unknown[] = [];
   assignDelayMs = 0;
+  error(err: unknown): void { this.errors.push(err); }
   async revoke(p: TopicPartitions[]): Promise<void> { this.events.push(`revoke ${count(p)}`); }
   async lose(p: TopicPartitions[]): Promise<void> { this.events.push(`lose ${count(p)}`); }
   async assign(added: TopicPartitions[], all: TopicPartitions[], g: Generation): Promise<void> {
@@ -187,6 +189,64 @@ s('marks are committed before a JoinGroup (cooperative too), while the generatio
   const commit = fake.log.find((l) => l.api === 'OffsetCommit')!.body;
   assert.is(commit.generationIdOrMemberEpoch, 1);
   assert.is(fake.committed.get('t-0'), 42n);
+  await m.close();
+});
+
+s('a JoinGroup accepted with generation -1 is a failed round: reported, and the member joins again after a pause', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.rewrite('JoinGroup', (r) => ({ ...r, generationId: -1 }));
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('joined again after the void answer', () => rec.gens.length === 2);
+  assert.is(rec.gens[1]!.generationId, 3, 'generation 2 was the void answer');
+  assert.ok(rec.errors.some((e) => e instanceof KafkaError && /generation -1/.test(e.message)), 'the void answer is reported');
+  await m.close();
+});
+
+s('a SyncGroup assignment that cannot be decoded is reported and the member rejoins (never stuck before assign)', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.syncAnswers.push(Buffer.from([0, 0, 0, 0, 0, 9, 0])); // v0, 9 topics announced, one byte follows
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('assigned again', () => rec.gens.length === 2);
+  assert.instance(rec.errors.find((e) => e instanceof DecodeError), DecodeError);
+  const joins = fake.log.filter((l) => l.api === 'JoinGroup');
+  const syncs = fake.log.filter((l) => l.api === 'SyncGroup');
+  assert.is(joins.length, 4, 'KIP-394 pair, the round with bad bytes, the rejoin');
+  assert.ok(joins[3]!.at - syncs[1]!.at >= 4, 'the rejoin waits the backoff (5 ms minimum, jitter below 25 %)');
+  await m.close();
+});
+
+s('JoinGroup UNKNOWN_MEMBER_ID: the stale member id is dropped and the next join goes without one', async () => {
+  const { fake, rec, m } = setUp();
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.fail('JoinGroup', errorCodes.UNKNOWN_MEMBER_ID);
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('assigned again', () => rec.gens.length === 2);
+  const joins = fake.log.filter((l) => l.api === 'JoinGroup').map((l) => l.body.memberId);
+  assert.equal(joins, ['', 'member-1', 'member-1', '', 'member-2']);
+  assert.is(rec.gens[1]!.memberId, 'member-2');
+  await m.close();
+});
+
+s('cooperative (KIP-429): partitions revoked at a rebalance are given up, then a second rebalance follows by itself', async () => {
+  const { fake, rec, m } = setUp({ assignors: [builtInAssignor('cooperative-sticky')] });
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.syncAnswers.push(encodeAssignment({ assignedPartitions: [{ topic: 't', partitions: [0, 1, 2] }] }));
+  fake.fail('Heartbeat', errorCodes.REBALANCE_IN_PROGRESS);
+  await eventually('the follow-up rebalance', () => rec.gens.length === 3);
+  assert.equal(rec.events, ['assign 6/6 g1', 'revoke 3', 'assign 0/3 g2', 'assign 3/6 g3']);
+  const sub = decodeSubscription(fake.log.filter((l) => l.api === 'JoinGroup').at(-1)!.body.protocols[0].metadata);
+  assert.equal(sub.ownedPartitions, [{ topic: 't', partitions: [0, 1, 2] }], 'the second join says what the member kept');
+  await m.close();
+});
+
+s("the leader's partition-count check rejoins when a subscribed topic grows", async () => {
+  const { fake, rec, m } = setUp({ partitionCheckIntervalMs: 20 });
+  await eventually('assigned', () => rec.gens.length === 1);
+  fake.partitions = 8;
+  await eventually('rebalanced for the new partitions', () => rec.gens.length === 2);
+  assert.equal(rec.owned, [{ topic: 't', partitions: [0, 1, 2, 3, 4, 5, 6, 7] }]);
   await m.close();
 });
 
