@@ -9,9 +9,17 @@
  * The feeder ends (its `done` settles) once the claim ended and no message of it is still out, or when
  * `upstream` closes. A message still queued as a sender when the claim ends is withdrawn: it was never
  * delivered, and the partition's next owner reads it from the committed offset.
+ *
+ * No silent stall: a message that was marked (`mark()`: the reader is done with it) but is still not released
+ * after `notReleasedMs` holds its partition back for good, so it is reported once through `onError`, with the fix.
+ * (`commit()` releases, as the seed's `Commit()` did; only `mark()` alone, or no call at all, can stall.)
+ *
+ * Paused (`pause()`), the feeder hands out nothing new until `resume()`; a message already handed to `upstream`
+ * (at most one) is still delivered. The consumer group also pauses the partition in the fetcher.
  */
 import { FetchedRecordCursor } from '../client/fetcher.js';
 import type { Claim, GroupSession } from '../group/session.js';
+import { KafkaError } from '../errors.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 import { starvationGuard, Waiter, type Chan } from './chan.js';
 import { ConsumerMessage, type Message, type MessageSession } from './message.js';
@@ -30,12 +38,21 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   private cursor: FetchedRecordCursor | undefined = undefined;
   private readonly wake = (): void => this.feed();
   private readonly onAbort = (): void => this.claimEnded();
+  /** Delivery paused by the consumer group (`ConsumerGroup.pause`). */
+  private paused = false;
+  /** The out message once marked (reset when another message goes out). */
+  private markedOut: Message | undefined = undefined;
+  /** The not-released check: armed at a mark when none is pending; at most one timer per feeder. */
+  private stallTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private stallCandidate: Message | undefined = undefined;
 
   constructor(
     private readonly upstream: Chan<Message>,
     private readonly claim: Claim,
     private readonly session: GroupSession,
     private readonly onError: (err: unknown) => void,
+    /** How long a marked message may stay unreleased before it is reported (the group's messageConsumeTimeout). */
+    private readonly notReleasedMs = 10_000,
   ) {
     super(true, undefined);
     this.done = new Promise<void>((resolve, reject) => {
@@ -59,7 +76,28 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   // MessageSession: what each delivered message calls back.
 
   mark(m: Message): void {
-    this.claim.markNext(m.offset + 1, m === this.out && this.cursor !== undefined ? this.cursor.leaderEpoch : -1);
+    const out = m === this.out;
+    this.claim.markNext(m.offset + 1, out && this.cursor !== undefined ? this.cursor.leaderEpoch : -1);
+    if (out) {
+      this.markedOut = m;
+      if (this.stallTimer === undefined && !this.ended) this.armStallCheck(m);
+    }
+  }
+
+  /** The claim is still ours (not revoked, lost or closed). */
+  get active(): boolean {
+    return !this.claimOver && !this.ended;
+  }
+
+  /** Stops handing out messages until {@link resume}. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.feed();
   }
 
   /** Not async: callers during one commit round trip then share the offset manager's one promise. */
@@ -97,6 +135,7 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
   private feed(): void {
     if (this.ended || this.out !== undefined) return;
     if (this.claimOver) return this.finish();
+    if (this.paused) return; // resume() feeds again
     // A reader that takes messages with tryRecv never awaits while release() keeps handing it the next one
     // synchronously; the channels' shared guard makes this chain wait for an event-loop turn now and then.
     const wait = starvationGuard();
@@ -149,9 +188,28 @@ export class ClaimFeeder extends Waiter<Message> implements MessageSession {
     if (this.out === undefined) this.finish();
   }
 
+  /** Reports `m` if it is still out, marked and unreleased when the timer fires; else re-arms for a newer one. */
+  private armStallCheck(m: Message): void {
+    this.stallCandidate = m;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      const out = this.out;
+      if (this.ended || out === undefined || out !== this.markedOut) return;
+      if (out !== this.stallCandidate) return this.armStallCheck(out);
+      this.onError(new KafkaError(
+        `message ${out.topic}-${out.partition} offset ${out.offset} was marked but not released after ${this.notReleasedMs} ms: ` +
+          `partition ${out.partition} delivers nothing more until it is. Call message.release() after mark(), or use ` +
+          `message.commit() / commitAndRelease(), which release (dp-kafka's Commit)`,
+        'ERR_KAFKA_MESSAGE_NOT_RELEASED'));
+    }, this.notReleasedMs);
+    this.stallTimer.unref?.();
+  }
+
   private finish(err?: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     this.claim.signal.removeEventListener('abort', this.onAbort);
     if (this.cursor !== undefined) this.claim.consumed(this.cursor.run);
     this.cursor = undefined;

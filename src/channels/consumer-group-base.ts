@@ -114,13 +114,19 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
     }
   }
 
-  /** Unlike dp-kafka's, waits until Stopped: the session ended and every in-flight message was released. */
+  /**
+   * Unlike dp-kafka's, waits until Stopped (the session ended: it waited up to messageConsumeTimeout for
+   * in-flight messages, committed what was marked and left the group) and then until no registered handler is
+   * running and their commits settled, however long a handler takes. `signal` ends the wait, not the stop.
+   */
   async stopAndWait(signal?: AbortSignal): Promise<void> {
     this.stop();
     if (this.machine.state === 'Stopping') await this.machine.wait('Stopped', signal);
+    await this.workers?.idle(signal);
   }
 
   registerHandler(handler: Handler, options: RegisterOptions = {}): void {
+    checkRegistration('registerHandler', handler, options);
     this.assertNoHandler();
     this.workers = startHandlerWorkers(this.channels.upstream, handler, {
       numWorkers: this.config.numWorkers, signal: this.workerSignal(options.signal), onError: (f) => this.onHandlerFailure(f),
@@ -128,6 +134,7 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
   }
 
   registerBatchHandler(handler: BatchHandler, options: RegisterOptions = {}): void {
+    checkRegistration('registerBatchHandler', handler, options);
     this.assertNoHandler();
     this.workers = startBatchWorker(this.channels.upstream, handler, {
       batchSize: this.config.batchSize, batchWaitTime: this.config.batchWaitTime, signal: this.workerSignal(options.signal),
@@ -244,4 +251,12 @@ export function rejectOnAbort(signal: AbortSignal): Promise<never> {
     if (signal.aborted) reject(signal.reason);
     else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
+}
+
+/** A handler must be a function and the options `{ signal? }`: refused at the call (issue 17), never found out later. */
+function checkRegistration(method: string, handler: unknown, options: unknown): void {
+  if (typeof handler !== 'function') throw new InvalidArgumentError(`${method}: the handler must be a function, got ${handler === null ? 'null' : typeof handler}`);
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${method}: options must be an object such as { signal }`);
+  const signal = (options as RegisterOptions).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${method}: options.signal must be an AbortSignal`);
 }

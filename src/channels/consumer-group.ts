@@ -6,13 +6,19 @@
  *
  * A session here is one membership of the group, from `start()` to `stop()`: rebalances inside it move the state
  * Consuming → Starting → Consuming (dp-kafka's Setup/Cleanup), and `stop()` commits, leaves the group and ends it.
+ *
+ * `pause(partitions)` / `resume(partitions)` hold back partitions of the topic without leaving the group (no
+ * rebalance): their feeders hand out nothing new and the fetcher stops fetching them (Fetcher.pause). The paused
+ * set belongs to the group, not to an assignment: a paused partition assigned later (after a rebalance, or a
+ * restart with `start()`) starts paused, until `resume`.
  */
 import { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
 import { builtInAssignor } from '../group/assignors/index.js';
 import { GroupConsumer } from '../group/group-consumer.js';
 import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
-import { ClosedError } from '../errors.js';
+import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { checkSignal, untilAborted } from './abort.js';
 import { BrokerHealthProbe } from './broker-health.js';
 import { ClaimFeeder } from './claim-feeder.js';
 import { clusterOptionsFor } from './cluster-options.js';
@@ -26,6 +32,12 @@ export class ConsumerGroup extends ConsumerGroupBase {
   private connecting: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private readonly probe: BrokerHealthProbe;
+  /** Partitions held back by `pause()`. */
+  private readonly pausedSet = new Set<number>();
+  /** The running claims' feeders, by partition. */
+  private readonly feeders = new Map<number, ClaimFeeder>();
+  /** The group protocol of the current session (for the fetcher's pause / resume). */
+  private consumer: GroupConsumer | undefined;
 
   /** Validates `config` (one InvalidArgumentError lists every problem) and initialises in the background. */
   constructor(config: ConsumerGroupConfig) {
@@ -37,12 +49,52 @@ export class ConsumerGroup extends ConsumerGroupBase {
     }).catch(() => undefined);
   }
 
-  /** Connects and checks the topic; then Stopped, or Starting if `start()` was called before. Shared by callers. */
-  initialise(): Promise<void> {
+  /**
+   * Connects and checks the topic; then Stopped, or Starting if `start()` was called before. Callers share one
+   * attempt; `signal` ends this caller's wait (rejecting with its reason), not the attempt, which the background
+   * loop also relies on.
+   */
+  initialise(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'ConsumerGroup.initialise');
     if (this.isInitialised()) return Promise.resolve();
     if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the consumer group is closed'));
     this.connecting ??= this.connect().finally(() => { this.connecting = undefined; });
-    return this.connecting;
+    return untilAborted(this.connecting, signal);
+  }
+
+  /**
+   * Stops delivering (and fetching) `partitions` of the topic, staying in the group: no rebalance, the partitions
+   * stay ours. A message of theirs already handed to `upstream` (at most one each) is still delivered. Partitions
+   * not assigned now are paused whenever they are. Throws InvalidArgumentError for anything but partition numbers.
+   */
+  pause(partitions: readonly number[]): void {
+    for (const p of checkPartitions(partitions, 'pause')) {
+      this.pausedSet.add(p);
+      this.feeders.get(p)?.pause();
+      this.fetcherCall('pause', p);
+    }
+  }
+
+  /** Delivers and fetches `partitions` again (from where they were); unknown or unpaused ones are ignored. */
+  resume(partitions: readonly number[]): void {
+    for (const p of checkPartitions(partitions, 'resume')) {
+      if (!this.pausedSet.delete(p)) continue;
+      const feeder = this.feeders.get(p);
+      if (feeder?.active === true) this.fetcherCall('resume', p); // not a partition being revoked: that stays paused
+      feeder?.resume();
+    }
+  }
+
+  /** The paused partitions, ascending. */
+  paused(): number[] {
+    return [...this.pausedSet].sort((a, b) => a - b);
+  }
+
+  /** Pauses or resumes `partition` in the fetcher if it is assigned there now. */
+  private fetcherCall(op: 'pause' | 'resume', partition: number): void {
+    const f = this.consumer?.fetcher;
+    if (f === undefined || !f.assignment().some((tp) => tp.topic === this.topic && tp.partition === partition)) return;
+    f[op]([{ topic: this.topic, partition }]);
   }
 
   private async connect(): Promise<void> {
@@ -69,6 +121,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
         maxBufferedBytes: c.maxBufferedBytes, maxPartitionBufferedBytes: c.maxPartitionBufferedBytes, requestTimeoutMs: c.requestTimeoutMs },
       onError: (err) => this.reportError(err),
     });
+    this.consumer = consumer;
     const running = consumer.start().catch((err: unknown) => this.reportError(err));
     let ending: Promise<void> | undefined;
     return {
@@ -92,7 +145,18 @@ export class ConsumerGroup extends ConsumerGroupBase {
   }
 
   private consumeClaim(session: GroupSession, claim: Claim): Promise<void> {
-    return new ClaimFeeder(this.channels.upstream, claim, session, (err) => this.reportError(err)).start();
+    const feeder = new ClaimFeeder(this.channels.upstream, claim, session, (err) => this.reportError(err), this.config.messageConsumeTimeout);
+    if (claim.topic === this.topic) {
+      const p = claim.partition;
+      if (this.pausedSet.has(p)) {
+        feeder.pause();
+        this.fetcherCall('pause', p);
+      }
+      this.feeders.set(p, feeder);
+      const forget = (): void => { if (this.feeders.get(p) === feeder) this.feeders.delete(p); };
+      void feeder.done.then(forget, forget);
+    }
+    return feeder.start();
   }
 
   protected async healthView(): Promise<HealthView> {
@@ -107,4 +171,13 @@ export class ConsumerGroup extends ConsumerGroupBase {
     this.abort.abort(new ClosedError('the consumer group is closed'));
     await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
   }
+}
+
+/** The partition numbers of a pause / resume call, checked (non-negative int32s, in an array). */
+function checkPartitions(partitions: readonly number[], op: string): readonly number[] {
+  if (!Array.isArray(partitions)) throw new InvalidArgumentError(`ConsumerGroup.${op}: partitions must be an array of partition numbers`);
+  for (const p of partitions) {
+    if (!Number.isInteger(p) || p < 0 || p > 0x7fffffff) throw new InvalidArgumentError(`ConsumerGroup.${op}: ${String(p)} is not a partition number`);
+  }
+  return partitions;
 }

@@ -5,8 +5,13 @@
  *
  * Delivery contract, as dp-kafka's: per partition, the next message is handed out only after this one is
  * released, so order holds within a partition and parallelism is bounded by the partitions assigned. `mark()`
- * records the offset for the next periodic commit; `commit()` marks and commits now. Until released, a message
- * holds its partition back, so release every message, also when handling fails.
+ * records the offset for the next periodic commit; `commit()` marks, commits now **and releases**, as the seed
+ * README says of dp-kafka's `Commit()` ("so that Sarama releases the go-routine consuming a message"), so the
+ * seed's loop `msg := <-upstream; doStuff(msg); msg.Commit()` ports line for line. dp-kafka v3/v4 split that
+ * into `Commit` (no release), `Release` and `CommitAndRelease`; code written for v4 still works here, since
+ * `release()` after `commit()` is a no-op. Until released, a message holds its partition back, so release (or
+ * commit) every message, also when handling fails; the consumer group reports on `errors` a message that was
+ * marked but still not released after `messageConsumeTimeout`.
  *
  * {@link ConsumerMessage} is the implementation, backed by a {@link MessageSession} the consumer group's session
  * supplies (one per partition claim, shared by its messages, so a message costs one object).
@@ -36,11 +41,14 @@ export interface Message {
   getHeader(key: string): string | undefined;
   /** Marks the offset as processed; it is committed by the next periodic commit. */
   mark(): void;
-  /** Marks and commits now. Never rejects: a failed commit is reported on the consumer's `errors` channel. */
+  /**
+   * Marks, commits now and releases (the seed's `Commit()`: the partition may deliver its next message at once,
+   * while the commit is in flight). Never rejects: a failed commit is reported on the consumer's `errors` channel.
+   */
   commit(): Promise<void>;
   /** Lets the partition deliver its next message. Idempotent (dp-kafka's mock panicked on a second call). */
   release(): void;
-  /** `commit()` then `release()`. */
+  /** dp-kafka v4's `CommitAndRelease`: the same as `commit()`, which releases too; kept for ported v4 code. */
   commitAndRelease(): Promise<void>;
   /** Resolves once released (dp-kafka's `UpstreamDone()` channel). */
   upstreamDone(): Promise<void>;
@@ -151,6 +159,8 @@ export class ConsumerMessage implements Message {
       quiet = p.then(undefined, (err: unknown) => session.reportError(err, this));
       quietCommits.set(p, quiet);
     }
+    // The seed's Commit released the message; marked above, so the release cannot lose the offset.
+    this.release();
     return quiet;
   }
 
@@ -163,12 +173,8 @@ export class ConsumerMessage implements Message {
     if (waiters !== undefined) for (const w of waiters) w();
   }
 
-  async commitAndRelease(): Promise<void> {
-    try {
-      await this.commit();
-    } finally {
-      this.release();
-    }
+  commitAndRelease(): Promise<void> {
+    return this.commit();
   }
 
   upstreamDone(): Promise<void> {

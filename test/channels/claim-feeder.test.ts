@@ -21,7 +21,7 @@ function run(baseOffset: number, values: string[], fromOffset = baseOffset): Fet
     highWatermark: 0, lastStableOffset: 0, logStartOffset: 0, bytes: bytes.length };
 }
 
-function setUp(capacity = 1): { up: Chan<Message>; claim: Claim; marks: number[]; consumed: number[]; commits: number[]; feeder: ClaimFeeder; errors: unknown[] } {
+function setUp(capacity = 1, notReleasedMs?: number): { up: Chan<Message>; claim: Claim; marks: number[]; consumed: number[]; commits: number[]; feeder: ClaimFeeder; errors: unknown[] } {
   const marks: number[] = [];
   const consumed: number[] = [];
   const commits: number[] = [];
@@ -31,7 +31,7 @@ function setUp(capacity = 1): { up: Chan<Message>; claim: Claim; marks: number[]
   const claim = new Claim('t', 2, 0, fetcher, offsets);
   const session = { commit: async () => void commits.push(marks.at(-1)!) } as unknown as GroupSession;
   const up = new Chan<Message>(capacity);
-  return { up, claim, marks, consumed, commits, errors, feeder: new ClaimFeeder(up, claim, session, (e) => errors.push(e)) };
+  return { up, claim, marks, consumed, commits, errors, feeder: new ClaimFeeder(up, claim, session, (e) => errors.push(e), notReleasedMs) };
 }
 
 const text = (m: Message): string => m.value!.toString();
@@ -157,6 +157,86 @@ s('commit marks then commits through the session', async () => {
   assert.equal(commits, [8]);
   r.value.release();
   claim.stop('revoked');
+});
+
+s('the seed README\'s loop (take a message, handle it, msg.Commit() and nothing else) gets every message of the partition', async () => {
+  const { up, claim, commits, feeder, errors } = setUp();
+  void feeder.start();
+  claim.push(run(0, ['a', 'b', 'c']));
+  const seen: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = up.tryRecv();
+    assert.ok(r !== undefined && !r.done, `message ${i} delivered after the previous one's commit alone`);
+    seen.push(text(r.value));
+    void r.value.commit(); // Go: msg.Commit(), fire and forget
+  }
+  await settle();
+  assert.equal(seen, ['a', 'b', 'c']);
+  assert.equal(commits, [1, 2, 3]);
+  assert.equal(errors, []);
+  claim.stop('revoked');
+});
+
+s('a message marked but never released is reported once on errors after notReleasedMs, with the fix in the message', async () => {
+  const { up, claim, feeder, errors } = setUp(1, 50);
+  void feeder.start();
+  claim.push(run(0, ['a', 'b', 'c']));
+  // Released within the window after its mark: never reported.
+  const a = up.tryRecv()!;
+  assert.ok(!a.done);
+  a.value.mark();
+  await new Promise((r) => setTimeout(r, 20));
+  a.value.release();
+  // Marked, never released: the stall the seed's loop would hit with mark() alone.
+  const b = up.tryRecv()!;
+  assert.ok(!b.done);
+  b.value.mark();
+  await new Promise((r) => setTimeout(r, 250));
+  assert.is(errors.length, 1, `reported once: ${errors.map(String).join(' | ')}`);
+  const e = errors[0] as Error & { code?: string };
+  assert.is(e.code, 'ERR_KAFKA_MESSAGE_NOT_RELEASED');
+  assert.match(e.message, /t-2 offset 1 was marked but not released after 50 ms/);
+  assert.match(e.message, /release\(\)/);
+  assert.is(up.tryRecv(), undefined, 'still held back (reported, not released behind the reader\'s back)');
+  b.value.release();
+  const c = up.tryRecv()!;
+  assert.ok(!c.done && text(c.value) === 'c');
+  c.value.release();
+  claim.stop('revoked');
+});
+
+s('a message held without mark (a long handler) is not reported', async () => {
+  const { up, claim, feeder, errors } = setUp(1, 30);
+  void feeder.start();
+  claim.push(run(0, ['a']));
+  const a = up.tryRecv()!;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(errors, []);
+  assert.ok(!a.done);
+  a.value.release();
+  claim.stop('revoked');
+});
+
+s('paused, the feeder hands out nothing new; resume goes on from the next record; a paused claim still ends', async () => {
+  const { up, claim, feeder } = setUp(4);
+  const done = feeder.start();
+  claim.push(run(0, ['a', 'b', 'c']));
+  const a = up.tryRecv()!;
+  assert.ok(!a.done && text(a.value) === 'a');
+  feeder.pause();
+  a.value.release();
+  await settle();
+  assert.is(up.tryRecv(), undefined, 'nothing while paused');
+  feeder.resume();
+  const b = up.tryRecv()!;
+  assert.ok(!b.done && text(b.value) === 'b');
+  feeder.pause();
+  b.value.release();
+  assert.ok(feeder.active);
+  claim.stop('revoked');
+  await done;
+  assert.not.ok(feeder.active);
+  assert.is(up.tryRecv(), undefined);
 });
 
 s('a batch that cannot be decoded rejects done (the session reports it)', async () => {

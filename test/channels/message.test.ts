@@ -71,13 +71,39 @@ s('getHeader returns the first match as UTF-8, "" for a null value, undefined wh
   assert.is(m.getHeader('Request-Id'), undefined, 'keys are case-sensitive');
 });
 
-s('mark and commit go to the session', async () => {
+s('mark and commit go to the session; commit releases, as the seed README says of dp-kafka\'s Commit()', async () => {
   const r = recorder();
   const m = message(record(), r);
   m.mark();
+  assert.is(m.released, false, 'mark alone does not release');
   await m.commit();
-  assert.equal(r.log, ['mark 41', 'commit 41']);
+  assert.equal(r.log, ['mark 41', 'commit 41', 'release 41']);
+  assert.is(m.released, true);
   assert.equal(r.errors, []);
+});
+
+s('commit releases at once, before the commit round trip finished (the partition need not wait for the broker)', async () => {
+  const r = recorder();
+  let open!: () => void;
+  r.commitGate = new Promise<void>((resolve) => (open = resolve));
+  const m = message(record(), r);
+  let settled = false;
+  const p = m.commit().then(() => { settled = true; });
+  assert.is(m.released, true);
+  await m.upstreamDone();
+  await settle();
+  assert.is(settled, false, 'the commit itself is still in flight');
+  open();
+  await p;
+  assert.equal(r.log, ['commit 41', 'release 41']);
+});
+
+s('release after commit (dp-kafka v4 code: Commit then Release) tells the session once', async () => {
+  const r = recorder();
+  const m = message(record(), r);
+  await m.commit();
+  m.release();
+  assert.equal(r.log, ['commit 41', 'release 41']);
 });
 
 s('messages sharing one session commit share one quiet promise and report its failure once', async () => {
@@ -131,18 +157,31 @@ s('upstreamDone resolves on release, and at once after it', async () => {
   await m.upstreamDone();
 });
 
-s('commitAndRelease commits first, releases once the commit finished', async () => {
+s('commitAndRelease (dp-kafka v4) is commit: commits, releases at once, resolves when the commit finished', async () => {
   const r = recorder();
   let open!: () => void;
   r.commitGate = new Promise<void>((resolve) => (open = resolve));
   const m = message(record(), r);
-  const p = m.commitAndRelease();
+  let settled = false;
+  const p = m.commitAndRelease().then(() => { settled = true; });
+  assert.equal(r.log, ['commit 41', 'release 41']);
   await settle();
-  assert.equal(r.log, ['commit 41']);
-  assert.is(m.released, false);
+  assert.is(settled, false);
   open();
   await p;
   assert.equal(r.log, ['commit 41', 'release 41']);
+});
+
+s('commit and commitAndRelease still release when the commit fails or throws', async () => {
+  for (const how of ['reject', 'throw'] as const) {
+    const r = recorder();
+    if (how === 'reject') r.failCommit = new Error('x');
+    else r.throwCommit = new Error('y');
+    const m = message(record(), r);
+    await m.commit();
+    assert.is(m.released, true, how);
+    assert.is(r.errors.length, 1, how);
+  }
 });
 
 s('commitAndRelease still releases when the commit fails', async () => {
