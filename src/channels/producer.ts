@@ -16,6 +16,7 @@ import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
 import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
+import { checkSignal, untilAborted } from './abort.js';
 import { Chan } from './chan.js';
 import { clusterOptionsFor } from './cluster-options.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from './config.js';
@@ -92,13 +93,15 @@ export class Producer implements IProducer {
 
   /**
    * Connects, checks the topic's metadata and starts the forward loop. A no-op once initialised; concurrent
-   * calls share one attempt. Rejects (retriably) while the cluster cannot be reached.
+   * calls share one attempt. Rejects (retriably) while the cluster cannot be reached. `signal` ends this
+   * caller's wait (rejecting with its reason), not the shared attempt.
    */
-  initialise(): Promise<void> {
+  initialise(signal?: AbortSignal): Promise<void> {
+    checkSignal(signal, 'Producer.initialise');
     if (this.isInitialised()) return Promise.resolve();
     if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the producer is closed'));
     this.initialising ??= this.connect().finally(() => { this.initialising = undefined; });
-    return this.initialising;
+    return untilAborted(this.initialising, signal);
   }
 
   private async connect(): Promise<void> {
