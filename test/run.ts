@@ -180,6 +180,7 @@ async function main(): Promise<void> {
   const { hasNativeZstd } = await import('../src/protocol/compression/index.js');
   const zstdFiles = chosen.filter((f) => NATIVE_ZSTD_FILES.some((n) => relative(root, f).startsWith(n)));
   const native = tally.tagged[NATIVE_ZSTD_TAG] ?? { ran: 0, skipped: 0 };
+  let rerunUnder: string | undefined;
   if (hasNativeZstd && zstdFiles.length > 0 && native.ran === 0) {
     problem(`node:zlib here has zstd, yet no native zstd test ran in ${zstdFiles.map((f) => relative(root, f)).join(', ')}`);
   }
@@ -190,13 +191,15 @@ async function main(): Promise<void> {
         '(.ci/run installs one; or set TEST_NATIVE_ZSTD_NODE)');
     } else {
       stage = `running the native zstd files under ${node}`;
+      rerunUnder = node;
       const more = runUnderNativeZstd(node, zstdFiles);
       tally.passed += more.passed;
       tally.failed += more.failed;
     }
   }
   if (tally.skipped.length > 0) {
-    console.log(`\n${tally.skipped.length} skipped on node ${process.version}, with the reason:\n${tally.skipped.map((t) => `  - ${t}`).join('\n')}`);
+    console.log(`\n${tally.skipped.length} skipped on node ${process.version}${rerunUnder ? ` (the native zstd ones ran again under ${rerunUnder}, above)` : ''}, ` +
+      `with the reason:\n${tally.skipped.map((t) => `  - ${t}`).join('\n')}`);
   }
   if (tally.passed === 0) problem('no test passed');
   const failures = [...tally.failures, ...problems.map((p) => `runner: ${p}`)];
