@@ -1,17 +1,7 @@
 /**
- * AbortSignal helpers for the public methods that take one: the argument check (a typed error at the call) and
- * "wait for this shared promise, or give up when the caller's signal aborts" without leaking a listener on a
- * long-lived signal.
+ * "Wait for this shared promise, or give up when the caller's signal aborts", without leaking a listener on a
+ * long-lived signal. (The argument check is producer-input.ts's `signalProblem`.)
  */
-import { InvalidArgumentError } from '../errors.js';
-
-/** Throws InvalidArgumentError unless `signal` is undefined or an AbortSignal. */
-export function checkSignal(signal: unknown, where: string): asserts signal is AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`${where}: signal must be an AbortSignal or undefined`);
-  }
-}
-
 /**
  * `work`, or a rejection with `signal.reason` as soon as `signal` aborts (the work itself goes on: it may be
  * shared with other callers or a background loop). The listener is removed once either settles.

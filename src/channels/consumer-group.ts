@@ -18,7 +18,8 @@ import { builtInAssignor } from '../group/assignors/index.js';
 import { GroupConsumer } from '../group/group-consumer.js';
 import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
-import { checkSignal, untilAborted } from './abort.js';
+import { untilAborted } from './abort.js';
+import { signalProblem } from './producer-input.js';
 import { BrokerHealthProbe } from './broker-health.js';
 import { ClaimFeeder } from './claim-feeder.js';
 import { clusterOptionsFor } from './cluster-options.js';
@@ -55,7 +56,8 @@ export class ConsumerGroup extends ConsumerGroupBase {
    * loop also relies on.
    */
   initialise(signal?: AbortSignal): Promise<void> {
-    checkSignal(signal, 'ConsumerGroup.initialise');
+    const bad = signalProblem(signal);
+    if (bad !== undefined) return Promise.reject(bad);
     if (this.isInitialised()) return Promise.resolve();
     if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the consumer group is closed'));
     this.connecting ??= this.connect().finally(() => { this.connecting = undefined; });

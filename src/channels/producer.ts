@@ -16,7 +16,7 @@ import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
 import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
-import { checkSignal, untilAborted } from './abort.js';
+import { untilAborted } from './abort.js';
 import { Chan } from './chan.js';
 import { clusterOptionsFor } from './cluster-options.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from './config.js';
@@ -97,7 +97,8 @@ export class Producer implements IProducer {
    * caller's wait (rejecting with its reason), not the shared attempt.
    */
   initialise(signal?: AbortSignal): Promise<void> {
-    checkSignal(signal, 'Producer.initialise');
+    const bad = signalProblem(signal);
+    if (bad !== undefined) return Promise.reject(bad);
     if (this.isInitialised()) return Promise.resolve();
     if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the producer is closed'));
     this.initialising ??= this.connect().finally(() => { this.initialising = undefined; });
