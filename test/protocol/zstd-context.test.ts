@@ -34,7 +34,8 @@ withNativeZstd('the same bytes as a fresh one-shot context, frame after frame, a
       }
     }
   }
-  assert.ok(contextCount() > 0, 'contexts were reused, not just the one-shot path');
+  // At least one context per level used (1, 3, 19, -5; the default is 3), not just the one-shot path.
+  assert.ok(contextCount() >= 4, `contexts were kept for reuse: ${contextCount()}`);
   assert.ok(contextCount() <= 8, `at most 8 contexts live, ${contextCount()}`);
 });
 
@@ -61,7 +62,7 @@ withNativeZstd('after the contexts are retired the one-shot path writes the same
     allowContexts();
   }
   zstdCompress(data, 3);
-  assert.ok(contextCount() > 0);
+  assert.is(contextCount(), 1, 'allowed again, one frame makes its one context');
 });
 
 /** A frame without the content size in its header, as zstd-jni's streams write them. */
