@@ -1,11 +1,12 @@
 /**
- * `npm run broker:setup`  fetches Kafka's jars and makes the test certificates (what CI does before `npm test`).
+ * `npm run broker:setup`  fetches Kafka's jars, makes the test certificates and builds the Go interop peer (what CI does before `npm test`).
  * `npm run broker:start [-- --cluster]` starts the single node (or the 3-node cluster) and leaves it running;
  *   the suites then reuse it instead of starting their own.
  * `npm run broker:stop [-- --cluster]` stops it.
  */
 import { kafkaLibsDir, kafkaVersion } from './kafka-jars.js';
 import { tlsMaterial } from './tls.js';
+import { DPKAFKA_PEER, goTool } from './go-tools.js';
 import { ClusterTopology, SingleNodeTopology } from './topology.js';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     case 'setup': {
       console.log(`Kafka ${kafkaVersion()} jars in ${kafkaLibsDir()}`);
       console.log(`test certificates in ${tlsMaterial().dir}`);
+      console.log(`dp-kafka interop peer: ${await goTool(DPKAFKA_PEER)}`);
       break;
     }
     case 'start': {
