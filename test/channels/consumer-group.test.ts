@@ -1,0 +1,163 @@
+/**
+ * The channel ConsumerGroup (src/channels/consumer-group.ts) against the in-process fake cluster
+ * (test/fake-cluster): consuming what was produced, committing, a second member joining (rebalance) and leaving,
+ * restarting from committed offsets, a coordinator-side rebalance, and close (leaves the group, bounded). The
+ * real broker's tests are in integration/consumer-group.test.ts and group-*.test.ts.
+ */
+import * as assert from 'uvu/assert';
+import { eventually, suite } from '../kit.js';
+import { ConsumerGroup } from '../../src/channels/consumer-group.js';
+import type { ConsumerGroupConfig } from '../../src/channels/config.js';
+import type { Message } from '../../src/channels/message.js';
+import { Broker } from '../../src/client/broker.js';
+import { Produce } from '../../src/protocol/apis/index.js';
+import { errorCodes } from '../../src/protocol/error-codes.js';
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
+
+let c: FakeCluster;
+let groups: ConsumerGroup[] = [];
+const s = suite('channel ConsumerGroup on the fake cluster', { timeoutMs: 30_000 });
+s.before.each(async () => { c = await FakeCluster.start({ brokers: 3, topics: { t: 3 } }); });
+s.after.each(async () => {
+  await Promise.allSettled(groups.map((g) => g.close({ signal: AbortSignal.timeout(3_000) })));
+  groups = [];
+  await c.close();
+});
+
+function group(config: Partial<ConsumerGroupConfig> = {}): ConsumerGroup {
+  const g = new ConsumerGroup({
+    brokerAddrs: c.bootstrap, topic: 't', groupName: 'g', minRetryPeriod: 20, maxRetryPeriod: 200, retryBackoffMs: 20,
+    heartbeatIntervalMs: 100, messageConsumeTimeout: 1_000, rebalanceTimeoutMs: 2_000, autoCommitIntervalMs: 100,
+    fetchMaxWaitMs: 50, requestTimeoutMs: 3_000, ...config,
+  });
+  groups.push(g);
+  return g;
+}
+
+/** Appends `values` to a partition of `t` through its leader, as one batch. */
+async function produce(partition: number, values: string[]): Promise<void> {
+  const leader = c.leaderOf('t', partition);
+  const b = new Broker({ host: '127.0.0.1', port: c.state.ports.get(leader)!, nodeId: leader });
+  try {
+    const records = encodeRecordBatch(values.map((value) => ({ value })));
+    const res = await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: 't', topicId: c.topic('t').id, partitionData: [{ index: partition, records }] }] });
+    assert.is(res.responses[0]!.partitionResponses[0]!.errorCode, 0);
+  } finally {
+    b.destroy();
+  }
+}
+
+const committedAll = (groupId = 'g'): number[] => [0, 1, 2].map((p) => c.committed(groupId, 't', p) ?? -1);
+
+s('consumes what was produced from upstream, in order per partition; commit() stores the next offset', async () => {
+  for (const p of [0, 1, 2]) await produce(p, Array.from({ length: 10 }, (_, i) => `p${p}-${i}`));
+  const g = group();
+  g.start();
+  const got: Message[] = [];
+  while (got.length < 30) {
+    const r = await g.channels.upstream.recv(AbortSignal.timeout(10_000));
+    if (r.done) break;
+    got.push(r.value);
+    await r.value.commit();
+  }
+  assert.is(got.length, 30);
+  for (const p of [0, 1, 2]) {
+    assert.equal(got.filter((m) => m.partition === p).map((m) => m.value!.toString()), Array.from({ length: 10 }, (_, i) => `p${p}-${i}`));
+  }
+  await eventually('every partition committed to its end', () => committedAll().every((o) => o === 10), 5_000);
+  assert.is(g.state, 'Consuming');
+  await g.close();
+  assert.ok(g.channels.closed.closed);
+});
+
+s('a registered handler with mark(): auto-commit; a restart resumes after the committed offsets', async () => {
+  for (const p of [0, 1, 2]) await produce(p, [`a${p}`, `b${p}`]);
+  const first = group();
+  const seen: string[] = [];
+  first.registerHandler(async (m) => { seen.push(m.value!.toString()); });
+  first.start();
+  await eventually('six handled', () => seen.length === 6, 10_000);
+  await eventually('auto-committed', () => committedAll().every((o) => o === 2), 5_000);
+  await first.close();
+  assert.is(c.group('g').members.size, 0, 'close left the group');
+  for (const p of [0, 1, 2]) await produce(p, [`c${p}`]);
+  const second = group();
+  const later: string[] = [];
+  second.registerHandler(async (m) => { later.push(m.value!.toString()); });
+  second.start();
+  await eventually('the three new ones', () => later.length === 3, 10_000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(later.sort(), ['c0', 'c1', 'c2'], 'nothing redelivered');
+});
+
+s('a second member joining rebalances: partitions split between the two, each delivered to one; its leaving gives them back', async () => {
+  const a = group({ clientId: 'member-a' });
+  const byA: Message[] = [];
+  a.registerHandler(async (m) => { byA.push(m); });
+  a.start();
+  await a.stateWait('Consuming', AbortSignal.timeout(10_000));
+  const gen1 = c.group('g').generation;
+  const b = group({ clientId: 'member-b' });
+  const byB: Message[] = [];
+  b.registerHandler(async (m) => { byB.push(m); });
+  b.start();
+  await eventually('two members in a new generation', () => c.group('g').members.size === 2 && c.group('g').state === 'Stable' && c.group('g').generation > gen1, 10_000);
+  await b.stateWait('Consuming', AbortSignal.timeout(10_000));
+  await eventually('a consuming again', () => a.state === 'Consuming', 10_000);
+  for (const p of [0, 1, 2]) await produce(p, [`x${p}`, `y${p}`]);
+  await eventually('six delivered', () => byA.length + byB.length === 6, 10_000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(byA.length + byB.length, 6, 'none twice');
+  assert.ok(byA.length > 0 && byB.length > 0, `split: a ${byA.length}, b ${byB.length}`);
+  const partsA = new Set(byA.map((m) => m.partition));
+  assert.ok(byB.every((m) => !partsA.has(m.partition)), 'a partition belongs to one member');
+  await b.close();
+  await eventually('one member left', () => c.group('g').members.size === 1 && c.group('g').state === 'Stable', 10_000);
+  await eventually('a consuming', () => a.state === 'Consuming', 10_000);
+  for (const p of [0, 1, 2]) await produce(p, [`z${p}`]);
+  await eventually('a gets every partition', () => byA.filter((m) => m.value!.toString().startsWith('z')).length === 3, 10_000);
+});
+
+s('a coordinator-side rebalance (REBALANCE_IN_PROGRESS on heartbeats) is followed by a rejoin, and consuming goes on', async () => {
+  const g = group();
+  const seen: string[] = [];
+  g.registerHandler(async (m) => { seen.push(m.value!.toString()); });
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  const gen = c.group('g').generation;
+  c.group('g').prepareRebalance();
+  await eventually('rejoined in a new generation', () => c.group('g').generation > gen && c.group('g').state === 'Stable', 10_000);
+  await produce(1, ['after']);
+  await eventually('consumed after the rebalance', () => seen.includes('after'), 10_000);
+  assert.ok(c.log.count('JoinGroup') >= 2);
+});
+
+s('a commit refused by the coordinator (error) is reported on errors; the group keeps consuming', async () => {
+  await produce(0, ['one']);
+  const g = group({ autoCommitIntervalMs: 60_000 });
+  g.start();
+  const r = await g.channels.upstream.recv(AbortSignal.timeout(10_000));
+  c.fault({ api: 'OffsetCommit', times: 1, action: 'error', code: errorCodes.OFFSET_METADATA_TOO_LARGE });
+  await r.value!.commit();
+  const e = await g.channels.errors.recv(AbortSignal.timeout(5_000));
+  assert.ok(e.value instanceof Error);
+  await produce(0, ['two']);
+  const next = await g.channels.upstream.recv(AbortSignal.timeout(10_000));
+  assert.is(next.value!.value!.toString(), 'two');
+});
+
+s('close leaves the group at once and is bounded; upstream and closed close', async () => {
+  const g = group();
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  const t0 = Date.now();
+  await g.close({ signal: AbortSignal.timeout(3_000) });
+  assert.ok(Date.now() - t0 < 3_000, `close took ${Date.now() - t0} ms`);
+  assert.ok(c.log.count('LeaveGroup') >= 1);
+  assert.is(c.group('g').members.size, 0);
+  assert.ok(g.channels.closed.closed && g.channels.upstream.closed);
+  assert.is(c.state.groups.expired.length, 0, 'left, not expired');
+});
+
+s.run();
