@@ -160,4 +160,43 @@ s('close leaves the group at once and is bounded; upstream and closed close', as
   assert.is(c.state.groups.expired.length, 0, 'left, not expired');
 });
 
+s('leaders moving, fetch sessions evicted and a broker stopping: consuming goes on, nothing lost or repeated', async () => {
+  const g = group();
+  const seen: string[] = [];
+  g.registerHandler(async (m) => { seen.push(m.value!.toString()); });
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  for (const p of [0, 1, 2]) await produce(p, [`a${p}`]);
+  await eventually('first round', () => seen.length === 3, 10_000);
+  c.moveLeader('t', 0);
+  c.evictFetchSessions();
+  for (const p of [0, 1, 2]) await produce(p, [`b${p}`]);
+  await eventually('after a leader move and session eviction', () => seen.length === 6, 10_000);
+  await c.stopBroker(c.leaderOf('t', 2));
+  for (const p of [0, 1, 2]) await produce(p, [`c${p}`]);
+  await eventually('after a broker stopped', () => seen.length === 9, 15_000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal([...seen].sort(), ['a0', 'a1', 'a2', 'b0', 'b1', 'b2', 'c0', 'c1', 'c2']);
+});
+
+s('a partition whose fetches keep failing (NOT_LEADER_OR_FOLLOWER for good) is retried at a few requests a second, the others flow', async () => {
+  const g = group();
+  const seen: string[] = [];
+  g.registerHandler(async (m) => { seen.push(m.value!.toString()); });
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  c.fault({ api: 'Fetch', topic: 't', partition: 0, action: 'error', code: errorCodes.NOT_LEADER_OR_FOLLOWER });
+  const t0 = Date.now();
+  for (const p of [1, 2]) await produce(p, [`ok${p}`]);
+  await eventually('the healthy partitions flow', () => seen.length === 2, 10_000);
+  await new Promise((r) => setTimeout(r, 2_000));
+  const t1 = Date.now();
+  const metadata = c.log.count('Metadata', { since: t0 });
+  const fetchesFor0 = c.log.entries.filter((e) => e.at >= t0 && e.api === 'Fetch' && e.partitions.some((tp) => tp.partition === 0)).length;
+  const perSecond = (n: number): number => (n * 1000) / (t1 - t0);
+  console.log(`  [rates] Metadata ${perSecond(metadata).toFixed(1)}/s, Fetch of the failing partition ${perSecond(fetchesFor0).toFixed(1)}/s`);
+  assert.ok(perSecond(metadata) <= 10, `Metadata ${perSecond(metadata).toFixed(1)}/s`);
+  assert.ok(perSecond(fetchesFor0) <= 30, `Fetch naming partition 0: ${perSecond(fetchesFor0).toFixed(1)}/s`);
+});
+
 s.run();

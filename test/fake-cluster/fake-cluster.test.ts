@@ -157,10 +157,15 @@ s('fetch sessions (KIP-227): full then incremental answers, epochs checked, evic
   await produce(b, 't', 0, batch(['b']));
   const moved = await b.request(Fetch, fetchBody([], { id, epoch: 2 }), { lane: 'fetch' });
   assert.equal(values(moved.responses[0]!.partitions[0]!.records), ['b']);
-  const stale = await b.request(Fetch, fetchBody([], { id, epoch: 2 }), { lane: 'fetch' });
+  // A fault naming the partition hits an incremental fetch that fetches it without naming it.
+  const h = c.fault({ api: 'Fetch', topic: 't', partition: 0, times: 1, action: 'error', code: errorCodes.NOT_LEADER_OR_FOLLOWER });
+  const faulted = await b.request(Fetch, fetchBody([], { id, epoch: 3 }), { lane: 'fetch' });
+  assert.is(h.fired, 1);
+  assert.is(faulted.responses[0]!.partitions[0]!.errorCode, errorCodes.NOT_LEADER_OR_FOLLOWER);
+  const stale = await b.request(Fetch, fetchBody([], { id, epoch: 3 }), { lane: 'fetch' });
   assert.is(stale.errorCode, errorCodes.INVALID_FETCH_SESSION_EPOCH);
   assert.is(c.evictFetchSessions(1), 1);
-  const gone = await b.request(Fetch, fetchBody([], { id, epoch: 3 }), { lane: 'fetch' });
+  const gone = await b.request(Fetch, fetchBody([], { id, epoch: 4 }), { lane: 'fetch' });
   assert.is(gone.errorCode, errorCodes.FETCH_SESSION_ID_NOT_FOUND);
 });
 

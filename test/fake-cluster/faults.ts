@@ -30,7 +30,10 @@ export interface LoggedRequest {
   header: RequestHeader;
   /** The decoded body (field names as in src/protocol/apis). */
   body: Record<string, unknown>;
-  /** Topic-partitions the request names (Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch). */
+  /**
+   * Topic-partitions the request concerns (Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch); for
+   * an incremental Fetch, every partition of its session too (those it does not name are fetched all the same).
+   */
   partitions: { topic: string; partition: number }[];
   /** The fault action that fired on it, if any. */
   fault?: FaultAction;

@@ -86,6 +86,12 @@ export class FetchSessions {
     return hasRecords || errorCode !== 0 || p.sentHighWatermark !== highWatermark || p.sentLogStart !== logStart;
   }
 
+  /** The partitions a session holds now (without changing it): a Fetch request's partitions include them. */
+  peek(broker: number, id: number): { topic: string; partition: number }[] {
+    const s = this.byId.get(id);
+    return s && s.broker === broker ? [...s.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition })) : [];
+  }
+
   close(broker: number, id: number): void {
     const s = this.byId.get(id);
     if (s && s.broker === broker) this.byId.delete(id);

@@ -36,14 +36,20 @@ export function responseFrame(api: ApiDef, version: number, correlationId: numbe
 }
 
 /** Topic-partitions a request names, for fault matching and the log. */
-function partitionsOf(state: ClusterState, apiKey: number, version: number, body: Body): { topic: string; partition: number }[] {
+function partitionsOf(state: ClusterState, broker: number, apiKey: number, version: number, body: Body): { topic: string; partition: number }[] {
   const out: { topic: string; partition: number }[] = [];
   const each = (list: Body[] | null | undefined, name: (t: Body) => string, parts: (t: Body) => number[]): void => {
     for (const t of list ?? []) for (const partition of parts(t)) out.push({ topic: name(t), partition });
   };
   switch (apiKey) {
     case 0: each(body.topicData, (t) => state.topicName(t.name, t.topicId, version >= 13), (t) => t.partitionData.map((p: Body) => p.index)); break;
-    case 1: each(body.topics, (t) => state.topicName(t.topic, t.topicId, version >= 13), (t) => t.partitions.map((p: Body) => p.partition)); break;
+    case 1:
+      // An incremental fetch (KIP-227) fetches every partition of its session, named in the request or not.
+      each(body.topics, (t) => state.topicName(t.topic, t.topicId, version >= 13), (t) => t.partitions.map((p: Body) => p.partition));
+      if (version >= 7 && body.sessionEpoch > 0) {
+        for (const tp of state.sessions.peek(broker, body.sessionId)) if (!out.some((x) => x.topic === tp.topic && x.partition === tp.partition)) out.push(tp);
+      }
+      break;
     case 2: each(body.topics, (t) => t.name, (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
     case 3: each(body.topics, (t) => t.name ?? state.topicsById.get(t.topicId)?.name ?? '', (t) => [-1, ...(state.topics.get(t.name)?.partitions.map((p) => p.partition) ?? [])]); break;
     case 8: each(body.topics, (t) => state.topicName(t.name, t.topicId, version >= 10), (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
@@ -171,7 +177,7 @@ export class BrokerServer {
       const r = new Reader(frame);
       const header = readRequestHeader(r, headerVersions(api, version)[0]);
       const body = requestCodec(api, version).decode(r) as Body;
-      req = { at: Date.now(), broker: this.nodeId, connection: conn.id, apiKey, api: api.name, version, header, body, partitions: partitionsOf(this.state, apiKey, version, body) };
+      req = { at: Date.now(), broker: this.nodeId, connection: conn.id, apiKey, api: api.name, version, header, body, partitions: partitionsOf(this.state, this.nodeId, apiKey, version, body) };
     } catch {
       return this.closeConn(conn); // Kafka closes the connection on a request it cannot parse
     }
