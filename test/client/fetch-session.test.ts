@@ -92,4 +92,38 @@ s('the epoch wraps from 2^31-1 to 1, never to 0 (which would mean "new session")
   assert.is(f.epoch, 1);
 });
 
+s('a change of only lastFetchedEpoch, or only the topic id, is sent in an incremental request', () => {
+  const f = new FetchSession();
+  f.build([part(0, 10), part(1, 20), part(2, 30)]);
+  f.handleResponse(0, 5);
+  const r = f.build([part(0, 10, { lastFetchedEpoch: 4 }), part(1, 20), part(2, 30, { topicId: 'AAAAAAAAAAAAAAAAAAAAAg' })]);
+  assert.not.ok(r.full);
+  assert.equal(ids(r.partitions), [0, 2]);
+  assert.is(r.partitions.find((p) => p.partition === 0)!.lastFetchedEpoch, 4);
+  f.handleResponse(0, 5);
+  assert.equal(f.build([part(0, 10, { lastFetchedEpoch: 4 }), part(1, 20), part(2, 30, { topicId: 'AAAAAAAAAAAAAAAAAAAAAg' })]).partitions, [],
+    'once the broker has it, the same epoch is not sent again');
+});
+
+s('FETCH_SESSION_TOPIC_ID_ERROR is session loss: not a partition failure, the next request is full and closes the session', () => {
+  const f = new FetchSession();
+  f.build([part(0, 1), part(1, 1)]);
+  f.handleResponse(0, 31);
+  f.build([part(0, 2), part(1, 1)]);
+  assert.not.ok(f.handleResponse(errorCodes.FETCH_SESSION_TOPIC_ID_ERROR, 0), 'the caller resends at once');
+  const r = f.build([part(0, 2), part(1, 1)]);
+  assert.equal([r.sessionId, r.sessionEpoch, r.full], [31, 0, true]);
+  assert.equal(ids(r.partitions), [0, 1]);
+});
+
+s('any other top-level error fails the request (true) and makes the next one full, closing the session', () => {
+  const f = new FetchSession();
+  f.build([part(0, 1)]);
+  f.handleResponse(0, 41);
+  f.build([part(0, 2)]);
+  assert.ok(f.handleResponse(errorCodes.UNKNOWN_SERVER_ERROR, 0));
+  const r = f.build([part(0, 2)]);
+  assert.equal([r.sessionId, r.sessionEpoch, r.full], [41, 0, true]);
+});
+
 s.run();

@@ -1,0 +1,405 @@
+/**
+ * `npm run mutate`: mutation testing of the mechanisms that matter (issue 23). Each mutation in
+ * `scripts/mutations.ts` is a realistic bug (an exact snippet of `src/` replaced by another); the unit suite
+ * should fail for every one of them. This script reports, per mutation, whether a unit test caught it and which.
+ *
+ * It never touches the repository it runs from: it copies the working tree (tracked and untracked, non-ignored
+ * files; `--source head` takes the last commit instead) into a private temporary folder, builds it there once,
+ * checks that the unit suite passes unmutated, then for each mutation:
+ * 1. writes the mutated file into the copy and type-checks that one file against the rest of the program (the
+ *    TypeScript compiler API, reusing the previous program's parsed files): a mutation that does not type-check
+ *    is reported as `compile-error` (a bug the compiler would catch is not a test's job);
+ * 2. emits only that file's JavaScript into the copy's build folder;
+ * 3. runs the mutation's own test files first (`tests`, the quick pass) and, if none failed, the whole unit
+ *    suite: a failing run (or one past the time limit) is `caught`, a passing one `survived`;
+ * 4. puts the original source and JavaScript back.
+ *
+ * Options: `--only ID[,ID]`, `--mechanism NAME` (mechanisms as named in the list), `--report PATH` (default
+ * `MUTATION-REPORT.md` at the repository root), `--source worktree|head`, `--timeout SECONDS` per test run
+ * (default 300), `--quick` (no full-suite run for mutations the quick pass did not catch: they are reported as
+ * `survived-quick`), `--keep` (leave the temporary copy), `--list` (print the mutations and exit).
+ * Run it niced (`nice -n 10 npm run mutate`): it uses a core for several minutes.
+ */
+import { spawnSync, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { MUTATIONS, type Mutation } from './mutations.js';
+
+type Status = 'caught' | 'survived' | 'survived-quick' | 'timeout' | 'compile-error' | 'invalid';
+
+interface Result {
+  mutation: Mutation;
+  status: Status;
+  /** `quick` when one of the mutation's own test files caught it, `full` when only the whole suite did. */
+  pass?: 'quick' | 'full';
+  /** First failing test (`suite › title`), the compiler's message, or why the mutation could not be applied. */
+  detail: string;
+  seconds: number;
+}
+
+interface Options {
+  only?: Set<string>;
+  mechanism?: string;
+  report: string;
+  source: 'worktree' | 'head';
+  timeoutMs: number;
+  quick: boolean;
+  keep: boolean;
+  list: boolean;
+}
+
+function parseArgs(argv: string[], repo: string): Options {
+  const o: Options = { report: join(repo, 'MUTATION-REPORT.md'), source: 'worktree', timeoutMs: 300_000, quick: false, keep: false, list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--only') o.only = new Set(value().split(','));
+    else if (a === '--mechanism') o.mechanism = value();
+    else if (a === '--report') o.report = resolve(value());
+    else if (a === '--source') {
+      const s = value();
+      if (s !== 'worktree' && s !== 'head') throw new Error('--source is worktree or head');
+      o.source = s;
+    } else if (a === '--timeout') {
+      const s = Number(value());
+      if (!(s > 0)) throw new Error('--timeout needs a positive number of seconds');
+      o.timeoutMs = s * 1000;
+    } else if (a === '--quick') o.quick = true;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--list') o.list = true;
+    else throw new Error(`unknown option ${a} (see scripts/mutate.ts)`);
+  }
+  return o;
+}
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+/** Copies the repository's files (not node_modules, not build folders) into a fresh temporary folder. */
+function copyRepo(repo: string, source: Options['source']): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mut-'));
+  if (source === 'head') {
+    execFileSync('sh', ['-c', `git -C "${repo}" archive HEAD | tar -x -C "${dir}"`]);
+  } else {
+    for (const f of git(repo, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0')) {
+      if (f === '' || !existsSync(join(repo, f))) continue; // deleted in the working tree
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      cpSync(join(repo, f), join(dir, f));
+    }
+  }
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** Builds the copy with the compiler API and re-emits single files after a mutation. */
+class Compiler {
+  private readonly parsed: ts.ParsedCommandLine;
+  private readonly host: ts.CompilerHost;
+  private program: ts.Program | undefined;
+  private readonly cache = new Map<string, { text: string; sf: ts.SourceFile }>();
+
+  constructor(private readonly dir: string, readonly outDir: string) {
+    const overrides: ts.CompilerOptions = { outDir, noEmit: false, declaration: false, sourceMap: false, incremental: false };
+    const parsed = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), overrides, {
+      ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); },
+    });
+    if (!parsed) throw new Error('cannot read tsconfig.json');
+    this.parsed = parsed;
+    const host = ts.createCompilerHost(parsed.options);
+    const read = host.getSourceFile.bind(host);
+    // Parsed files are reused while their text is unchanged: only the mutated file is parsed again.
+    host.getSourceFile = (fileName, lang, onError, shouldCreate) => {
+      const text = ts.sys.readFile(fileName);
+      if (text === undefined) return read(fileName, lang, onError, shouldCreate);
+      const hit = this.cache.get(fileName);
+      if (hit && hit.text === text) return hit.sf;
+      const sf = ts.createSourceFile(fileName, text, lang);
+      this.cache.set(fileName, { text, sf });
+      return sf;
+    };
+    this.host = host;
+  }
+
+  private refresh(): ts.Program {
+    this.program = ts.createProgram({ rootNames: this.parsed.fileNames, options: this.parsed.options, host: this.host, oldProgram: this.program });
+    return this.program;
+  }
+
+  /** Emits everything; returns how many type errors the tree has (others' work in progress may have some). */
+  buildAll(): number {
+    const p = this.refresh();
+    const r = p.emit();
+    return ts.getPreEmitDiagnostics(p).filter((d) => d.category === ts.DiagnosticCategory.Error).length + r.diagnostics.length;
+  }
+
+  /** Type-checks `file` (as it now is on disk) and emits its JavaScript; returns the first error, if any. */
+  rebuildOne(file: string): string | undefined {
+    const p = this.refresh();
+    const sf = p.getSourceFile(file);
+    if (!sf) return `${file} is not part of the program`;
+    const diags = [...p.getSyntacticDiagnostics(sf), ...p.getSemanticDiagnostics(sf)].filter((d) => d.category === ts.DiagnosticCategory.Error);
+    if (diags.length > 0) {
+      const d = diags[0]!;
+      const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
+      return `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+    }
+    const r = p.emit(sf);
+    if (r.emitSkipped) return 'emit skipped';
+    return undefined;
+  }
+
+  /** Where `file`'s JavaScript lands. */
+  jsOf(file: string): string {
+    return join(this.outDir, relative(this.dir, file)).replace(/\.ts$/, '.js');
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+interface RunOutcome { ok: boolean; timedOut: boolean; failing: string[]; failed: number; summary: string; ms: number }
+
+/** Runs the copy's unit suite (or only `files`, build-relative `.test.js` paths). */
+function runUnit(dir: string, outDir: string, timeoutMs: number, files?: string[]): RunOutcome {
+  const t0 = Date.now();
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+  delete env.TEST_FILTER;
+  delete env.TEST_ONLY_FILES;
+  if (files) env.TEST_ONLY_FILES = files.join(',');
+  const child = spawnSync(process.execPath, [join(outDir, 'test/run.js'), 'unit'], {
+    cwd: dir, env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 << 20,
+  });
+  const out = `${child.stdout ?? ''}\n${child.stderr ?? ''}`.replace(ANSI, '');
+  const timedOut = child.error !== undefined && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+  const counts = /(\d+) passed, (\d+) failed\s*$/m.exec(out);
+  const failed = counts ? Number(counts[2]) : Number.POSITIVE_INFINITY;
+  return { ok: child.status === 0 && !timedOut, timedOut, failing: failingTests(out), failed, summary: counts ? counts[0].trim() : '', ms: Date.now() - t0 };
+}
+
+/** The failing tests of a run's output (uvu's `FAIL  suite  "title"` lines), else the runner's failure list. */
+function failingTests(out: string): string[] {
+  const found = new Set<string>();
+  for (const m of out.matchAll(/FAIL\s+(.+?)\s+"(.+)"\s*$/gm)) found.add(`${m[1]!.trim()} › ${m[2]}`);
+  const listed = /^failures:\n((?:\s+- .+\n?)+)/m.exec(out);
+  if (listed) for (const l of listed[1]!.split('\n')) if (l.trim().startsWith('- ')) found.add(l.trim().slice(2));
+  if (found.size === 0) {
+    const err = /^(\w*Error: .+)$/m.exec(out);
+    if (err) found.add(err[1]!);
+  }
+  return [...found];
+}
+
+/**
+ * What the unmutated copy does with a set of files, so that a test already failing there (another engineer's
+ * work in progress, a flaky test) is not taken for a mutation's catch. Cached per set.
+ */
+class Baselines {
+  private readonly runs = new Map<string, RunOutcome>();
+  constructor(private readonly dir: string, private readonly outDir: string, private readonly timeoutMs: number) {}
+
+  /** Whether the run of `files` (the whole suite by default) is known. */
+  has(files?: string[]): boolean {
+    return this.runs.has(files ? [...files].sort().join(',') : '*');
+  }
+
+  get(files?: string[]): RunOutcome {
+    const key = files ? [...files].sort().join(',') : '*';
+    let r = this.runs.get(key);
+    if (r === undefined) {
+      r = runUnit(this.dir, this.outDir, this.timeoutMs, files);
+      if (!r.ok) console.log(`unmutated ${files ? files.join(', ') : 'unit suite'}: ${r.summary || 'no summary'}; already failing: ${r.failing.join('; ') || '?'}`);
+      this.runs.set(key, r);
+    }
+    return r;
+  }
+
+  /** Every run so far, for the report. */
+  describe(): string {
+    const all = this.runs.get('*');
+    const red = [...this.runs.values()].filter((r) => !r.ok);
+    const failing = [...new Set(red.flatMap((r) => r.failing))];
+    return `${all ? `whole suite ${all.summary} in ${(all.ms / 1000).toFixed(1)} s` : 'whole suite not run'}` +
+      (failing.length > 0 ? `; failing before any mutation (ignored): ${failing.join('; ')}` : '; every test file green');
+  }
+}
+
+/** Whether the mutated run failed where the unmutated one did not; the first new failure. */
+function judge(r: RunOutcome, base: RunOutcome): string | undefined {
+  if (r.ok) return undefined;
+  const known = new Set(base.failing);
+  const fresh = r.failing.filter((f) => !known.has(f));
+  if (fresh.length > 0) return fresh[0];
+  if (r.failed > base.failed) return `${r.summary || 'the run crashed'} (the unmutated run: ${base.summary})`;
+  return undefined;
+}
+
+function applies(text: string, m: Mutation): string | undefined {
+  const at = text.indexOf(m.find);
+  if (at < 0) return 'the snippet is not in the file (the code changed: update the mutation)';
+  if (text.indexOf(m.find, at + 1) >= 0) return 'the snippet occurs more than once (make it longer)';
+  if (m.find === m.replace) return 'find and replace are the same';
+  return undefined;
+}
+
+function testFiles(m: Mutation): string[] {
+  return m.tests.map((t) => `${t}.test.js`);
+}
+
+function mutateOne(dir: string, compiler: Compiler, baselines: Baselines, m: Mutation, o: Options): Result {
+  const t0 = Date.now();
+  const file = join(dir, m.file);
+  const done = (status: Status, detail: string, pass?: Result['pass']): Result =>
+    ({ mutation: m, status, detail, pass, seconds: (Date.now() - t0) / 1000 });
+  if (!existsSync(file)) return done('invalid', `${m.file} does not exist`);
+  const original = readFileSync(file, 'utf8');
+  const problem = applies(original, m);
+  if (problem) return done('invalid', problem);
+  const quick = testFiles(m).filter((f) => existsSync(join(compiler.outDir, f)));
+  // Baselines first (unmutated), then the mutation.
+  const quickBase = quick.length > 0 ? baselines.get(quick) : undefined;
+  const js = compiler.jsOf(file);
+  const originalJs = readFileSync(js);
+  const at = original.indexOf(m.find);
+  const mutated = original.slice(0, at) + m.replace + original.slice(at + m.find.length);
+  writeFileSync(file, mutated);
+  try {
+    const error = compiler.rebuildOne(file);
+    if (error) return done('compile-error', error);
+    const mutatedJs = readFileSync(js);
+    if (quickBase) {
+      const r = runUnit(dir, compiler.outDir, o.timeoutMs, quick);
+      if (r.timedOut) return done('timeout', `the quick pass ran past ${o.timeoutMs / 1000} s`, 'quick');
+      const caught = judge(r, quickBase);
+      if (caught) return done('caught', caught, 'quick');
+      if (o.quick) return done('survived-quick', `quick pass: ${r.summary} (${quick.join(', ')})`);
+    }
+    if (o.quick) return done('survived-quick', 'no test file of its own, and --quick');
+    if (!baselines.has()) {
+      // The whole suite's unmutated run, needed only now: put the original back for it.
+      writeFileSync(file, original);
+      writeFileSync(js, originalJs);
+      baselines.get();
+      writeFileSync(file, mutated);
+      writeFileSync(js, mutatedJs);
+    }
+    const fullBase = baselines.get();
+    const r = runUnit(dir, compiler.outDir, o.timeoutMs, undefined);
+    if (r.timedOut) return done('timeout', `the unit suite ran past ${o.timeoutMs / 1000} s`, 'full');
+    const caught = judge(r, fullBase);
+    if (caught) return done('caught', caught, 'full');
+    return done('survived', `unit suite: ${r.summary}`);
+  } finally {
+    writeFileSync(file, original);
+    writeFileSync(js, originalJs);
+  }
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function code(s: string): string {
+  const t = s.replace(/\n\s*/g, ' ⏎ ');
+  return t.length === 0 ? '(nothing)' : `\`${cell(t).replace(/`/g, "'")}\``;
+}
+
+function report(results: Result[], meta: { source: string; baseline: string; typeErrors: number; started: Date; seconds: number; selection: string }): string {
+  const count = (s: Status): number => results.filter((r) => r.status === s).length;
+  const caught = count('caught') + count('timeout');
+  const valid = results.length - count('invalid') - count('compile-error');
+  const lines = [
+    '# Mutation report',
+    '',
+    `Written by \`npm run mutate\` (scripts/mutate.ts; mutations in scripts/mutations.ts) on ${meta.started.toISOString()},`,
+    `against ${meta.source}. Unmutated: ${meta.baseline}. Type errors in the tree: ${meta.typeErrors}.`,
+    `Selection: ${meta.selection}. Total time ${Math.round(meta.seconds)} s.`,
+    '',
+    `**${results.length} mutations: ${caught} caught by the unit suite (${results.filter((r) => r.pass === 'quick').length} by their own test files,`,
+    `${results.filter((r) => r.pass === 'full').length} only by the whole suite; ${count('timeout')} of them by timing out), ${count('survived') + count('survived-quick')} survived,`,
+    `${count('compile-error')} did not compile, ${count('invalid')} could not be applied.** Score: ${valid > 0 ? Math.round((100 * caught) / valid) : 0} % of the ${valid} that ran.`,
+    '',
+    '## By mechanism',
+    '',
+    '| mechanism | mutations | caught | survived | not run |',
+    '|---|---|---|---|---|',
+  ];
+  const mechanisms = [...new Set(results.map((r) => r.mutation.mechanism))];
+  for (const name of mechanisms) {
+    const rs = results.filter((r) => r.mutation.mechanism === name);
+    const c = rs.filter((r) => r.status === 'caught' || r.status === 'timeout').length;
+    const s = rs.filter((r) => r.status === 'survived' || r.status === 'survived-quick').length;
+    lines.push(`| ${name} | ${rs.length} | ${c} | ${s} | ${rs.length - c - s} |`);
+  }
+  lines.push('', '## Every mutation', '', '| id | mechanism | file | status | caught by (first failing test) / detail | time |', '|---|---|---|---|---|---|');
+  for (const r of results) {
+    const status = r.pass ? `${r.status} (${r.pass})` : r.status;
+    lines.push(`| ${r.mutation.id} | ${r.mutation.mechanism} | ${r.mutation.file} | ${r.status === 'survived' ? '**survived**' : status} | ${cell(r.detail)} | ${r.seconds.toFixed(1)} s |`);
+  }
+  const survivors = results.filter((r) => r.status === 'survived' || r.status === 'survived-quick');
+  lines.push('', '## Survivors', '');
+  if (survivors.length === 0) lines.push('None.');
+  for (const r of survivors) {
+    const m = r.mutation;
+    lines.push(`- **${m.id}** (${m.mechanism}, ${m.file}): ${m.why}`, `  ${code(m.find)} → ${code(m.replace)}`);
+  }
+  const others = results.filter((r) => r.status === 'invalid' || r.status === 'compile-error');
+  if (others.length > 0) {
+    lines.push('', '## Not run', '');
+    for (const r of others) lines.push(`- **${r.mutation.id}** (${r.status}): ${r.detail}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function main(): void {
+  const repo = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
+  const o = parseArgs(process.argv.slice(2), repo);
+  const ids = new Set<string>();
+  for (const m of MUTATIONS) {
+    if (ids.has(m.id)) throw new Error(`mutation id ${m.id} is used twice`);
+    ids.add(m.id);
+  }
+  for (const id of o.only ?? []) if (!ids.has(id)) throw new Error(`no mutation ${id}`);
+  const chosen = MUTATIONS.filter((m) => (!o.only || o.only.has(m.id)) && (!o.mechanism || m.mechanism === o.mechanism));
+  if (o.list) {
+    for (const m of MUTATIONS) console.log(`${m.id.padEnd(28)} ${m.mechanism.padEnd(18)} ${m.file}`);
+    return;
+  }
+  if (chosen.length === 0) throw new Error('no mutation matches the selection');
+
+  const started = new Date();
+  const head = git(repo, 'rev-parse', '--short', 'HEAD').trim();
+  const dirty = o.source === 'worktree' && git(repo, 'status', '--porcelain', '--untracked-files=no').trim() !== '';
+  const source = `commit ${head}${o.source === 'head' ? '' : dirty ? ' plus uncommitted changes in the working tree' : ' (working tree clean)'}`;
+  const dir = copyRepo(repo, o.source);
+  console.log(`copy of ${source} in ${dir}`);
+  try {
+    const compiler = new Compiler(dir, join(dir, '.build'));
+    let t = Date.now();
+    const typeErrors = compiler.buildAll();
+    console.log(`built in ${((Date.now() - t) / 1000).toFixed(1)} s (${typeErrors} type errors)`);
+    const baselines = new Baselines(dir, compiler.outDir, o.timeoutMs * 2);
+    const results: Result[] = [];
+    for (const m of chosen) {
+      const r = mutateOne(dir, compiler, baselines, m, o);
+      results.push(r);
+      console.log(`${m.id.padEnd(28)} ${(r.pass ? `${r.status} (${r.pass})` : r.status).padEnd(16)} ${r.seconds.toFixed(1).padStart(6)} s  ${r.detail}`);
+    }
+    const selection = o.only ? `--only ${[...o.only].join(',')}` : o.mechanism ? `--mechanism ${o.mechanism}` : 'every mutation';
+    writeFileSync(o.report, report(results, { source, baseline: baselines.describe(), typeErrors, started, seconds: (Date.now() - started.getTime()) / 1000, selection }));
+    console.log(`report: ${o.report}`);
+    if (results.some((r) => r.status === 'survived' || r.status === 'survived-quick' || r.status === 'invalid')) process.exitCode = 1;
+  } finally {
+    if (o.keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
