@@ -13,6 +13,7 @@ import {
   CLIENT_SETTINGS, COMPRESSION_NAMES, INT32_MAX, POSITIVE, PRODUCER_SETTINGS, checkOneOf as checkOneOfSetting, checkRange, int, timer,
   type NumberRange,
 } from '../client/settings.js';
+import { describeValue } from '../client/record-check.js';
 import type { CompressionName } from '../protocol/compression/index.js';
 import type { TlsConfig } from '../client/tls-options.js';
 import type { OAuthBearerToken, SaslConfig as ClientSaslConfig } from '../client/sasl/index.js';
@@ -302,7 +303,7 @@ function checkBrokers(p: Problems, v: unknown): number {
   v.forEach((addr: unknown, i) => {
     const m = typeof addr === 'string' ? BROKER_ADDR.exec(addr) : null;
     const port = m ? Number(m[2]) : 0;
-    if (!m || port < 1 || port > 65_535) p.add(`brokerAddrs[${i}] must be "host:port" with a port from 1 to 65535, got ${JSON.stringify(addr)}`);
+    if (!m || port < 1 || port > 65_535) p.add(`brokerAddrs[${i}] must be "host:port" with a port from 1 to 65535, got ${typeof addr === 'string' ? JSON.stringify(addr) : describeValue(addr)}`);
   });
   return v.length;
 }
@@ -383,6 +384,23 @@ function withDefaults<D extends object, T extends object>(defaults: D, cfg: T): 
  * problem. Note dp-kafka's default `minBrokersHealthy` of 2: with one broker address, set it to 1.
  */
 export function resolveProducerConfig(config: ProducerConfig): ResolvedProducerConfig {
+  return readSafely('producer', () => resolveProducer(config));
+}
+
+/**
+ * Runs a resolver so that a config whose reading throws (a getter, a proxy) gives an InvalidArgumentError too,
+ * never another error out of a constructor.
+ */
+function readSafely<T>(what: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err;
+    throw new InvalidArgumentError(`${what} config could not be read: ${err instanceof Error ? err.message : describeValue(err)}`, { cause: err });
+  }
+}
+
+function resolveProducer(config: ProducerConfig): ResolvedProducerConfig {
   const p = new Problems();
   if (!isObject(config)) throw new InvalidArgumentError('producer config must be an object');
   const cfg = config as unknown as Record<string, unknown>;
@@ -410,6 +428,10 @@ export function resolveProducerConfig(config: ProducerConfig): ResolvedProducerC
  * every problem.
  */
 export function resolveConsumerGroupConfig(config: ConsumerGroupConfig): ResolvedConsumerGroupConfig {
+  return readSafely('consumer group', () => resolveConsumerGroup(config));
+}
+
+function resolveConsumerGroup(config: ConsumerGroupConfig): ResolvedConsumerGroupConfig {
   const p = new Problems();
   if (!isObject(config)) throw new InvalidArgumentError('consumer group config must be an object');
   const cfg = config as unknown as Record<string, unknown>;

@@ -107,11 +107,17 @@ export class Producer implements IProducer {
 
   private async connect(): Promise<void> {
     const cluster = new Cluster(await clusterOptionsFor(this.config));
+    // close() while connecting ends the attempt (the cluster stops retrying once closed) instead of leaving it
+    // to its own deadline, which kept the process alive for the connect timeout after close() had resolved.
+    const stop = (): void => void cluster.close();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
     try {
       await cluster.topic(this.topic);
     } catch (err) {
       await cluster.close();
       throw err;
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop);
     }
     if (this.abort.signal.aborted) { await cluster.close(); throw new ClosedError('the producer is closed'); }
     this.cluster = cluster;

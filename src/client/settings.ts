@@ -6,6 +6,7 @@
  * 1 ms), a size sent as an int32 within int32, a memory bound or capacity below a sane maximum.
  */
 import { Compression, type CompressionName } from '../protocol/compression/index.js';
+import { describeValue } from './record-check.js';
 
 /** Node's longest timer: a larger delay (or a non-number) is turned into 1 ms with a warning. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -73,7 +74,7 @@ export type ProblemSink = (problem: string) => void;
  */
 export function checkRange(add: ProblemSink, name: string, value: unknown, range: NumberRange): boolean {
   if (value === undefined) return true;
-  if (typeof value !== 'number' || !Number.isFinite(value)) add(`${name} must be a finite number, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) add(`${name} must be a finite number, got ${typeof value === 'number' ? value : describeValue(value)}`);
   else if (range.integer && !Number.isInteger(value)) add(`${name} must be an integer, got ${value}`);
   else if (value < range.min) add(`${name} must be ${lowerBound(range)}, got ${value}`);
   else if (value > range.max) add(`${name} must be at most ${range.max}, got ${value}`);
@@ -95,10 +96,6 @@ export function checkOneOf(add: ProblemSink, name: string, value: unknown, allow
 }
 
 function describeSetting(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return typeof v;
-  }
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  return typeof v === 'bigint' ? `${v}n` : describeValue(v);
 }

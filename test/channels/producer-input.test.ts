@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
 import { suite, eventually } from '../kit.js';
 import { Producer } from '../../src/channels/producer.js';
-import { ConsumerGroup } from '../../src/channels/consumer-group.js';
+import { MockConsumerGroup } from '../../src/testing/consumer.js';
 import { ProducerEngine } from '../../src/client/producer-engine.js';
 import { InvalidArgumentError, ProducerError } from '../../src/errors.js';
 import { CrashGuard, ProduceSink } from '../client/produce-sink.js';
@@ -108,7 +108,8 @@ s('sendJSON / sendBytes / addHeader / close refuse bad arguments at the call', a
 });
 
 s('registerHandler / registerBatchHandler refuse a handler that is not a function', () => {
-  const g = new ConsumerGroup({ brokerAddrs: UNREACHABLE, topic: 'orders', groupName: 'g', minRetryPeriod: 60_000, maxRetryPeriod: 60_000 });
+  // ConsumerGroup's registerHandler is its base class's, shared with the mock: no broker needed.
+  const g = new MockConsumerGroup({ brokerAddrs: UNREACHABLE, topic: 'orders', groupName: 'g' });
   open.push(g);
   assert.throws(() => g.registerHandler('not a function' as never), (e: unknown) => e instanceof InvalidArgumentError && /handler must be a function/.test((e as Error).message));
   assert.throws(() => g.registerBatchHandler(42 as never), (e: unknown) => e instanceof InvalidArgumentError && /handler must be a function/.test((e as Error).message));
