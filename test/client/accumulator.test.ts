@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import { Accumulator, Delivery, estimateRecordSize, type DeliveryReport, type ProducerRecord } from '../../src/client/accumulator.js';
-import { addSequence, PartitionSequence, stampProducerState } from '../../src/client/idempotence.js';
+import { addSequence, PartitionSequence, ProducerIdentity, stampProducerState } from '../../src/client/idempotence.js';
 import { decodeRecordBatches, encodeRecordBatch, RECORD_BATCH_HEADER_SIZE } from '../../src/protocol/record-batch.js';
 import { crc32c } from '../../src/protocol/crc32c.js';
 
@@ -146,6 +146,63 @@ s('stampProducerState rewrites producer id, epoch and sequence and keeps the CRC
   assert.is(decoded!.producerEpoch, 5);
   assert.is(decoded!.baseSequence, 0);
   assert.equal(decoded!.records().map((r) => r.value!.toString()), ['a', 'b']);
+});
+
+s('a released batch gives back exactly the bytes and records its appends added', () => {
+  const acc = new Accumulator({ batchBytes: 500, maxBufferedBytes: 1e9 });
+  const records = Array.from({ length: 9 }, (_, i) => rec(i, 'v'.repeat(10 * i)));
+  const owner = new Delivery(records, undefined);
+  records.forEach((r, i) => acc.append(r, estimateRecordSize(r), i % 3, owner, i, 0));
+  const total = records.reduce((n, r) => n + estimateRecordSize(r), 0);
+  assert.is(acc.bufferedBytes, total);
+  for (let p = 0; p < 3; p++) {
+    const q = acc.queue('t', p);
+    while (q.batches.length > 0) acc.release(acc.take(q));
+  }
+  assert.equal([acc.bufferedBytes, acc.bufferedRecords], [0, 0], 'nothing left over, nothing counted twice');
+});
+
+s('records of sends with different leading headers never share a batch; the same headers object does', () => {
+  const acc = new Accumulator({ batchBytes: 1e6, maxBufferedBytes: 1e9 });
+  const traceA = [{ key: 'trace', value: 'a' }];
+  const traceB = [{ key: 'trace', value: 'b' }];
+  const sends = [traceA, traceA, traceB, undefined, traceA].map((headers, i) => {
+    const r = rec(i);
+    const owner = new Delivery([r], undefined, { topic: 't', headers });
+    acc.append(r, estimateRecordSize(r), 0, owner, 0, 0);
+    return owner;
+  });
+  const q = acc.queue('t', 0);
+  assert.equal(q.batches.map((b) => [b.recordCount, b.leadingHeaders]), [[2, traceA], [1, traceB], [1, undefined], [1, traceA]]);
+  assert.is(sends.length, 5);
+});
+
+s('a batch put back for a retry goes before every batch sent after it, and after those sent before it', () => {
+  const acc = new Accumulator({ batchBytes: 200, maxBufferedBytes: 1e9 });
+  const records = Array.from({ length: 4 }, (_, i) => rec(i));
+  const owner = new Delivery(records, undefined);
+  records.forEach((r, i) => acc.append(r, estimateRecordSize(r), 0, owner, i, 0)); // one record per batch
+  const q = acc.queue('t', 0);
+  assert.is(q.batches.length, 4);
+  const sent = [acc.take(q), acc.take(q), acc.take(q)];
+  sent.forEach((b, i) => { b.order = i; });
+  const unsent = q.batches[0]!;
+  q.requeue(sent[2]!);
+  q.requeue(sent[0]!);
+  q.requeue(sent[1]!);
+  assert.equal(q.batches, [sent[0], sent[1], sent[2], unsent], 'original order, never sent batches last');
+});
+
+s('the epoch is bumped locally up to the int16 maximum, then a new producer id is needed', () => {
+  const id = new ProducerIdentity();
+  assert.not.ok(id.bumpEpoch(), 'no producer id yet: nothing to bump');
+  id.producerId = 42;
+  id.epoch = 0x7ffe;
+  const generation = id.generation;
+  assert.ok(id.bumpEpoch());
+  assert.equal([id.epoch, id.generation], [0x7fff, generation + 1]);
+  assert.not.ok(id.bumpEpoch(), 'past 32767 the epoch would not fit the batch header');
+  assert.equal([id.epoch, id.generation], [0x7fff, generation + 1]);
 });
 
 s.run();
