@@ -146,4 +146,35 @@ s('after close: send rejects with ClosedError', async () => {
   assert.ok(err instanceof ClosedError || (err instanceof Error && /closed/i.test(err.message)), String(err));
 });
 
+s('leaders moving and a broker stopping while sending: every message delivered once (idempotent), in order per partition', async () => {
+  const p = producer({ topic: 'one', lingerMs: 2 });
+  await p.channels.ready.wait();
+  const sent: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const v = `v${i}`;
+    sent.push(v);
+    await p.send(v);
+    if (i === 100) c.moveLeader('one', 0);
+    if (i === 200) await c.stopBroker(c.leaderOf('one', 0));
+  }
+  await p.close({ signal: AbortSignal.timeout(10_000) });
+  assert.equal(drainErrors(p).map(String), []);
+  assert.equal(stored('one'), sent);
+});
+
+s('a partition refused for good (retriable NOT_ENOUGH_REPLICAS): retried with backoff, not hammered; reported after the delivery timeout', async () => {
+  const p = producer({ topic: 'one', retryBackoffMs: 100, deliveryTimeoutMs: 2_000, requestTimeoutMs: 1_000 });
+  await p.channels.ready.wait();
+  c.fault({ api: 'Produce', action: 'error', code: errorCodes.NOT_ENOUGH_REPLICAS });
+  const t0 = Date.now();
+  await p.send('never');
+  const r = await p.channels.errors.recv(AbortSignal.timeout(8_000));
+  const took = Date.now() - t0;
+  assert.ok(r.value instanceof ProducerError, String(r.value));
+  const rate = (c.log.count('Produce', { since: t0 }) * 1000) / took;
+  console.log(`  [rates] Produce ${rate.toFixed(1)}/s to a partition refusing for good; reported after ${took} ms`);
+  assert.ok(rate <= 15, `Produce ${rate.toFixed(1)}/s`);
+  assert.ok(took < 6_000, `reported after ${took} ms`);
+});
+
 s.run();
