@@ -189,7 +189,8 @@ function strictReader(buf: Buffer) {
   return self;
 }
 
-// What Sarama 1.38 writes, by its encoder above: a dp-kafka member subscribing to [orders, audit] (roundrobin;
+// What Sarama 1.38 writes, by its encoder above (integration/dpkafka-interop.test.ts checks that the real Sarama,
+// through the dp-kafka peer's `codec` command, writes exactly these bytes and rejects v2/v3 as modelled here): a dp-kafka member subscribing to [orders, audit] (roundrobin;
 // user data nil), and the assignment its leader hands out: {orders: [0, 2]} (one topic, so no map-order question),
 // and the empty assignment for a member it gave nothing.
 const SARAMA_SUBSCRIPTION = '0000' + '00000002' + '0006' + '6f7264657273' + '0005' + '6175646974' + 'ffffffff';

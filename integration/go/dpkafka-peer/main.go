@@ -3,7 +3,7 @@
 //
 //	dpkafka-peer produce -brokers B -topic T -n N [-prefix P] [-header k=v ...] [-codec none|gzip|snappy|lz4|zstd]
 //	    sends N values "P-0".."P-(N-1)" through dp-kafka's Output channel; prints {"type":"produced","count":N}.
-//	dpkafka-peer consume -brokers B -topic T -group G [-assignor roundrobin|range] [-commit]
+//	dpkafka-peer consume -brokers B -topic T -group G [-assignor roundrobin|range] [-client-id C] [-session-ms MS]
 //	    consumes through a dp-kafka handler, printing one JSON line per record, {"type":"record",...}; reads stdin
 //	    for commands ("health" prints {"type":"health",...}); exits when stdin closes or on SIGINT/SIGTERM, closing
 //	    the group (so it leaves it).
@@ -203,6 +203,8 @@ func consume(args []string) {
 	assignor := fs.String("assignor", "roundrobin", "roundrobin|range")
 	sessionMs := fs.Int("session-ms", 10000, "session timeout (dp-kafka's MessageConsumeTimeout)")
 	version := fs.String("kafka-version", "3.0.0", "Sarama's KafkaVersion")
+	retentionMs := fs.Int("offsets-retention-ms", 7*24*3600*1000, "Sarama's Consumer.Offsets.Retention; 0 keeps Sarama's default")
+	clientID := fs.String("client-id", "", "Sarama's ClientID (how the broker lists the member)")
 	healthMs := fs.Int("health-ms", 0, "print the health check every this many ms (0: only on the 'health' command)")
 	_ = fs.Parse(args)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,6 +226,12 @@ func consume(args []string) {
 	}
 	init := func(addrs []string, groupID string, c *sarama.Config) (sarama.ConsumerGroup, error) {
 		c.Consumer.Group.Rebalance.Strategy = strategy
+		if *clientID != "" {
+			c.ClientID = *clientID
+		}
+		// Sarama 1.38 commits with OffsetCommit v1 unless a retention is set (then v2). Kafka 4.0 removed v0-v1
+		// (KIP-896): the broker closes the connection and every commit of a default dp-kafka v4.3 is lost.
+		c.Consumer.Offsets.Retention = time.Duration(*retentionMs) * time.Millisecond
 		c.Consumer.Group.Heartbeat.Interval = session / 5
 		g, err := sarama.NewConsumerGroup(addrs, groupID, c)
 		if err != nil {

@@ -1,0 +1,232 @@
+/**
+ * Mixed consumer groups with dp-kafka v4 services (integration/go/dpkafka-peer, on the Sarama 1.38 that dp-kafka
+ * pins) and Java 4.x consumers (Kafka's ConsoleConsumer), against the real broker: `roundrobin` and `range`,
+ * leadership arranged by join order (the coordinator makes the first member of an empty group its leader and keeps
+ * it while it stays). Each scenario runs three phases, producing a batch of keyed records (spread over every
+ * partition) in each: all members; after one member leaves cleanly; after one is killed with SIGKILL (no
+ * LeaveGroup: the coordinator drops it at the session timeout). Every record must be consumed exactly once across
+ * the members, and in the first phase every member must get a share. The suite ends by printing the table of
+ * produced / consumed per member / lost / duplicated.
+ *
+ * The peer sets Sarama's offsets retention: without one, Sarama 1.38 commits with OffsetCommit v1, which Kafka 4.0
+ * removed (KIP-896), so a default dp-kafka v4.3 member commits nothing on this broker and its partitions are read
+ * again by whoever takes them over.
+ *
+ * dp-kafka as leader of a group with a Java 4.x member is left out: Java writes ConsumerProtocolSubscription v3,
+ * which Sarama 1.38 cannot decode (dpkafka-interop.test.ts shows the error); that pairing fails without us.
+ */
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { suite } from '../test/kit.js';
+import { Admin } from '../src/client/admin.js';
+import { Cluster } from '../src/client/cluster.js';
+import { ConsumerGroup } from '../src/channels/consumer-group.js';
+import { Producer } from '../src/channels/producer.js';
+import type { Message } from '../src/channels/message.js';
+import { GroupCoordinator } from '../src/group/coordinator.js';
+import { decodeAssignment } from '../src/group/consumer-protocol.js';
+import { brokers, kafkaClasspath, tools } from './harness/index.js';
+import { startDpKafkaPeer } from './harness/go-tools.js';
+
+const s = suite('dp-kafka mixed groups', { timeoutMs: 900_000 });
+
+type Kind = 'dp' | 'ours' | 'java';
+type AssignorName = 'roundrobin' | 'range';
+const PARTITIONS = 6;
+const BATCH = 300;
+const SESSION_MS = 6000;
+
+interface Member {
+  name: string;
+  kind: Kind;
+  /** Values consumed so far, in order. */
+  values(): string[];
+  /** Leaves the group cleanly. */
+  leave(): Promise<void>;
+  /** SIGKILL (a child process only). */
+  kill(): Promise<void>;
+  diagnostics(): string;
+}
+
+async function ours(name: string, bootstrap: string[], topic: string, group: string, assignor: AssignorName): Promise<Member> {
+  const values: string[] = [];
+  const errors: string[] = [];
+  const g = new ConsumerGroup({
+    brokerAddrs: bootstrap, topic, groupName: group, clientId: name, assignors: [assignor], minBrokersHealthy: 1,
+    messageConsumeTimeout: SESSION_MS, heartbeatIntervalMs: 1000,
+  });
+  const drain = (): void => {
+    for (let r = g.channels.errors.tryRecv(); r !== undefined && !r.done; r = g.channels.errors.tryRecv()) errors.push(`${r.value.name}: ${r.value.message}`);
+  };
+  g.registerHandler(async (m: Message) => { values.push(m.value!.toString()); });
+  g.start();
+  return {
+    name, kind: 'ours', values: () => values,
+    leave: () => g.close(),
+    kill: () => Promise.reject(new Error('our member runs in this process')),
+    diagnostics: () => { drain(); return `${name} state ${g.state}; errors: ${errors.slice(-5).join(' | ')}`; },
+  };
+}
+
+async function dp(name: string, bootstrap: string[], topic: string, group: string, assignor: AssignorName): Promise<Member> {
+  const peer = await startDpKafkaPeer(['consume', '-brokers', bootstrap.join(','), '-topic', topic, '-group', group,
+    '-assignor', assignor, '-client-id', name, '-session-ms', String(SESSION_MS)]);
+  return {
+    name, kind: 'dp', values: () => peer.of('record').map((r) => r.value as string),
+    leave: async () => { await peer.close(); },
+    kill: () => peer.kill(),
+    diagnostics: () => `${name}: ${JSON.stringify(peer.lines.filter((l) => l.type !== 'record').slice(-5))}\n${peer.tail(15)}`,
+  };
+}
+
+async function java(name: string, bootstrap: string[], topic: string, group: string, assignor: AssignorName): Promise<Member> {
+  const cls = assignor === 'range' ? 'RangeAssignor' : 'RoundRobinAssignor';
+  const props = [`client.id=${name}`, `partition.assignment.strategy=org.apache.kafka.clients.consumer.${cls}`,
+    `session.timeout.ms=${SESSION_MS}`, 'heartbeat.interval.ms=1000', 'auto.commit.interval.ms=200', 'auto.offset.reset=earliest'];
+  const child: ChildProcess = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dlog4j2.level=warn',
+    '-cp', kafkaClasspath(), tools.consoleConsumer, '--bootstrap-server', bootstrap.join(','), '--topic', topic, '--group', group,
+    ...props.flatMap((p) => ['--consumer-property', p])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const values: string[] = [];
+  const stderr: string[] = [];
+  // Only the records: the tool may print other lines (a shutdown summary) on stdout too.
+  createInterface({ input: child.stdout! }).on('line', (l) => { if (/^(all|left|killed)-\d+$/.test(l)) values.push(l); });
+  createInterface({ input: child.stderr! }).on('line', (l) => { if (stderr.length < 2000) stderr.push(l); });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    name, kind: 'java', values: () => values,
+    leave: async () => { child.kill('SIGTERM'); await exited; }, // its shutdown hook closes the consumer: LeaveGroup
+    kill: async () => { child.kill('SIGKILL'); await exited; },
+    diagnostics: () => `${name}: ${stderr.slice(-10).join('\n')}`,
+  };
+}
+
+const makers: Record<Kind, typeof ours> = { ours, dp, java };
+
+function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, diag: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = async (): Promise<void> => {
+      let ok = false;
+      try { ok = await cond(); } catch { ok = false; }
+      if (ok) resolve();
+      else if (Date.now() - t0 > ms) reject(new Error(`${what}: not met in ${ms} ms\n${diag()}`));
+      else setTimeout(() => void tick(), 200);
+    };
+    void tick();
+  });
+}
+
+/** The group as the coordinator sees it: its state and each member's client id with the partitions it holds. */
+async function describe(cl: Cluster, group: string): Promise<{ state: string; protocol: string; members: Map<string, number> }> {
+  const broker = await new GroupCoordinator(cl, group).broker();
+  const [g] = await new Admin(cl).describeGroups(broker, [group]);
+  const members = new Map<string, number>();
+  for (const m of g!.members) {
+    const held = m.memberAssignment.length > 0 ? decodeAssignment(Buffer.from(m.memberAssignment)).assignedPartitions : [];
+    members.set(m.clientId, held.reduce((n, tp) => n + tp.partitions.length, 0));
+  }
+  return { state: g!.groupState, protocol: g!.protocolData, members };
+}
+
+interface Row { pairing: string; assignor: string; leader: string; produced: number; consumed: string; lost: number; duplicated: number }
+const table: Row[] = [];
+
+interface Scenario { pairing: string; join: Kind[]; leave: number; kill: number }
+
+/** Join order (the first leads), then which member (index) leaves cleanly and which is killed. */
+const SCENARIOS: Scenario[] = [
+  { pairing: 'dp-kafka + ours', join: ['dp', 'ours', 'dp', 'ours'], leave: 1, kill: 0 }, // the leader is killed
+  { pairing: 'dp-kafka + ours', join: ['ours', 'dp', 'ours', 'dp'], leave: 0, kill: 1 }, // the leader leaves
+  { pairing: 'dp-kafka + Java + ours', join: ['ours', 'dp', 'java'], leave: 2, kill: 1 },
+  { pairing: 'dp-kafka + Java + ours', join: ['java', 'ours', 'dp'], leave: 1, kill: 2 },
+];
+
+for (const sc of SCENARIOS) {
+  for (const assignor of ['roundrobin', 'range'] as const) {
+    const leaderName = `${sc.join[0]}-1`;
+    s(`${sc.pairing}, ${assignor}, leader ${sc.join[0]}: every record exactly once through a clean leave and a kill -9`, async () => {
+      const bootstrap = await brokers();
+      const topic = `dpk-group-${sc.join.join('-')}-${assignor}-${Date.now()}`;
+      const group = `${topic}-g`;
+      const cl = new Cluster({ bootstrap });
+      const members: Member[] = [];
+      const producer = new Producer({ brokerAddrs: bootstrap, topic, minBrokersHealthy: 1 });
+      let produced = 0;
+      const produce = async (phase: string): Promise<void> => {
+        for (let i = 0; i < BATCH; i++, produced++) await producer.send({ key: `${phase}-${i}`, value: `${phase}-${i}` });
+      };
+      let lastView = '';
+      const diag = (): string => `group: ${lastView}\n${members.map((m) => `${m.name}: ${m.values().length} ${m.diagnostics()}`).join('\n')}`;
+      const consumedAll = (): string[] => members.flatMap((m) => m.values());
+      const expectAll = (what: string): Promise<void> => waitFor(what, () => new Set(consumedAll()).size >= produced, 120_000, diag);
+      try {
+        await new Admin(cl).createTopics([{ name: topic, numPartitions: PARTITIONS }], { ignoreExisting: true });
+        await waitFor('topic metadata complete', async () => (await cl.topic(topic)).partitions.length === PARTITIONS, 30_000, () => '');
+        const counts = new Map<Kind, number>();
+        for (const kind of sc.join) {
+          const n = (counts.get(kind) ?? 0) + 1;
+          counts.set(kind, n);
+          members.push(await makers[kind](`${kind}-${n}`, bootstrap, topic, group, assignor));
+          const names = members.map((m) => m.name);
+          // Joined in order: the group is stable with exactly these members, each holding partitions.
+          await waitFor(`${names.at(-1)} joined`, async () => {
+            const d = await describe(cl, group);
+            lastView = `${d.state} ${JSON.stringify([...d.members])}`;
+            return d.state === 'Stable' && d.members.size === names.length && names.every((x) => (d.members.get(x) ?? 0) > 0);
+          }, 90_000, diag);
+        }
+        assert.is((await describe(cl, group)).protocol, assignor);
+        await produce('all');
+        await expectAll('phase 1 (all members)');
+        for (const m of members) assert.ok(m.values().length > 0, `${m.name} got a share`);
+
+        const leaver = members[sc.leave]!;
+        await leaver.leave();
+        await waitFor(`${leaver.name} gone`, async () => {
+          const d = await describe(cl, group);
+          return d.state === 'Stable' && !d.members.has(leaver.name) && d.members.size === members.length - 1;
+        }, 90_000, diag);
+        await produce('left');
+        await expectAll(`phase 2 (after ${leaver.name} left)`);
+
+        await new Promise((r) => setTimeout(r, 1500)); // commits land (Java's auto commit every 200 ms)
+        const victim = members[sc.kill]!;
+        await victim.kill();
+        await produce('killed');
+        await expectAll(`phase 3 (after ${victim.name} was killed)`);
+        await new Promise((r) => setTimeout(r, 2000)); // late duplicates would show now
+
+        const all = consumedAll();
+        const seen = new Map<string, number>();
+        for (const v of all) seen.set(v, (seen.get(v) ?? 0) + 1);
+        const duplicated = [...seen.values()].filter((n) => n > 1).length;
+        let lost = 0;
+        for (const phase of ['all', 'left', 'killed']) for (let i = 0; i < BATCH; i++) if (!seen.has(`${phase}-${i}`)) lost++;
+        table.push({
+          pairing: sc.pairing, assignor, leader: leaderName, produced,
+          consumed: members.map((m) => `${m.name}${m === leaver ? '(left)' : m === victim ? '(killed)' : ''}=${m.values().length}`).join(' '),
+          lost, duplicated,
+        });
+        assert.is(lost, 0, 'lost');
+        assert.is(duplicated, 0, `duplicated\n${diag()}`);
+        assert.is(all.length, produced);
+      } finally {
+        await producer.close().catch(() => undefined);
+        await Promise.all(members.map((m) => m.leave().catch(() => undefined)));
+        await cl.close();
+      }
+    });
+  }
+}
+
+s('the table', () => {
+  const head = ['pairing', 'assignor', 'leader', 'produced', 'consumed per member', 'lost', 'duplicated'];
+  const rows = table.map((r) => [r.pairing, r.assignor, r.leader, String(r.produced), r.consumed, String(r.lost), String(r.duplicated)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(['', line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+  assert.is(table.length, SCENARIOS.length * 2, 'every scenario reported');
+});
+
+s.run();
