@@ -8,7 +8,7 @@ import { suite } from '../kit.js';
 import { Broker } from '../../src/client/broker.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ConnectionError, RequestTimeoutError } from '../../src/errors.js';
-import { Fetch, FindCoordinator, Heartbeat, InitProducerId, JoinGroup, LeaveGroup, ListOffsets, Metadata, OffsetCommit, OffsetFetch, Produce, SyncGroup } from '../../src/protocol/apis/index.js';
+import { Fetch, FindCoordinator, Heartbeat, InitProducerId, JoinGroup, LeaveGroup, ListOffsets, Metadata, OffsetCommit, OffsetFetch, OffsetForLeaderEpoch, Produce, SyncGroup } from '../../src/protocol/apis/index.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import type { RecordBatchOptions } from '../../src/protocol/record-batch.js';
@@ -171,6 +171,10 @@ s('fetch sessions (KIP-227): full then incremental answers, epochs checked, evic
 
 s('a fault fires N times, then the request is served normally; counters see every request', async () => {
   const b = broker(1);
+  const answers: number[][] = [];
+  const stop = c.onAnswer((req, res) => {
+    if (req.api === 'Produce') answers.push((res!.responses as { partitionResponses: { errorCode: number }[] }[]).flatMap((t) => t.partitionResponses.map((p) => p.errorCode)));
+  });
   const h = c.fault({ api: 'Produce', topic: 't', partition: 0, times: 2, action: 'error', code: errorCodes.NOT_ENOUGH_REPLICAS });
   assert.is((await produce(b, 't', 0, batch(['1']))).errorCode, errorCodes.NOT_ENOUGH_REPLICAS);
   assert.is((await produce(b, 't', 0, batch(['2']))).errorCode, errorCodes.NOT_ENOUGH_REPLICAS);
@@ -178,6 +182,8 @@ s('a fault fires N times, then the request is served normally; counters see ever
   const ok = await produce(b, 't', 0, batch(['3']));
   assert.equal([ok.errorCode, ok.baseOffset], [0, 0n]);
   assert.equal([h.fired, h.remaining], [2, 0]);
+  assert.equal(answers, [[errorCodes.NOT_ENOUGH_REPLICAS], [errorCodes.NOT_ENOUGH_REPLICAS], [0]], 'onAnswer sees each answer');
+  stop();
   assert.is(c.log.count('Produce'), 3);
   assert.is(c.log.count(0, { broker: 1 }), 3);
   assert.equal(c.log.of('Produce').map((r) => r.fault ?? '-'), ['error', 'error', '-']);
@@ -215,8 +221,15 @@ s('moveLeader: old leader refuses, new one accepts, metadata shows the bumped ep
   const cluster = new Cluster({ bootstrap: c.bootstrap, retryMinMs: 10, retryMaxMs: 50 });
   open.push(cluster);
   assert.is((await cluster.leader('t', 0)).nodeId, 1);
+  assert.is((await produce(broker(1), 't', 0, batch(['a', 'b']))).errorCode, 0);
   assert.is(c.moveLeader('t', 0, 3), 3);
   assert.is((await produce(broker(1), 't', 0, batch(['a']))).errorCode, errorCodes.NOT_LEADER_OR_FOLLOWER);
+  assert.is((await produce(broker(3), 't', 0, batch(['c']))).errorCode, 0);
+  const epochs = await broker(3).request(OffsetForLeaderEpoch, { replicaId: -1, topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch: 1, leaderEpoch: 0 }] }] });
+  const end = epochs.topics[0]!.partitions[0]!;
+  assert.equal([end.errorCode, end.leaderEpoch, end.endOffset], [0, 0, 2n], 'epoch 0 ended where leadership moved');
+  const fenced = await broker(3).request(OffsetForLeaderEpoch, { replicaId: -1, topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }] }] });
+  assert.is(fenced.topics[0]!.partitions[0]!.errorCode, errorCodes.FENCED_LEADER_EPOCH);
   cluster.invalidate('t');
   const t = await cluster.topic('t');
   assert.equal([t.partitions[0]!.leaderId, t.partitions[0]!.leaderEpoch], [3, 1]);

@@ -13,19 +13,23 @@
  * c.log.count('Metadata');
  * await c.close();
  * ```
- * Speaks ApiVersions, Metadata, CreateTopics, Produce, InitProducerId, Fetch, ListOffsets, FindCoordinator,
+ * Speaks ApiVersions, Metadata, CreateTopics, Produce, InitProducerId, Fetch, ListOffsets, OffsetForLeaderEpoch,
+ * FindCoordinator,
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit and OffsetFetch; a request of any other API closes
  * the connection (its version is not advertised). No transactions, no compaction, no retention, no quotas.
  */
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
 import type { KafkaRecord } from '../../src/protocol/record-batch.js';
-import { Faults, RequestLog, type FaultHandle, type FaultRule } from './faults.js';
+import { Faults, RequestLog, type FaultHandle, type FaultRule, type LoggedRequest } from './faults.js';
 import { BrokerServer } from './server.js';
 import { ClusterState, type FakeClusterOptions, type FakeTopic } from './state.js';
 
 export type { FakeClusterOptions, FakeTopic } from './state.js';
 export type { FaultRule, FaultHandle, FaultAction, LoggedRequest } from './faults.js';
 export { responseFrame } from './server.js';
+
+/** See {@link FakeCluster.onAnswer}. */
+export type AnswerListener = (req: LoggedRequest, response: Record<string, unknown> | undefined, ms: number) => void;
 
 /** The fake cluster. */
 export class FakeCluster {
@@ -35,6 +39,7 @@ export class FakeCluster {
   private readonly faults = new Faults();
   private readonly servers = new Map<number, BrokerServer>();
   private connections = 0;
+  private readonly answerListeners = new Set<AnswerListener>();
   private closed = false;
 
   private constructor(options: FakeClusterOptions) {
@@ -46,7 +51,9 @@ export class FakeCluster {
   static async start(options: FakeClusterOptions = {}): Promise<FakeCluster> {
     const c = new FakeCluster(options);
     for (const id of c.state.brokerIds) {
-      const server = new BrokerServer(id, c.state, c.faults, c.log, () => ++c.connections);
+      const server = new BrokerServer(id, c.state, c.faults, c.log, () => ++c.connections, (req, res) => {
+        for (const f of c.answerListeners) f(req, res, Date.now() - req.at);
+      });
       c.servers.set(id, server);
       await server.start(0);
       c.state.ports.set(id, server.port);
@@ -70,6 +77,15 @@ export class FakeCluster {
   /** Adds a fault rule (tried after those added before it). */
   fault(rule: FaultRule): FaultHandle {
     return this.faults.add(rule);
+  }
+
+  /**
+   * Calls `listener` with every request the fake answered (or handled without answering: acks=0), its decoded
+   * answer and how long it took (long polls and parked joins included). Returns a function that removes it.
+   */
+  onAnswer(listener: AnswerListener): () => void {
+    this.answerListeners.add(listener);
+    return () => { this.answerListeners.delete(listener); };
   }
 
   /** Removes every fault rule. */
@@ -116,7 +132,7 @@ export class FakeCluster {
     if (!ids.includes(next)) throw new Error(`fake cluster: no broker ${next}`);
     if (!p.replicas.includes(next)) p.replicas = [...p.replicas, next];
     p.leader = next;
-    p.leaderEpoch++;
+    p.bumpEpoch();
     return next;
   }
 

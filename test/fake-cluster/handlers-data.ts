@@ -1,6 +1,6 @@
 /**
  * Handlers of the fake cluster's data and metadata APIs: ApiVersions, Metadata, CreateTopics, Produce,
- * InitProducerId, Fetch (with KIP-227 sessions and long polling) and ListOffsets. Each takes the decoded request
+ * InitProducerId, Fetch (with KIP-227 sessions and long polling), ListOffsets and OffsetForLeaderEpoch. Each takes the decoded request
  * and answers a response body for the version asked (fields outside a version are simply not written), or
  * undefined for no answer (Produce with acks=0).
  */
@@ -33,7 +33,7 @@ export type Handler = (ctx: HandlerContext) => Body | undefined | Promise<Body |
 
 /** The APIs the fake speaks, and the handlers' names for them. */
 export const SPOKEN: readonly ApiDef[] = [
-  apis.ApiVersions, apis.Metadata, apis.CreateTopics, apis.Produce, apis.InitProducerId, apis.Fetch, apis.ListOffsets,
+  apis.ApiVersions, apis.Metadata, apis.CreateTopics, apis.Produce, apis.InitProducerId, apis.Fetch, apis.ListOffsets, apis.OffsetForLeaderEpoch,
   apis.FindCoordinator, apis.JoinGroup, apis.SyncGroup, apis.Heartbeat, apis.LeaveGroup, apis.OffsetCommit, apis.OffsetFetch,
 ];
 
@@ -228,6 +228,26 @@ export function listOffsets(ctx: HandlerContext): Body {
       if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < log.leaderEpoch) return answer(errorCodes.FENCED_LEADER_EPOCH);
       const r = log.offsetForTimestamp(Number(p.timestamp));
       return { ...answer(0, r.offset, r.timestamp), leaderEpoch: log.leaderEpoch };
+    }),
+  }));
+  return { throttleTimeMs: 0, topics };
+}
+
+export function offsetForLeaderEpoch(ctx: HandlerContext): Body {
+  const { state, body } = ctx;
+  const topics = (body.topics as Body[]).map((t) => ({
+    topic: t.topic,
+    partitions: (t.partitions as Body[]).map((p) => {
+      const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1): Body => ({ errorCode, partition: p.partition, leaderEpoch, endOffset: BigInt(endOffset) });
+      const injected = ctx.errorFor(t.topic, p.partition);
+      if (injected) return answer(injected);
+      const log = state.partition(t.topic, p.partition);
+      if (!log) return answer(errorCodes.UNKNOWN_TOPIC_OR_PARTITION);
+      if (log.leader !== ctx.broker) return answer(errorCodes.NOT_LEADER_OR_FOLLOWER);
+      if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < log.leaderEpoch) return answer(errorCodes.FENCED_LEADER_EPOCH);
+      if (p.currentLeaderEpoch > log.leaderEpoch) return answer(errorCodes.UNKNOWN_LEADER_EPOCH);
+      const r = log.endOfEpoch(p.leaderEpoch);
+      return answer(0, r.leaderEpoch, r.endOffset);
     }),
   }));
   return { throttleTimeMs: 0, topics };

@@ -88,6 +88,8 @@ export class PartitionLog {
   /** Next offset to assign; also the high watermark (every replica is in sync at once). */
   endOffset = 0;
   readonly producers = new Map<number, ProducerEntry>();
+  /** Leader epochs and the offset each began at (Kafka's leader-epoch checkpoint), oldest first. */
+  readonly epochs: { epoch: number; startOffset: number }[] = [{ epoch: 0, startOffset: 0 }];
 
   constructor(topic: string, partition: number, leader: number, replicas: number[]) {
     this.topic = topic;
@@ -143,6 +145,21 @@ export class PartitionLog {
       this.producers.set(pid, e);
     }
     return { errorCode: 0, baseOffset };
+  }
+
+  /** A new leader epoch starting at the log end (leadership moved). */
+  bumpEpoch(): void {
+    this.leaderEpoch++;
+    this.epochs.push({ epoch: this.leaderEpoch, startOffset: this.endOffset });
+  }
+
+  /** OffsetForLeaderEpoch (KIP-101/320): the largest epoch <= `epoch` and the offset where it ended; -1s past the latest. */
+  endOfEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
+    if (epoch > this.leaderEpoch) return { leaderEpoch: -1, endOffset: -1 };
+    let i = this.epochs.length - 1;
+    while (i > 0 && this.epochs[i]!.epoch > epoch) i--;
+    const next = this.epochs[i + 1];
+    return { leaderEpoch: this.epochs[i]!.epoch, endOffset: next ? next.startOffset : this.endOffset };
   }
 
   /** Index of the first batch holding `offset` or after it. */

@@ -14,14 +14,14 @@ import { requestCodec, responseCodec } from '../../src/protocol/schema.js';
 import type { ApiDef } from '../../src/protocol/schema-types.js';
 import { Writer } from '../../src/protocol/writer.js';
 import { targets, type FaultHandle, type Faults, type LoggedRequest, type RequestLog } from './faults.js';
-import { advertised, apiVersions, createTopics, fetch, initProducerId, listOffsets, metadata, produce, type Handler, type HandlerContext } from './handlers-data.js';
+import { advertised, apiVersions, createTopics, fetch, initProducerId, listOffsets, metadata, offsetForLeaderEpoch, produce, type Handler, type HandlerContext } from './handlers-data.js';
 import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from './handlers-group.js';
 import type { ClusterState } from './state.js';
 
 type Body = Record<string, any>;
 
 const HANDLERS: Record<number, Handler> = {
-  18: apiVersions, 3: metadata, 19: createTopics, 0: produce, 22: initProducerId, 1: fetch, 2: listOffsets,
+  18: apiVersions, 3: metadata, 19: createTopics, 0: produce, 22: initProducerId, 1: fetch, 2: listOffsets, 23: offsetForLeaderEpoch,
   10: findCoordinator, 11: joinGroup, 14: syncGroup, 12: heartbeat, 13: leaveGroup, 8: offsetCommit, 9: offsetFetch,
 };
 
@@ -51,6 +51,7 @@ function partitionsOf(state: ClusterState, broker: number, apiKey: number, versi
       }
       break;
     case 2: each(body.topics, (t) => t.name, (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
+    case 23: each(body.topics, (t) => t.topic, (t) => t.partitions.map((p: Body) => p.partition)); break;
     case 3: each(body.topics, (t) => t.name ?? state.topicsById.get(t.topicId)?.name ?? '', (t) => [-1, ...(state.topics.get(t.name)?.partitions.map((p) => p.partition) ?? [])]); break;
     case 8: each(body.topics, (t) => state.topicName(t.name, t.topicId, version >= 10), (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
     case 9:
@@ -62,7 +63,7 @@ function partitionsOf(state: ClusterState, broker: number, apiKey: number, versi
 }
 
 /** Partition-level APIs: an `error` fault applies per partition; for the others, at the top level. */
-const PER_PARTITION = new Set([0, 1, 2, 3, 8, 9]);
+const PER_PARTITION = new Set([0, 1, 2, 3, 8, 9, 23]);
 
 interface Conn { id: number; socket: Socket; queue: Buffer[]; busy: boolean; wedged: boolean; abort: AbortController }
 
@@ -76,8 +77,10 @@ export class BrokerServer {
   private readonly faults: Faults;
   private readonly log: RequestLog;
   private readonly nextConn: () => number;
+  private readonly observe: (req: LoggedRequest, response: Body | undefined) => void;
 
-  constructor(nodeId: number, state: ClusterState, faults: Faults, log: RequestLog, nextConn: () => number) {
+  constructor(nodeId: number, state: ClusterState, faults: Faults, log: RequestLog, nextConn: () => number, observe: (req: LoggedRequest, response: Body | undefined) => void) {
+    this.observe = observe;
     this.nodeId = nodeId;
     this.state = state;
     this.faults = faults;
@@ -206,8 +209,9 @@ export class BrokerServer {
       console.error(`fake cluster: broker ${this.nodeId} failed on ${api.name} v${version}:`, err);
       return this.closeConn(conn);
     }
+    if (body !== undefined && action === 'mutate') body = fault!.rule.mutate!(body, req) ?? body;
+    this.observe(req, body);
     if (body === undefined) return;
-    if (action === 'mutate') body = fault!.rule.mutate!(body, req) ?? body;
     this.write(conn, responseFrame(api, version, req.header.correlationId, body));
   }
 
