@@ -42,7 +42,7 @@ export class GroupConsumer {
     this.fetcher = new Fetcher(cluster, {
       ...options.fetch, autoOffsetReset: (options.initialOffset ?? 'oldest') === 'oldest' ? 'earliest' : 'latest', onError,
     });
-    this.sessions = new SessionManager(handler, this.offsets, this.fetcher, { revokeTimeoutMs: options.revokeTimeoutMs, onError });
+    this.sessions = new SessionManager(handler, this.offsets, this.fetcher, { revokeTimeoutMs: options.revokeTimeoutMs, retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, onError });
     this.membership = new GroupMembership(cluster, this.coordinator, this.sessions, options);
   }
 

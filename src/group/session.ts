@@ -12,12 +12,13 @@
  */
 import type { Fetcher, FetchedBatch, StartPosition } from '../client/fetcher.js';
 import { FetchedRecordCursor, fetchedRecords } from '../client/fetcher.js';
+import { Backoff, sleep } from '../client/backoff.js';
 import { KafkaError } from '../errors.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 import type { TopicPartitions } from './consumer-protocol.js';
 import type { Generation, MembershipListener } from './membership.js';
 import { toTopicPartitions } from './membership.js';
-import { advanceMark, tpKey, type Mark, type OffsetManager } from './offsets.js';
+import { advanceMark, tpKey, type Mark, type OffsetAndEpoch, type OffsetManager } from './offsets.js';
 
 /**
  * A record as a claim hands it out, with what a commit needs (leader epoch, KIP-320). One class, so every record
@@ -176,7 +177,10 @@ export class GroupSession {
 export interface SessionManagerOptions {
   /** How long revocation waits for a claim's handler to return before committing what was marked. Default 10 s. */
   revokeTimeoutMs?: number;
-  /** Problems of the session layer (handler errors, failed commits). */
+  /** Pauses between attempts at a topic's start offsets (the library's cyclic backoff). Default 100 ms .. 1 s. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** Problems of the session layer (handler errors, failed commits, start offsets not available yet). */
   onError?: (err: unknown) => void;
 }
 
@@ -195,27 +199,70 @@ export class SessionManager implements MembershipListener {
     return this.session;
   }
 
+  /**
+   * A new generation: the session starts (`setup`), then each topic's new partitions get their claims as soon as
+   * that topic's start offsets are known. Topics are independent: one whose offsets cannot be had (deleted,
+   * unauthorised, its leader down) is reported on `onError` and retried with the backoff until it works or its
+   * partitions go away, while the others are consumed; nothing here waits on it.
+   */
   async assign(added: TopicPartitions[], _all: TopicPartitions[], generation: Generation): Promise<void> {
     this.offsets.identity = { generationId: generation.generationId, memberId: generation.memberId, groupInstanceId: generation.groupInstanceId };
     await this.endSession();
     const session = new GroupSession(generation, this.offsets);
     for (const [k, c] of this.claims) session.claims.set(k, c);
-    const starts = await this.offsets.startOffsets(added);
-    const fresh: Claim[] = [];
-    const positions: StartPosition[] = [];
-    for (const tp of added) for (const p of tp.partitions) {
-      const at = starts.get(tpKey(tp.topic, p));
-      const claim = new Claim(tp.topic, p, Number(at?.offset ?? 0n), this.fetcher, this.offsets);
-      this.claims.set(claim.key, claim);
-      session.claims.set(claim.key, claim);
-      fresh.push(claim);
-      positions.push({ topic: tp.topic, partition: p, offset: claim.initialOffset, leaderEpoch: at && at.leaderEpoch >= 0 ? at.leaderEpoch : undefined });
-    }
-    if (positions.length > 0) this.fetcher?.assign(positions);
     this.session = session;
     await this.call(() => this.handler.setup?.(session));
-    for (const c of fresh) c.running = this.call(() => this.handler.consumeClaim(session, c));
     this.startDispatch();
+    const starting: Promise<void>[] = [];
+    for (const tp of added) {
+      if (tp.partitions.length === 0) continue;
+      for (const p of tp.partitions) this.pending.add(tpKey(tp.topic, p));
+      starting.push(this.startClaims(tp));
+    }
+    this.started = Promise.all(starting).then(() => undefined);
+  }
+
+  /**
+   * Settles once every claim of the last assignment started, or was given up (revoked, lost, closed). The
+   * membership does not wait for it; tests and tools that want "consuming everything assigned" can.
+   */
+  started: Promise<void> = Promise.resolve();
+
+  /** Partitions assigned whose start offsets are still being looked up. */
+  private readonly pending = new Set<string>();
+
+  /** Looks up `tp`'s start offsets (retrying with the backoff) and starts the claims of those still pending. */
+  private async startClaims(tp: TopicPartitions): Promise<void> {
+    const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs ?? 100, maxRetryPeriod: this.options.retryMaxMs ?? 1_000 });
+    const wanted = (): number[] => tp.partitions.filter((p) => this.pending.has(tpKey(tp.topic, p)));
+    for (let left = wanted(); left.length > 0; left = wanted()) {
+      let starts: Map<string, OffsetAndEpoch>;
+      try {
+        starts = await this.offsets.startOffsets([{ topic: tp.topic, partitions: left }]);
+      } catch (err) {
+        if (this.dispatchStop.signal.aborted) return;
+        const pause = backoff.next();
+        this.options.onError?.(new KafkaError(`start offsets of ${tp.topic} [${left.join(',')}] could not be fetched; retrying in ${pause} ms: ${String(err)}`,
+          'ERR_KAFKA_START_OFFSETS', { retriable: true, cause: err }));
+        try { await sleep(pause, this.dispatchStop.signal); } catch { return; }
+        continue;
+      }
+      const session = this.session;
+      if (session === undefined) return; // no generation to run them in: the membership lost or revoked them meanwhile
+      const positions: StartPosition[] = [];
+      for (const p of wanted()) {
+        const key = tpKey(tp.topic, p);
+        this.pending.delete(key);
+        const at = starts.get(key);
+        const claim = new Claim(tp.topic, p, Number(at?.offset ?? 0n), this.fetcher, this.offsets);
+        this.claims.set(claim.key, claim);
+        session.claims.set(claim.key, claim);
+        positions.push({ topic: tp.topic, partition: p, offset: claim.initialOffset, leaderEpoch: at && at.leaderEpoch >= 0 ? at.leaderEpoch : undefined });
+        claim.running = this.call(() => this.handler.consumeClaim(session, claim));
+      }
+      if (positions.length > 0) this.fetcher?.assign(positions);
+      return;
+    }
   }
 
   async revoke(partitions: TopicPartitions[], generation: Generation): Promise<void> {
@@ -250,6 +297,7 @@ export class SessionManager implements MembershipListener {
   private async stopClaims(partitions: TopicPartitions[], why: string, waitMs = this.options.revokeTimeoutMs ?? 10_000): Promise<Claim[]> {
     const stopped: Claim[] = [];
     for (const tp of partitions) for (const p of tp.partitions) {
+      this.pending.delete(tpKey(tp.topic, p)); // not started yet: it never will be
       const c = this.claims.get(tpKey(tp.topic, p));
       if (c) stopped.push(c);
     }
@@ -315,6 +363,7 @@ export class SessionManager implements MembershipListener {
   /** Stops dispatching; the membership's close revokes the claims first. */
   close(): void {
     this.dispatchStop.abort();
+    this.pending.clear();
     for (const c of this.claims.values()) c.stop('closed');
   }
 }

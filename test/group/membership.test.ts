@@ -154,20 +154,47 @@ s('cooperative members keep their partitions through a rebalance and send them a
   await m.close();
 });
 
-s('an assignment whose offsets cannot be fetched is handed back and the member rejoins', async () => {
-  const fake = new FakeCoordinator();
+function sessionSetUp(fake: FakeCoordinator, started: string[], errors: unknown[]): GroupMembership {
   const coordinator = new GroupCoordinator(fake.cluster, 'g', { retryMinMs: 5, retryMaxMs: 20 });
-  const errors: unknown[] = [];
-  const started: number[] = [];
-  const sessions = new SessionManager({ consumeClaim: async (session) => { started.push(session.generationId); } },
-    new OffsetManager(fake.cluster, coordinator, { groupId: 'g' }), undefined, { onError: (e) => errors.push(e) });
+  const sessions = new SessionManager({ consumeClaim: async (session, claim) => { started.push(`${claim.topic}-${claim.partition}@g${session.generationId}`); } },
+    new OffsetManager(fake.cluster, coordinator, { groupId: 'g' }), undefined, { onError: (e) => errors.push(e), retryMinMs: 5, retryMaxMs: 20 });
   const m = new GroupMembership(fake.cluster, coordinator, sessions, { groupId: 'g', topics: ['t'], heartbeatIntervalMs: 20, sessionTimeoutMs: 1_000, retryMinMs: 5, retryMaxMs: 20 });
   m.start().catch(() => undefined);
-  fake.fail('OffsetFetch', errorCodes.UNKNOWN_SERVER_ERROR);
-  await eventually('claims started in the next generation', () => started.length === 6);
-  assert.equal([...new Set(started)], [2], 'generation 1 never started its claims');
-  assert.is((errors[0] as BrokerError).errorName, 'UNKNOWN_SERVER_ERROR');
+  return m;
+}
+
+s('start offsets that cannot be fetched are reported and retried with the backoff in the same generation', async () => {
+  const fake = new FakeCoordinator();
+  const errors: unknown[] = [];
+  const started: string[] = [];
+  fake.fail('OffsetFetch', errorCodes.UNKNOWN_SERVER_ERROR, errorCodes.UNKNOWN_SERVER_ERROR);
+  const m = sessionSetUp(fake, started, errors);
+  await eventually('claims started', () => started.length === 6);
+  assert.ok(started.every((x) => x.endsWith('@g1')), started.join(' '));
+  assert.is(errors.length, 2, 'each failed attempt reported');
+  assert.instance((errors[0] as KafkaError).cause, BrokerError);
+  assert.is(((errors[0] as KafkaError).cause as BrokerError).errorName, 'UNKNOWN_SERVER_ERROR');
+  assert.is(fake.count('JoinGroup'), 2, 'no rebalance for it');
   await m.close();
+});
+
+s('one assigned partition of an unknown topic never blocks the others, and close is not held by it', async () => {
+  const fake = new FakeCoordinator();
+  fake.unknownTopics.add('gone');
+  const errors: unknown[] = [];
+  const started: string[] = [];
+  // The leader (another member, say, with older metadata) hands out a partition of a topic that does not exist.
+  fake.syncAnswers.push(encodeAssignment({ assignedPartitions: [{ topic: 'gone', partitions: [0] }, { topic: 't', partitions: [0, 1] }] }));
+  const m = sessionSetUp(fake, started, errors);
+  await eventually('the good partitions started', () => started.length === 2);
+  assert.equal(started, ['t-0@g1', 't-1@g1']);
+  await eventually('the bad one reported, more than once', () => errors.filter((e) => /gone \[0\]/.test(String((e as Error).message))).length >= 2);
+  const t0 = Date.now();
+  await m.close();
+  assert.ok(Date.now() - t0 < 500, `close took ${Date.now() - t0} ms`);
+  const n = errors.length;
+  await new Promise((r) => setTimeout(r, 60));
+  assert.is(errors.length, n, 'the retries stopped with the close');
 });
 
 s('marks are committed before a JoinGroup (cooperative too), while the generation still accepts them', async () => {

@@ -47,6 +47,7 @@ s('assign: start offsets from the group, setup before the claims run', async () 
   const { fake, sm } = setUp(worker(log));
   fake.committed.set('t-1', 50n);
   await sm.assign([{ topic: 't', partitions: [0, 1] }], [{ topic: 't', partitions: [0, 1] }], gen(1));
+  await sm.started;
   assert.equal(log, ['setup g1', 'consume 0@0 g1', 'consume 1@50 g1']);
   assert.equal(sm.current!.assignment, [{ topic: 't', partitions: [0, 1] }]);
   await sm.revoke([{ topic: 't', partitions: [0, 1] }], gen(1));
@@ -57,6 +58,7 @@ s('revoke waits for in-flight work, commits what it marked, then ends the sessio
   const log: string[] = [];
   const { fake, sm } = setUp(worker(log, { finishMs: 50 }));
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(3));
+  await sm.started;
   const session = sm.current!;
   await new Promise((r) => setTimeout(r, 30));
   await sm.revoke([{ topic: 't', partitions: [0] }], gen(3));
@@ -78,6 +80,7 @@ s('a handler that ignores the abort is given up after revokeTimeoutMs; marks so 
   const log: string[] = [];
   const { fake, sm } = setUp(worker(log, { ignoreAbort: true }), 60);
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(1));
+  await sm.started;
   const t0 = Date.now();
   await sm.revoke([{ topic: 't', partitions: [0] }], gen(1));
   const ms = Date.now() - t0;
@@ -91,6 +94,7 @@ s('lose stops claims without committing', async () => {
   const log: string[] = [];
   const { fake, sm } = setUp(worker(log));
   await sm.assign([{ topic: 't', partitions: [0, 1] }], [{ topic: 't', partitions: [0, 1] }], gen(1));
+  await sm.started;
   await new Promise((r) => setTimeout(r, 20));
   await sm.lose([{ topic: 't', partitions: [0, 1] }]);
   assert.is(fake.count('OffsetCommit'), 0);
@@ -108,6 +112,7 @@ s('cooperative: only revoked claims stop; the others keep running into the next 
     return base.consumeClaim(session, claim);
   };
   await sm.assign([{ topic: 't', partitions: [0, 1] }], [{ topic: 't', partitions: [0, 1] }], gen(1, 'cooperative'));
+  await sm.started;
   await sm.revoke([{ topic: 't', partitions: [1] }], gen(2, 'cooperative'));
   assert.ok(log.some((l) => l.startsWith('done 1')));
   assert.not.ok(stayed!.signal.aborted, 'partition 0 keeps going');
@@ -130,6 +135,7 @@ s('handler failures are reported, never thrown into the membership', async () =>
     consumeClaim: async () => { throw new Error('claim failed'); },
   });
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(1));
+  await sm.started;
   await sm.revoke([{ topic: 't', partitions: [0] }], gen(1));
   assert.equal(errors.map((e) => (e as Error).message), ['setup failed', 'claim failed']);
   sm.close();
