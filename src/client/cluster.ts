@@ -198,6 +198,19 @@ export class Cluster {
     this.refreshedAt = Date.now();
   }
 
+  /**
+   * True when the cached answer for `topic` is an error and the last refresh is younger than `retryMinMs` (a
+   * retriable error, which {@link withRetry} paces anyway) or `retryMaxMs` (one retrying cannot fix, such as
+   * TOPIC_AUTHORIZATION_FAILED): that answer is given again instead of a new Metadata request (Java's metadata
+   * refresh backoff), so a caller that looks a failing topic up on every send costs a request a second or so.
+   */
+  private errorIsRecent(topic: string): boolean {
+    const t = this.topics.get(topic);
+    if (t === undefined || t.errorCode === 0) return false;
+    const window = errorByCode(t.errorCode).retriable ? this.options.retryMinMs ?? 100 : this.options.retryMaxMs ?? 1_000;
+    return Date.now() - this.refreshedAt < window;
+  }
+
   private isFresh(topic: string): boolean {
     const age = Date.now() - this.refreshedAt;
     return this.topics.has(topic) && !this.stale.has(topic) && age < (this.options.metadataMaxAgeMs ?? 300_000);
@@ -213,7 +226,7 @@ export class Cluster {
 
   /** One look at `name`'s metadata (refreshed first when stale); throws the retriable error it sees. */
   private async lookupTopic(name: string): Promise<TopicMeta> {
-    if (!this.isFresh(name)) await this.refresh([name]);
+    if (!this.isFresh(name) && !this.errorIsRecent(name)) await this.refresh([name]);
     const t = this.topics.get(name);
     if (!t) { this.stale.add(name); throw brokerError(errorCodes.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }); }
     if (t.errorCode !== 0) { this.stale.add(name); throw brokerError(t.errorCode, { api: 'Metadata', topic: name }); }

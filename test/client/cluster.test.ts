@@ -15,7 +15,7 @@ const s = suite('cluster (metadata without progress)', { timeoutMs: 15_000 });
 interface Seen { metadata: number }
 
 /** A Cluster whose every Metadata request is answered with `brokers` and topic `t` led by `leaderId`. */
-function clusterAnswering(brokers: number[], leaderId: number, options: { retryDeadlineMs?: number } = {}): { cluster: Cluster; seen: Seen } {
+function clusterAnswering(brokers: number[], leaderId: number, options: { retryDeadlineMs?: number; topicError?: number } = {}): { cluster: Cluster; seen: Seen } {
   const seen: Seen = { metadata: 0 };
   const cluster = new Cluster({ bootstrap: ['127.0.0.1:1'], clientId: 'test', retryDeadlineMs: options.retryDeadlineMs });
   const broker = {
@@ -27,7 +27,7 @@ function clusterAnswering(brokers: number[], leaderId: number, options: { retryD
       return {
         throttleTimeMs: 0, clusterId: 'c', controllerId: brokers[0] ?? -1, clusterAuthorizedOperations: 0,
         brokers: brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 1, rack: null })),
-        topics: [{ errorCode: 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', isInternal: false, topicAuthorizedOperations: 0,
+        topics: [{ errorCode: options.topicError ?? 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', isInternal: false, topicAuthorizedOperations: 0,
           partitions: [0, 1].map((partitionIndex) => ({ errorCode: 0, partitionIndex, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId], offlineReplicas: [] })) }],
       };
     },
@@ -85,6 +85,22 @@ s('the fetcher reports the missing leader with its partition on onError, and kee
   assert.ok(reports.length >= 1, 'the stall reached onError');
   assert.instance(reports[0]!.err, LeaderNotInMetadataError);
   assert.equal(reports[0]!.tp, { topic: 't', partition: 0 });
+});
+
+s('a topic error (TOPIC_AUTHORIZATION_FAILED) looked up on every send: the cached answer is reused for retryMaxMs, about one Metadata a second', async () => {
+  const { cluster, seen } = clusterAnswering([1], 1, { topicError: 29 });
+  const t0 = Date.now();
+  let rejected = 0;
+  while (Date.now() - t0 < 2_000) {
+    // A producer sending every 2 ms to a topic it may not write: one lookup per send.
+    await cluster.topic('t').then(() => undefined, () => { rejected++; });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const perSecond = seen.metadata / ((Date.now() - t0) / 1000);
+  await cluster.close();
+  assert.ok(rejected > 200, `${rejected} lookups`);
+  assert.ok(perSecond <= 3, `${seen.metadata} Metadata requests in 2 s (${perSecond.toFixed(1)}/s) for ${rejected} lookups`);
+  assert.ok(seen.metadata >= 2, 'the topic is still asked about again');
 });
 
 s.run();
