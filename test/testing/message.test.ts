@@ -28,10 +28,11 @@ s('records mark, commit and release', async () => {
   assert.equal([m.isMarked(), m.isCommitted()], [true, false]);
   await m.commit();
   assert.is(m.isCommitted(), true);
+  assert.is(m.isReleased(), true, "commit releases (the seed's Commit)");
   m.release();
   m.release();
   assert.is(m.isReleased(), true);
-  assert.is(m.releaseCalls(), 2, 'repeats are counted but harmless');
+  assert.is(m.releaseCalls(), 3, 'repeats (and the release inside commit) are counted but harmless');
 });
 
 s('commitAndRelease commits then releases', async () => {
