@@ -179,14 +179,15 @@ export class FetchLoop {
     if (p.errorCode === 0) {
       st.highWatermark = Number(p.highWatermark);
       if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) { h.diverged(st, p.divergingEpoch.epoch, Number(p.divergingEpoch.endOffset)); return; }
+      if (p.records === null || p.records.length === 0) st.stalls = 0; // an answer: nothing new yet
       this.buffer(st, p, frames);
       return;
     }
     const info = errorByCode(p.errorCode);
     const err = brokerError(p.errorCode, { api: 'Fetch', topic: st.topic, partition: st.partition });
     if (p.errorCode === errorCodes.OFFSET_OUT_OF_RANGE) h.outOfRange(st, err);
-    else if (info.refreshMetadata) h.reroute(st, true);
-    else if (info.retriable) st.retryAt = Date.now() + this.backoff.next();
+    else if (info.refreshMetadata) { this.stall(st, err); h.reroute(st, true); } // metadata at once, the fetch after the pause
+    else if (info.retriable) this.stall(st, err);
     else h.fail(st, err);
   }
 
@@ -206,14 +207,14 @@ export class FetchLoop {
     // batch whole, so this is no "partial batch at the end" (that is dropped above, after complete ones): as Java's
     // consumer says, no progress can be made. Retried with backoff (the next answer may be whole), reported.
     if (batches.length === 0) {
-      this.stall(st, `${records.length} bytes hold no complete record batch (the first says ${records.length >= 12 ? records.readInt32BE(8) + 12 : '?'} bytes)`);
+      this.stall(st, this.noProgress(st, `${records.length} bytes hold no complete record batch (the first says ${records.length >= 12 ? records.readInt32BE(8) + 12 : '?'} bytes)`));
       return;
     }
     // A batch that ends before our position can come back (compaction, an old compressed batch): skip it.
     let first = 0;
     while (first < batches.length && batches[first]!.nextOffset <= st.fetchOffset) first++;
     if (first === batches.length) {
-      this.stall(st, `every batch ends before the fetch position (the last ends at ${batches[first - 1]!.nextOffset})`);
+      this.stall(st, this.noProgress(st, `every batch ends before the fetch position (the last ends at ${batches[first - 1]!.nextOffset})`));
       return;
     }
     st.stalls = 0;
@@ -234,12 +235,19 @@ export class FetchLoop {
     });
   }
 
-  /** A fetch of `st` that gave bytes but no progress: pause the partition by the backoff, report when due. */
-  private stall(st: PartitionState, what: string): void {
+  /** The DecodeError of a fetch that gave bytes but no progress. */
+  private noProgress(st: PartitionState, what: string): DecodeError {
+    return new DecodeError(`${st.topic}-${st.partition} at offset ${st.fetchOffset}: ${what}; no progress after ${st.stalls + 1} fetch(es)`);
+  }
+
+  /**
+   * A fetch of `st` that made no progress (a retriable error, bytes without a new batch): the partition waits out
+   * its own backoff (backoff.ts; the other partitions go on), and the host reports it when it persists.
+   */
+  private stall(st: PartitionState, err: KafkaError): void {
     st.stalls++;
     const s = this.host.settings;
     st.retryAt = Date.now() + retryDelay(st.stalls, s.retryMinMs, s.retryMaxMs);
-    const err = new DecodeError(`${st.topic}-${st.partition} at offset ${st.fetchOffset}: ${what}; no progress after ${st.stalls} fetch(es)`);
     this.host.stalled(st, err, st.stalls);
   }
 

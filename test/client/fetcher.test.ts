@@ -242,11 +242,15 @@ const WINDOW_MS = 2_000;
  * Partition 0 (asked from offset 10) is answered with `bad(fetchOffset)`, partition 1 (from 0) with one good record
  * at its position. For WINDOW_MS: what reached onError, how often partition 0 was asked, what partition 1 delivered.
  */
-async function againstCorrupt(bad: (fetchOffset: number) => Buffer, options: { verifyCrc?: boolean } = {}) {
+async function againstCorrupt(bad: (fetchOffset: number) => Buffer | { errorCode: number }, options: { verifyCrc?: boolean } = {}) {
   const { cluster, calls } = fakeCluster((c) => {
     if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
     const asked = (c.body as FetchReq).topics.flatMap((t) => t.partitions);
-    const res = fetchResponse(asked.map((p) => ({ records: p.partition === 0 ? bad(Number(p.fetchOffset)) : batch(Number(p.fetchOffset), 1) })));
+    const res = fetchResponse(asked.map((p) => {
+      if (p.partition !== 0) return { records: batch(Number(p.fetchOffset), 1) };
+      const answer = bad(Number(p.fetchOffset));
+      return Buffer.isBuffer(answer) ? { records: answer } : answer;
+    }));
     res.responses[0]!.partitions.forEach((p, i) => { p.partitionIndex = asked[i]!.partition; });
     return res;
   }, 2);
@@ -272,11 +276,11 @@ async function againstCorrupt(bad: (fetchOffset: number) => Buffer, options: { v
 }
 
 /** Common checks: partition 0 asked a few times a second at most, a DecodeError about it reported, partition 1 flowing. */
-function assertContained(r: Awaited<ReturnType<typeof againstCorrupt>>, what: RegExp): void {
+function assertContained(r: Awaited<ReturnType<typeof againstCorrupt>>, what: RegExp, type: Function = DecodeError): void {
   assert.ok(r.perSecond <= 5, `partition 0 asked ${r.asksOf0} times (${r.perSecond.toFixed(1)}/s)`);
   const mine = r.reports.filter((x) => (x.tp as { partition?: number } | undefined)?.partition === 0);
   assert.ok(mine.length >= 1, `reported: ${r.reports.map((x) => x.err.message).join('; ') || 'nothing'}`);
-  assert.instance(mine[0]!.err, DecodeError);
+  assert.instance(mine[0]!.err, type);
   assert.match(mine[0]!.err.message, what);
   assert.equal(mine[0]!.tp, { topic: 't', partition: 0 });
   assert.ok(r.delivered[1]!.length >= 20, `partition 1 delivered ${r.delivered[1]!.length} records`);
@@ -356,6 +360,16 @@ s('a compressed batch that inflates past the consumer byte bound (maxBufferedByt
   } finally {
     await f.close();
   }
+});
+
+s('a partition answered NOT_LEADER_OR_FOLLOWER while metadata keeps naming the same leader: backed off, reported, the other flows', async () => {
+  const r = await againstCorrupt(() => ({ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }));
+  assertContained(r, /NOT_LEADER_OR_FOLLOWER|not the current leader/, BrokerError);
+});
+
+s('a partition answered a retriable error (UNKNOWN_LEADER_EPOCH) on every fetch: backed off, reported, the other flows', async () => {
+  const r = await againstCorrupt(() => ({ errorCode: errorCodes.UNKNOWN_LEADER_EPOCH }));
+  assertContained(r, /UNKNOWN_LEADER_EPOCH|newer than the epoch/, BrokerError);
 });
 
 s.run();
