@@ -22,6 +22,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const WATCHDOG_MS = Number(process.env.TEST_WATCHDOG_MS ?? 15 * 60_000);
+/** How long the process may live on after the summary before the runner ends it (a leaked handle). */
+const LINGER_MS = 2_000;
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -207,6 +209,11 @@ async function main(): Promise<void> {
   finished = true;
   console.log(`\n${summary()}`);
   process.exitCode = tally.failed + problems.length > 0 ? 1 : 0;
+  // A test that left a socket or a timer behind would keep the process (and CI) waiting after the summary.
+  setTimeout(() => {
+    console.error(`RUNNER: still running ${LINGER_MS} ms after the summary, held by ${process.getActiveResourcesInfo().join(', ')}; exiting`);
+    process.exit();
+  }, LINGER_MS).unref();
 }
 
 main().catch((err) => {

@@ -113,6 +113,15 @@ s('a .only left behind fails the run, saying how many tests it hid', async () =>
   assert.match(r.stdout, 'suite "focused" of test/runner/fixtures/only.fixture.js uses .only: 1 other test(s) did not run');
 });
 
+s('a test that leaks a timer: the run still ends after its summary, with its outcome, naming what held it', async () => {
+  const t0 = Date.now();
+  const r = await runOn(['leaks-handle']);
+  assert.is(r.summary, '1 passed, 0 failed', r.all);
+  assert.is(r.code, 0);
+  assert.match(r.stderr, /still running 2000 ms after the summary, held by .*Timeout/);
+  assert.ok(Date.now() - t0 < 20_000, `ended after ${Date.now() - t0} ms`);
+});
+
 const zstdNode = hasNativeZstd ? process.execPath : nativeZstdNode(join(build, '..'));
 const withZstdNode = onlyIf(s, zstdNode !== undefined, 'no Node with zstd in node:zlib here (.ci/run installs one; or set TEST_NATIVE_ZSTD_NODE)');
 const nativeEnv = { TEST_NATIVE_ZSTD_FILES: 'test/runner/fixtures/native-gated.fixture' };
