@@ -170,7 +170,7 @@ export class BrokerServer {
     if (!api || !handler || version < lo || version > hi) {
       // ApiVersions of an unknown version is answered in the v0 layout (KIP-511); anything else is not spoken.
       if (apiKey === 18 && api) {
-        const body = { ...apiVersions(this.context(conn, api, 0, {}, '', () => 0, 0)), errorCode: errorCodes.UNSUPPORTED_VERSION };
+        const body = { ...apiVersions(this.context(conn, 0, {}, '', () => 0, 0)), errorCode: errorCodes.UNSUPPORTED_VERSION };
         return this.write(conn, responseFrame(api, 0, frame.readInt32BE(4), body));
       }
       return this.closeConn(conn);
@@ -204,7 +204,7 @@ export class BrokerServer {
     const { errorFor, topError } = this.injected(fault, apiKey);
     let body: Body | undefined;
     try {
-      body = await handler(this.context(conn, api, version, req.body, req.header.clientId ?? '', errorFor, topError));
+      body = await handler(this.context(conn, version, req.body, req.header.clientId ?? '', errorFor, topError));
     } catch (err) {
       console.error(`fake cluster: broker ${this.nodeId} failed on ${api.name} v${version}:`, err);
       return this.closeConn(conn);
@@ -224,8 +224,7 @@ export class BrokerServer {
     return { errorFor: (t, p) => (targets(rule, t, p) ? code : 0), topError: named ? 0 : code };
   }
 
-  private context(conn: Conn, api: ApiDef, version: number, body: Body, clientId: string, errorFor: (t: string, p: number) => number, topError: number): HandlerContext {
-    void api;
+  private context(conn: Conn, version: number, body: Body, clientId: string, errorFor: (t: string, p: number) => number, topError: number): HandlerContext {
     return { state: this.state, broker: this.nodeId, version, clientId, body, errorFor, topError, signal: conn.abort.signal };
   }
 }
