@@ -8,7 +8,7 @@ import { Chan } from './chan.js';
 import { resolveConsumerGroupConfig, upstreamCapacity, type ConsumerGroupConfig, type ResolvedConsumerGroupConfig } from './config.js';
 import { pushError } from './error-channel.js';
 import { startBatchWorker, startHandlerWorkers, type BatchHandler, type Handler, type HandlerFailure, type Workers } from './handlers.js';
-import { evaluateHealth, type HealthCheck, type HealthStatus, type HealthView } from './health.js';
+import { checkHealth, type HealthCheck, type HealthStatus, type HealthView } from './health.js';
 import type { CloseOptions, ConsumerGroupChannels, IConsumerGroup, RegisterOptions } from './interfaces.js';
 import type { Message } from './message.js';
 import { ConsumerStateMachine, type ConsumerState } from './state.js';
@@ -142,13 +142,12 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
     });
   }
 
-  async checker(): Promise<HealthCheck> {
-    if (!this.isInitialised()) return evaluateHealth({ initialised: false, brokers: [], minBrokersHealthy: this.config.minBrokersHealthy }, 'consumer-group');
-    try {
-      return evaluateHealth(await this.healthView(), 'consumer-group');
-    } catch (err) {
-      return { status: 'CRITICAL', message: `kafka consumer-group health check failed: ${err instanceof Error ? err.message : String(err)}`, brokers: [] };
-    }
+  /** dp-kafka's health rules, with the seed's "initialise when every broker is healthy" (see {@link checkHealth}). */
+  checker(): Promise<HealthCheck> {
+    return checkHealth('consumer-group', {
+      isInitialised: () => this.isInitialised(), initialise: (signal) => this.initialise(signal),
+      probe: async () => (await this.healthView()).brokers, minBrokersHealthy: this.config.minBrokersHealthy, timeoutMs: this.config.requestTimeoutMs,
+    });
   }
 
   onHealthUpdate(status: HealthStatus): void {

@@ -20,7 +20,7 @@ import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { untilAborted } from './abort.js';
 import { signalProblem } from './producer-input.js';
-import { BrokerHealthProbe } from './broker-health.js';
+import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { ClaimFeeder } from './claim-feeder.js';
 import { clusterOptionsFor } from './cluster-options.js';
 import type { ConsumerGroupConfig } from './config.js';
@@ -43,7 +43,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
   /** Validates `config` (one InvalidArgumentError lists every problem) and initialises in the background. */
   constructor(config: ConsumerGroupConfig) {
     super(config);
-    this.probe = new BrokerHealthProbe(this.config.brokerAddrs, this.topic, { clientId: this.config.clientId });
+    this.probe = healthProbeFor(this.config);
     void retryForever(() => this.initialise(), {
       minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
       onRetry: (err, attempt, delay) => this.config.logger?.warn('consumer group not initialised yet; retrying', { err: String(err), attempt, delay }),

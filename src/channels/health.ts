@@ -11,6 +11,11 @@
  *
  * Probing brokers is the client layer's job: it hands {@link checker} a function returning a {@link HealthView}.
  * Health ignores the consumer's state, as dp-kafka's does.
+ *
+ * One rule comes from the seed (dp-kafka v1-v2) rather than v3+: {@link checkHealth} probes the brokers even before
+ * initialisation, and when every broker answers with the topic's metadata it tries to initialise (bounded by the
+ * request timeout) and reports OK once that worked; dp-kafka v3+ says WARNING without trying. Partial broker loss
+ * follows v3.10+ (`minBrokersHealthy`), not the seed (which wanted every broker healthy).
  */
 
 export type HealthStatus = 'OK' | 'WARNING' | 'CRITICAL';
@@ -86,4 +91,35 @@ export function checker(subject: HealthSubject, probe: () => HealthView | Promis
     }
     return evaluateHealth(view, subject);
   };
+}
+
+/** What {@link checkHealth} needs from a producer or consumer group. */
+export interface HealthSource {
+  isInitialised(): boolean;
+  /** Must honour `signal`: the check never waits longer than `timeoutMs` for it. */
+  initialise(signal?: AbortSignal): Promise<void>;
+  /** Each broker's answer; bounded in time by the probe itself. */
+  probe(): Promise<readonly BrokerHealth[]>;
+  readonly minBrokersHealthy: number;
+  /** The client's request timeout: the longest an initialisation attempt from the check may take. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * A `checker()` call: probe every broker; not initialised yet but every broker healthy (answering, with the
+ * topic's metadata) → try to initialise (the seed's rule), bounded by `timeoutMs`; then apply
+ * {@link evaluateHealth}. Never throws: a failing probe gives CRITICAL with its message.
+ */
+export async function checkHealth(subject: HealthSubject, source: HealthSource): Promise<HealthCheck> {
+  let brokers: readonly BrokerHealth[];
+  try {
+    brokers = await source.probe();
+  } catch (err) {
+    return { status: 'CRITICAL', message: `kafka ${subject} health check failed: ${err instanceof Error ? err.message : String(err)}`, brokers: [] };
+  }
+  let initialised = source.isInitialised();
+  if (!initialised && brokers.length > 0 && brokers.every((b) => b.reachable && b.hasTopic)) {
+    initialised = await source.initialise(AbortSignal.timeout(source.timeoutMs)).then(() => true, () => false);
+  }
+  return evaluateHealth({ initialised, brokers, minBrokersHealthy: source.minBrokersHealthy }, subject);
 }

@@ -21,11 +21,11 @@ import { Chan } from './chan.js';
 import { clusterOptionsFor } from './cluster-options.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from './config.js';
 import { pushError } from './error-channel.js';
-import { BrokerHealthProbe } from './broker-health.js';
-import { checker, type HealthCheck } from './health.js';
+import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
+import { checkHealth, type HealthCheck } from './health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from './interfaces.js';
 import type { ProducerMessage } from './message.js';
-import { admitMessage, signalProblem } from './producer-input.js';
+import { admitMessage, signalProblem, type SendableMessage } from './producer-input.js';
 
 /** dp-kafka's trace header: one id per producer, sent with every message. */
 export const REQUEST_ID_HEADER = 'request-id';
@@ -72,11 +72,11 @@ export class Producer implements IProducer {
     // Values encoded once here, not per record.
     this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUUID()) }] : [];
     this.defaults = this.defaultsFor(this.headers);
-    this.probe = new BrokerHealthProbe(this.config.brokerAddrs, this.topic, { clientId: this.config.clientId });
-    this.healthCheck = checker('producer', async () => ({
-      initialised: this.isInitialised(), brokers: this.isInitialised() ? await this.probe.check() : [],
-      minBrokersHealthy: this.config.minBrokersHealthy,
-    }));
+    this.probe = healthProbeFor(this.config);
+    this.healthCheck = () => checkHealth('producer', {
+      isInitialised: () => this.isInitialised(), initialise: (signal) => this.initialise(signal), probe: () => this.probe.check(),
+      minBrokersHealthy: this.config.minBrokersHealthy, timeoutMs: this.config.requestTimeoutMs,
+    });
     void this.initialiseInBackground();
   }
 
@@ -204,7 +204,7 @@ export class Producer implements IProducer {
    * string is taken as the value, `headers` may be an object) is rejected at once with an InvalidArgumentError
    * naming the field; after close, ClosedError.
    */
-  send(message: ProducerMessage | Uint8Array | string, signal?: AbortSignal): Promise<void> {
+  send(message: SendableMessage | Uint8Array | string, signal?: AbortSignal): Promise<void> {
     const m = admitMessage(message);
     if (m instanceof InvalidArgumentError) return Promise.reject(m);
     const bad = signalProblem(signal);
@@ -213,7 +213,7 @@ export class Producer implements IProducer {
   }
 
   /** `JSON.stringify(value)` as the value; a value JSON cannot hold (a bigint, a cycle, undefined) is rejected at once. */
-  sendJSON(value: unknown, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
+  sendJSON(value: unknown, options: Omit<SendableMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
     let json: string | undefined;
     try {
       json = JSON.stringify(value);
@@ -224,7 +224,7 @@ export class Producer implements IProducer {
     return this.withOptions('sendJSON', json, options, signal);
   }
 
-  sendBytes(value: Buffer | Uint8Array, options: Omit<ProducerMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
+  sendBytes(value: Buffer | Uint8Array, options: Omit<SendableMessage, 'value'> = {}, signal?: AbortSignal): Promise<void> {
     if (!(value instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError(`sendBytes: value must be a Buffer or Uint8Array, got ${value === null ? 'null' : typeof value}`));
     return this.withOptions('sendBytes', value, options, signal);
   }
@@ -233,9 +233,9 @@ export class Producer implements IProducer {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       return Promise.reject(new InvalidArgumentError(`${method}: options must be an object such as { key, headers }, got ${options === null ? 'null' : typeof options}`));
     }
-    let message: ProducerMessage;
+    let message: SendableMessage;
     try {
-      message = { ...(options as Omit<ProducerMessage, 'value'>), value };
+      message = { ...(options as Omit<SendableMessage, 'value'>), value };
     } catch (err) {
       return Promise.reject(new InvalidArgumentError(`${method}: options could not be read: ${err instanceof Error ? err.message : String(err)}`));
     }

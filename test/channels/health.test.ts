@@ -1,8 +1,13 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
+import { createServer, type Server, type Socket } from 'node:net';
 import {
-  MSG_HEALTHY_CONSUMER_GROUP, MSG_HEALTHY_PRODUCER, checker, evaluateHealth, type BrokerHealth,
+  MSG_HEALTHY_CONSUMER_GROUP, MSG_HEALTHY_PRODUCER, checkHealth, checker, evaluateHealth, type BrokerHealth, type HealthSource,
 } from '../../src/channels/health.js';
+import { BrokerHealthProbe } from '../../src/channels/broker-health.js';
+import { ConsumerGroup } from '../../src/channels/consumer-group.js';
+import { Producer } from '../../src/channels/producer.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 const s = suite('health', { timeoutMs: 5_000 });
 
@@ -82,6 +87,105 @@ s('checker accepts an async probe and turns a failing probe into CRITICAL', asyn
   const r = await bad();
   assert.is(r.status, 'CRITICAL');
   assert.match(r.message, /metadata timed out/);
+});
+
+
+/** A source whose initialise is counted and, unless told otherwise, succeeds. */
+function source(brokers: BrokerHealth[], initialise: (signal?: AbortSignal) => Promise<void> = async () => undefined): HealthSource & { inits: number; done: boolean } {
+  const src = {
+    inits: 0, done: false, minBrokersHealthy: 1, timeoutMs: 100,
+    isInitialised: () => src.done,
+    initialise: async (signal?: AbortSignal) => { src.inits++; await initialise(signal); src.done = true; },
+    probe: async () => brokers,
+  };
+  return src;
+}
+
+s("the seed's rule: not initialised, every broker answering with the topic: the check initialises and says OK", async () => {
+  const src = source([ok('a:1'), ok('b:1')]);
+  const r = await checkHealth('producer', src);
+  assert.equal([r.status, r.message, src.inits], ['OK', MSG_HEALTHY_PRODUCER, 1]);
+  await checkHealth('producer', src);
+  assert.is(src.inits, 1, 'initialised: not tried again');
+});
+
+s('not initialised and a broker unhealthy: WARNING, no initialisation tried; a failed or slow one stays WARNING', async () => {
+  for (const brokers of [[ok('a:1'), down('b:1')], [noTopic('a:1')], []]) {
+    const src = source(brokers);
+    const r = await checkHealth('consumer-group', src);
+    assert.equal([r.status, r.message, src.inits], ['WARNING', 'kafka consumer-group is not initialised', 0]);
+  }
+  const failing = source([ok('a:1')], async () => { throw new Error('no'); });
+  assert.is((await checkHealth('producer', failing)).status, 'WARNING');
+  // An initialisation that would never end is given up after timeoutMs: the signal it gets aborts then.
+  const stuck = source([ok('a:1')], (signal) => new Promise((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason))));
+  const t0 = Date.now();
+  assert.is((await checkHealth('producer', stuck)).status, 'WARNING');
+  assert.ok(Date.now() - t0 < 1_000, `took ${Date.now() - t0} ms`);
+});
+
+s('a probe that throws gives CRITICAL with its message', async () => {
+  const r = await checkHealth('producer', { ...source([]), probe: async () => { throw new Error('boom'); } });
+  assert.equal([r.status, r.message], ['CRITICAL', 'kafka producer health check failed: boom']);
+});
+
+/** A TCP listener that accepts connections and never answers a byte (a wedged broker or a wrong port). */
+async function silentBroker(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((sock) => { sockets.add(sock); sock.on('error', () => undefined); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { address: `127.0.0.1:${port}`, close: async () => { for (const x of sockets) x.destroy(); await new Promise((r) => server.close(r)); } };
+}
+
+s('the probe: the topic listed with partitions is hasTopic; a missing topic is reachable without it; a silent broker is unreachable within the timeout', async () => {
+  const c = await FakeCluster.start({ brokers: 2, topics: { t: 2 } });
+  const silent = await silentBroker();
+  const probes: BrokerHealthProbe[] = [];
+  try {
+    const probe = (topic: string, addrs = c.bootstrap): BrokerHealthProbe => { const p = new BrokerHealthProbe(addrs, topic, { clientId: 'h' }, 300); probes.push(p); return p; };
+    assert.equal((await probe('t').check()).map((b) => [b.reachable, b.hasTopic]), [[true, true], [true, true]]);
+    assert.equal((await probe('nope').check()).map((b) => [b.reachable, b.hasTopic]), [[true, false], [true, false]]);
+    const t0 = Date.now();
+    const r = await probe('t', [c.bootstrap[0]!, silent.address]).check();
+    const ms = Date.now() - t0;
+    assert.equal(r.map((b) => [b.address, b.reachable, b.hasTopic]), [[c.bootstrap[0], true, true], [silent.address, false, false]]);
+    assert.ok(ms >= 250 && ms < 1_500, `a silent broker took ${ms} ms (timeout 300)`);
+  } finally {
+    await Promise.all(probes.map((p) => p.close()));
+    await silent.close();
+    await c.close();
+  }
+});
+
+s('Producer and ConsumerGroup checker(): before initialisation they initialise from the check (OK); a broker that stops answering is CRITICAL within requestTimeoutMs', async () => {
+  const c = await FakeCluster.start({ brokers: 1, topics: { t: 1 } });
+  const common = { brokerAddrs: c.bootstrap, topic: 't', minBrokersHealthy: 1, requestTimeoutMs: 400, minRetryPeriod: 60_000, maxRetryPeriod: 60_000 };
+  // The background initialisations' first attempts fail (the topic refused once each), their retries are a minute away.
+  c.fault({ api: 'Metadata', topic: 't', times: 2, action: 'error', code: 29 }); // TOPIC_AUTHORIZATION_FAILED
+  const producer = new Producer(common);
+  const group = new ConsumerGroup({ ...common, groupName: 'g' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    assert.not.ok(producer.isInitialised() || group.isInitialised(), 'not initialised yet: the check is what initialises');
+    for (const client of [producer, group]) {
+      const r = await client.checker();
+      assert.is(r.status, 'OK', r.message);
+      assert.ok(client.isInitialised());
+    }
+    c.fault({ api: 'Metadata', action: 'drop' }); // accepts the request, never answers
+    for (const client of [producer, group]) {
+      const t0 = Date.now();
+      const r = await client.checker();
+      const ms = Date.now() - t0;
+      assert.is(r.status, 'CRITICAL', r.message);
+      assert.ok(ms >= 350 && ms < 2_000, `CRITICAL after ${ms} ms (requestTimeoutMs 400)`);
+    }
+  } finally {
+    c.clearFaults();
+    await Promise.all([producer.close(), group.close()]);
+    await c.close();
+  }
 });
 
 s.run();
