@@ -65,43 +65,43 @@ export interface ClientConfig {
   brokerAddrs: readonly string[];
   /** The topic produced to or consumed from. Required. */
   topic: string;
-  /** Brokers that must be healthy for `checker()` to say OK. Default 2 for producers, 1 for consumer groups. */
+  /** Brokers that must be healthy for `checker()` to say OK. Default 2 for producers, 1 for consumer groups. 1…1000, at most the number of brokerAddrs. */
   minBrokersHealthy?: number;
-  /** First pause of the cyclic retry backoff (initialisation, failed sessions). Default 200 ms. */
+  /** First pause of the cyclic retry backoff (initialisation, failed sessions). Default 200 ms; >0 … 2^31-1 ms. */
   minRetryPeriod?: number;
-  /** Longest pause of the cyclic retry backoff, after which it starts over. Default 32 s. */
+  /** Longest pause of the cyclic retry backoff, after which it starts over. Default 32 s; >0 … 2^31-1 ms. */
   maxRetryPeriod?: number;
   securityConfig?: SecurityConfig;
   sasl?: SaslConfig;
   /** `client.id` sent to brokers (quotas, logs). Default `kafka-channels`. */
   clientId?: string;
-  /** How long a request may wait for its response. Default 30 s (Sarama's and Java's). */
+  /** How long a request may wait for its response. Default 30 s (Sarama's and Java's); >0 … 2^31-1 ms. */
   requestTimeoutMs?: number;
-  /** How long opening a connection (TCP, TLS, SASL) may take. Default 30 s (Sarama's DialTimeout). */
+  /** How long opening a connection (TCP, TLS, SASL) may take. Default 30 s (Sarama's DialTimeout); >0 … 2^31-1 ms. */
   connectTimeoutMs?: number;
-  /** Pause before retrying a failed request (not the init backoff). Default 100 ms (Sarama's). */
+  /** Pause before retrying a failed request (not the init backoff). Default 100 ms (Sarama's); 1 … 2^31-1 ms. */
   retryBackoffMs?: number;
-  /** Refresh topic metadata at least this often. Default 5 min (Java's metadata.max.age.ms). */
+  /** Refresh topic metadata at least this often. Default 5 min (Java's metadata.max.age.ms); >0 … 2^31-1 ms. */
   metadataMaxAgeMs?: number;
   logger?: Logger;
 }
 
 export interface ProducerConfig extends ClientConfig {
-  /** Largest record batch sent (Sarama MaxMessageBytes, Java max.request.size). Default 1,000,000. */
+  /** Largest Produce request, and so the largest record (Sarama MaxMessageBytes, Java max.request.size). Default 1,000,000; 1 … 1 GiB. */
   maxMessageBytes?: number;
-  /** Default 'none', as dp-kafka. */
+  /** 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'. Default 'none', as dp-kafka. */
   compression?: Compression;
   /** Default 'all' (Java's default since Kafka 3.0, KIP-679; Sarama waits for the leader only). */
   acks?: Acks;
   /** Idempotent produce (KIP-98): retries cannot duplicate or reorder. Needs acks 'all'. Default true. */
   idempotent?: boolean;
-  /** How long a batch may wait for more records. Default 5 ms (Java's since Kafka 4.0, KIP-1030). */
+  /** How long a batch may wait for more records. Default 5 ms (Java's since Kafka 4.0, KIP-1030); 0 … 2^31-1 ms. */
   lingerMs?: number;
-  /** Target size of one partition's record batch. Default 16 KiB (Java batch.size). */
+  /** Target size of one partition's record batch. Default 16 KiB (Java batch.size); 1 … 256 MiB, whole bytes. */
   batchBytes?: number;
-  /** Capacity of the `output` channel, the producer's memory bound in messages. Default 1000. */
+  /** Capacity of the `output` channel, the producer's memory bound in messages. Default 1000; 0 … 1,000,000. */
   outputCapacity?: number;
-  /** Give up on a record (and report it on `errors`) this long after it was sent. Default 120 s (Java's). */
+  /** Give up on a record (and report it on `errors`) this long after it was sent. Default 120 s (Java's); >0 … 2^31-1 ms. */
   deliveryTimeoutMs?: number;
   /**
    * Send dp-kafka's `request-id` trace header (one id per producer) with every message. Default true, as
@@ -115,19 +115,19 @@ export interface ConsumerGroupConfig extends ClientConfig {
   groupName: string;
   /** Start of a partition the group has no offset for. Default 'oldest' (dp-kafka; Sarama and Java say newest). */
   offset?: OffsetReset;
-  /** Parallel handler workers for `registerHandler`. Default 1. */
+  /** Parallel handler workers for `registerHandler`. Default 1; 1 … 10,000. */
   numWorkers?: number;
-  /** Messages per batch for `registerBatchHandler`. Default 1. */
+  /** Messages per batch for `registerBatchHandler`. Default 1; 1 … 100,000. */
   batchSize?: number;
-  /** Handle a partial batch this long after its first message. Default 200 ms. */
+  /** Handle a partial batch this long after its first message. Default 200 ms; 0 … 2^31-1 ms. */
   batchWaitTime?: number;
-  /** Group session timeout: a member silent this long is removed. Default 10 s (dp-kafka). */
+  /** Group session timeout: a member silent this long is removed. Default 10 s (dp-kafka); >0 … 2^31-1 ms. */
   messageConsumeTimeout?: number;
-  /** Heartbeat period; must be below the session timeout. Default 3 s. */
+  /** Heartbeat period; must be below the session timeout. Default 3 s; >0 … 2^31-1 ms. */
   heartbeatIntervalMs?: number;
-  /** How long members get to re-join during a rebalance. Default 60 s. */
+  /** How long members get to re-join during a rebalance. Default 60 s; >0 … 2^31-1 ms. */
   rebalanceTimeoutMs?: number;
-  /** Commit marked offsets this often (Sarama auto-commit, which commits `mark()`ed offsets). Default 1 s. */
+  /** Commit marked offsets this often (Sarama auto-commit, which commits `mark()`ed offsets). Default 1 s; >0 … 2^31-1 ms. */
   autoCommitIntervalMs?: number;
   /** Assignors offered to the group, preferred first. Default ['roundrobin'] so Go dp-kafka members can share the group. */
   assignors?: readonly AssignorName[];
@@ -135,21 +135,21 @@ export interface ConsumerGroupConfig extends ClientConfig {
   groupInstanceId?: string;
   /** Skip records of aborted transactions (KIP-98). Default 'read_uncommitted', as Sarama and Java. */
   isolationLevel?: 'read_uncommitted' | 'read_committed';
-  /** Longest a fetch waits on the broker for data. Default 50 ms (dp-kafka's MaxWaitTime). */
+  /** Longest a fetch waits on the broker for data. Default 50 ms (dp-kafka's MaxWaitTime); 0 … 2^31-1 ms. */
   fetchMaxWaitMs?: number;
-  /** Most bytes one fetch response may carry. Default 50 MiB (Java fetch.max.bytes). */
+  /** Most bytes one fetch response may carry. Default 50 MiB (Java fetch.max.bytes); 1 … 2^31-1 (int32). */
   fetchMaxBytes?: number;
-  /** Most bytes per partition in one fetch. Default 1 MiB (Java max.partition.fetch.bytes). */
+  /** Most bytes per partition in one fetch. Default 1 MiB (Java max.partition.fetch.bytes); 1 … 2^31-1 (int32). */
   maxPartitionFetchBytes?: number;
   /**
-   * The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB.
+   * The consumer's memory bound: fetched bytes held before delivery, all partitions together. Default 64 MiB; 1 … 16 GiB.
    * It also caps one record batch's decompressed size: a batch that would inflate past it (a decompression
    * bomb) is refused with a DecodeError before memory passes it.
    */
   maxBufferedBytes?: number;
-  /** The same bound per partition. Default 2 MiB: one fetched run being delivered and the next one ready. */
+  /** The same bound per partition. Default 2 MiB: one fetched run being delivered and the next one ready; 1 … 16 GiB. */
   maxPartitionBufferedBytes?: number;
-  /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize). */
+  /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize); 0 … 1,000,000. */
   errorsCapacity?: number;
 }
 

@@ -20,6 +20,9 @@ export type OutputItem = ProducerMessage | Uint8Array | string;
 /** Headers as a plain object, accepted by `send` and on `output` beside the array form. */
 export type HeadersObject = Record<string, Uint8Array | string | null>;
 
+/** What `send` takes: a {@link ProducerMessage} whose headers may also be a {@link HeadersObject}. */
+export type SendableMessage = Omit<ProducerMessage, 'headers'> & { readonly headers?: ProducerMessage['headers'] | HeadersObject };
+
 const CHECK = { valueRequired: true };
 
 /**

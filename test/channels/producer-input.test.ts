@@ -124,7 +124,7 @@ s('a constructor option of the wrong type is refused', () => {
 
 s('headers given as an object are sent as headers, in key order (send and output alike)', async () => {
   const { p, sink } = connected();
-  await p.send({ value: 'a', headers: { kind: 'text', raw: Buffer.from([0x41]), none: null } } as never);
+  await p.send({ value: 'a', headers: { kind: 'text', raw: Buffer.from([0x41]), none: null } });
   await p.channels.output.send({ value: 'b', headers: { via: 'output' } } as never);
   await eventually('both written', () => sink.records.length === 2);
   assert.equal(sink.records.map((r) => [r.value, r.headers]), [
