@@ -87,6 +87,34 @@ s('a successful handler: marked before release, committed after it (commits neve
   assert.equal(sess.log, ['mark 1', 'release 1', 'commit 1', 'mark 2', 'release 2', 'commit 2']);
 });
 
+s('a handler that commits itself (the seed\'s msg.Commit() moved into a handler): released once, the worker goes on', async () => {
+  const sess = session();
+  const up = new Chan<Message>(4);
+  const releasedByCommit: boolean[] = [];
+  const w = startHandlerWorkers(up, async (m) => { await m.commit(); releasedByCommit.push(m.released); }, { numWorkers: 1 });
+  await up.send(msg(sess, 1));
+  await up.send(msg(sess, 2));
+  up.close();
+  await w.done;
+  assert.equal(releasedByCommit, [true, true], 'commit() released the message inside the handler');
+  assert.equal(sess.log.filter((l) => l.startsWith('release')), ['release 1', 'release 2'], 'once each');
+});
+
+s('idle (what stopAndWait waits for) waits for a long handler and its commit', async () => {
+  const sess = session();
+  const up = new Chan<Message>(1);
+  let finished = false;
+  const w = startHandlerWorkers(up, async () => { await delay(150); finished = true; }, { numWorkers: 1 });
+  await up.send(msg(sess, 1));
+  await settle();
+  assert.is(w.busy, 1);
+  await w.idle();
+  assert.ok(finished);
+  assert.ok(sess.log.includes('commit 1'));
+  up.close();
+  await w.done;
+});
+
 s('a plain error still commits (dp-kafka rule) and is reported', async () => {
   const sess = session();
   const up = new Chan<Message>(4);
