@@ -322,7 +322,8 @@ export class Fetcher {
       const more = await Promise.allSettled([this.resolvePositions('reset'), this.resolvePositions('validate')]);
       for (const r of [...results, ...more]) if (r.status === 'rejected') { failed = true; this.report(r.reason); }
       this.startLoops();
-    } while (this.dirty && !this.isClosed);
+      // A failed pass waits out the backoff below even when it asked for another (a re-route): never a tight loop.
+    } while (this.dirty && !failed && !this.isClosed);
     if (failed && !this.isClosed) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.kick(), this.backoff.next());
@@ -393,24 +394,48 @@ export class Fetcher {
           : await epochEndOffsets(broker, states);
       } catch (err) {
         firstError ??= err;
-        for (const s of states) this.host.reroute(s, true);
+        for (const s of states) {
+          this.positionStalled(s, err);
+          this.routeAgain(s);
+        }
         return;
+      }
+      const api = phase === 'reset' ? 'ListOffsets' : 'OffsetForLeaderEpoch';
+      for (const st of states) {
+        if (answers.some((a) => a.state === st) || st.phase !== phase || st.generation !== gens[states.indexOf(st)]) continue;
+        const err = new KafkaError(`${api}: no answer for ${st.topic}-${st.partition}`, 'ERR_KAFKA_NO_ANSWER', { retriable: true });
+        firstError ??= err;
+        this.positionStalled(st, err);
       }
       for (const a of answers) {
         const st = a.state;
         if (st.phase !== phase || st.generation !== gens[states.indexOf(st)]) continue; // seeked meanwhile
         if (!a.ok) {
-          if (a.refreshMetadata) this.host.reroute(st, true);
-          else if (a.error.retriable) { firstError ??= a.error; }
+          if (a.refreshMetadata) { firstError ??= a.error; this.positionStalled(st, a.error); this.routeAgain(st); }
+          else if (a.error.retriable) { firstError ??= a.error; this.positionStalled(st, a.error); }
           else this.fail(st, a.error);
           continue;
         }
+        st.stalls = 0;
         this.counts[phase === 'reset' ? 'resets' : 'validations']++;
         if (phase === 'reset') { st.fetchOffset = a.offset; st.lastFetchedEpoch = a.epoch; st.phase = 'fetch'; st.generation++; }
         else this.applyEpochEnd(st, a.epoch, a.offset);
       }
     }));
     if (firstError !== undefined) throw firstError;
+  }
+
+  /** Back to `route` after the backoff of the failed pass (not at once: {@link kick} would loop without a pause). */
+  private routeAgain(st: PartitionState): void {
+    this.cluster.invalidate(st.topic);
+    st.generation++;
+    st.phase = 'route';
+  }
+
+  /** A ListOffsets / OffsetForLeaderEpoch round that did not settle `st`'s position: counted, reported when due. */
+  private positionStalled(st: PartitionState, err: unknown): void {
+    st.stalls++;
+    this.stalled(st, err instanceof KafkaError ? err : new KafkaError(String(err), 'ERR_KAFKA', { cause: err }), st.stalls);
   }
 
   /** Applies KIP-320's check: keep going, continue from a truncated log's end (reported), or reset by policy. */

@@ -14,7 +14,7 @@ import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { crc32c } from '../../src/protocol/crc32c.js';
-import { DecodeError } from '../../src/errors.js';
+import { ConnectionError, DecodeError } from '../../src/errors.js';
 import type { ApiDef, RequestOf } from '../../src/protocol/schema-types.js';
 
 const s = suite('fetcher (scripted brokers)', { timeoutMs: 10_000 });
@@ -371,5 +371,42 @@ s('a partition answered a retriable error (UNKNOWN_LEADER_EPOCH) on every fetch:
   const r = await againstCorrupt(() => ({ errorCode: errorCodes.UNKNOWN_LEADER_EPOCH }));
   assertContained(r, /UNKNOWN_LEADER_EPOCH|newer than the epoch/, BrokerError);
 });
+
+/** Partition 0 without a position, ListOffsets answered by `answer` for WINDOW_MS: ListOffsets per second, reports. */
+async function againstListOffsets(answer: () => unknown) {
+  const { cluster, calls } = fakeCluster((c) => {
+    if (c.api === 'ListOffsets') return answer();
+    if (c.api === 'Fetch') return fetchResponse([]);
+    throw new Error(`unexpected ${c.api}`);
+  });
+  const reports: Array<{ err: KafkaError; tp: unknown }> = [];
+  const f = new Fetcher(cluster, { maxWaitMs: 10, autoOffsetReset: 'earliest', onError: (err, tp) => reports.push({ err, tp }) });
+  const t0 = Date.now();
+  try {
+    f.assign([{ topic: 't', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+  } finally {
+    await f.close();
+  }
+  const asks = calls.filter((c) => c.api === 'ListOffsets').length;
+  return { reports, asks, perSecond: asks / ((Date.now() - t0) / 1000) };
+}
+
+const listOffsetsAnswer = (partitions: unknown[]) => ({ throttleTimeMs: 0, topics: [{ name: 't', partitions }] });
+
+for (const [name, answer, what] of [
+  ['answered NOT_LEADER_OR_FOLLOWER', () => listOffsetsAnswer([{ partitionIndex: 0, errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER, timestamp: -1n, offset: -1n, leaderEpoch: -1 }]), /NOT_LEADER_OR_FOLLOWER|not the current leader/],
+  ['answered a retriable error (UNKNOWN_LEADER_EPOCH)', () => listOffsetsAnswer([{ partitionIndex: 0, errorCode: errorCodes.UNKNOWN_LEADER_EPOCH, timestamp: -1n, offset: -1n, leaderEpoch: -1 }]), /UNKNOWN_LEADER_EPOCH|newer than the epoch/],
+  ['failing as a dropped connection does', () => new ConnectionError('connection reset'), /connection reset/],
+  ['answered without the partition', () => listOffsetsAnswer([]), /no answer for t-0/],
+] as const) {
+  s(`ListOffsets ${name} on every try: a few requests a second, reported with the partition`, async () => {
+    const r = await againstListOffsets(answer);
+    assert.ok(r.perSecond <= 5, `ListOffsets asked ${r.asks} times (${r.perSecond.toFixed(1)}/s)`);
+    const mine = r.reports.filter((x) => (x.tp as { partition?: number } | undefined)?.partition === 0);
+    assert.ok(mine.length >= 1, `reported: ${r.reports.map((x) => x.err.message).join('; ') || 'nothing'}`);
+    assert.match(mine[0]!.err.message, what);
+  });
+}
 
 s.run();
