@@ -52,13 +52,18 @@ export interface IConsumerGroup {
   /** Resolves once the group is in `state` (at once if it is). */
   stateWait(state: ConsumerState, signal?: AbortSignal): Promise<void>;
   isInitialised(): boolean;
-  /** Initialises now if not yet (the background retry loop keeps trying otherwise). */
+  /** Initialises now if not yet (the background retry loop keeps trying otherwise); `signal` ends the wait. */
   initialise(signal?: AbortSignal): Promise<void>;
   /** Starts consuming (before initialisation: once initialised). Throws `ClosedError` once closing. */
   start(): void;
   /** Stops consuming; in-flight messages finish. Does not wait. */
   stop(): void;
-  /** Stops and waits until Stopped: the session has ended and every in-flight message was released. */
+  /**
+   * Stops, waits until Stopped (the session waited up to messageConsumeTimeout for in-flight messages, committed
+   * what was marked and left the group), then until no registered handler is running, however long it takes; a
+   * handler that outlived the session commits too late (refused, on `errors`) and its message is redelivered.
+   * `signal` ends the wait (rejecting with its reason), not the stop.
+   */
   stopAndWait(signal?: AbortSignal): Promise<void>;
   /** Runs `handler` in numWorkers workers (once: a second registration of either kind throws). */
   registerHandler(handler: Handler, options?: RegisterOptions): void;
