@@ -16,6 +16,7 @@ import { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
 import { builtInAssignor } from '../group/assignors/index.js';
 import { GroupConsumer } from '../group/group-consumer.js';
+import { RetryingGroupSession } from '../group/session-retry.js';
 import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { untilAborted } from './abort.js';
@@ -114,27 +115,21 @@ export class ConsumerGroup extends ConsumerGroupBase {
 
   protected beginSession(): ConsumeSession {
     const c = this.config;
-    const consumer = new GroupConsumer(this.cluster!, this.handler(), {
+    const make = (): GroupConsumer => new GroupConsumer(this.cluster!, this.handler(), {
       groupId: c.groupName, topics: [c.topic], assignors: c.assignors.map((n) => builtInAssignor(n)),
       sessionTimeoutMs: c.messageConsumeTimeout, heartbeatIntervalMs: c.heartbeatIntervalMs, rebalanceTimeoutMs: c.rebalanceTimeoutMs,
       groupInstanceId: c.groupInstanceId ?? null, retryMinMs: c.retryBackoffMs, initialOffset: c.offset,
       autoCommitIntervalMs: c.autoCommitIntervalMs, revokeTimeoutMs: c.messageConsumeTimeout,
       fetch: { isolation: c.isolationLevel, maxWaitMs: c.fetchMaxWaitMs, fetchMaxBytes: c.fetchMaxBytes, partitionMaxBytes: c.maxPartitionFetchBytes,
         maxBufferedBytes: c.maxBufferedBytes, maxPartitionBufferedBytes: c.maxPartitionBufferedBytes, requestTimeoutMs: c.requestTimeoutMs },
-      onError: (err) => this.reportError(err),
+      onError: (err) => this.reportError(err), requestTimeoutMs: c.requestTimeoutMs,
     });
-    this.consumer = consumer;
-    const running = consumer.start().catch((err: unknown) => this.reportError(err));
-    let ending: Promise<void> | undefined;
-    return {
-      end: () => { ending ??= consumer.close(); },
-      get done() {
-        return (async () => {
-          await ending;
-          await running;
-        })();
-      },
-    };
+    // dp-kafka's session loop: a failed session (a fatal group error included) starts again after the backoff.
+    return new RetryingGroupSession(make, {
+      minRetryPeriod: c.minRetryPeriod, maxRetryPeriod: c.maxRetryPeriod, closeTimeoutMs: c.requestTimeoutMs,
+      onError: (err) => this.reportError(err), onConsumer: (consumer) => { this.consumer = consumer; },
+      onRetrying: () => { this.machine.tryTransition('Starting', ['Consuming']); },
+    });
   }
 
   /** The group handler: each claim feeds `upstream` one message at a time (per-partition order, as dp-kafka). */

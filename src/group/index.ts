@@ -13,5 +13,6 @@ export {
 } from './offsets.js';
 export { ClaimedRecord, Claim, GroupSession, SessionManager, type GroupHandler, type SessionManagerOptions } from './session.js';
 export { GroupConsumer, type GroupConsumerOptions } from './group-consumer.js';
+export { RetryingGroupSession, isSlowRetryCause, type SessionRetryOptions } from './session-retry.js';
 export * from './consumer-protocol.js';
 export * from './assignors/index.js';

@@ -52,6 +52,11 @@ export interface MembershipOptions {
    * Default 30 s; 0 turns it off.
    */
   partitionCheckIntervalMs?: number;
+  /**
+   * The client's request timeout: what {@link GroupMembership.close} waits for the broker at most by default (a
+   * silent coordinator must not hold a close for longer). Default 30 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** One generation of the group as this member saw it at SyncGroup. */
@@ -121,7 +126,7 @@ export class GroupMembership {
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
       groupInstanceId: options.groupInstanceId ?? null, rackId: options.rackId ?? null,
       retryMinMs: options.retryMinMs ?? 100, retryMaxMs: options.retryMaxMs ?? 1_000,
-      partitionCheckIntervalMs: options.partitionCheckIntervalMs ?? 30_000,
+      partitionCheckIntervalMs: options.partitionCheckIntervalMs ?? 30_000, requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     };
     const problems: string[] = [];
     if (!options.groupId) problems.push('groupId is empty');
@@ -480,7 +485,7 @@ export class GroupMembership {
    */
   async close(options: { timeoutMs?: number; reason?: string } = {}): Promise<void> {
     if (this.stop.signal.aborted) return;
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const deadline = Date.now() + (options.timeoutMs ?? this.o.requestTimeoutMs);
     this.closing = true;
     this.wake?.();
     this.stop.abort(new KafkaError('the group membership is closing', 'ERR_KAFKA_CLOSED'));
