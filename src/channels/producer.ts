@@ -175,7 +175,8 @@ export class Producer implements IProducer {
   }
 
   private defaultsFor(headers: readonly { key: string; value: Buffer }[]): SendContext {
-    return { topic: this.topic, headers: headers.length > 0 ? headers : undefined };
+    // `checked`: the forward loop admits every message (producer-input.ts) before the engine sees it.
+    return { topic: this.topic, headers: headers.length > 0 ? headers : undefined, checked: true };
   }
 
   private onDelivery(report: DeliveryReport, messages: readonly ProducerMessage[]): void {

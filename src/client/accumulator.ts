@@ -46,6 +46,8 @@ export type DeliveryCallback = (report: DeliveryReport) => void;
 export interface SendContext {
   topic?: string;
   headers?: readonly RecordHeaderInput[];
+  /** The caller already passed every record through `recordProblem` (record-check.ts): the engine skips its own pass. */
+  checked?: boolean;
 }
 
 const NO_DEFAULTS: SendContext = {};
@@ -97,20 +99,26 @@ export class Delivery implements DeliveryReport {
 const RECORD_OVERHEAD = 21;
 
 function dataSize(d: Uint8Array | string | null | undefined): number {
-  if (d == null) return 0;
-  return typeof d === 'string' ? Buffer.byteLength(d, 'utf8') : d.length;
+  if (typeof d === 'string') return Buffer.byteLength(d, 'utf8');
+  // Anything but bytes counts 0 (the record was checked at send; one changed since fails when encoded), so the
+  // memory bound never turns NaN.
+  return d instanceof Uint8Array ? d.length : 0;
 }
 
 /** Estimated encoded size of `r` (uncompressed): what batch.size and the memory bound count. */
 export function estimateRecordSize(r: ProducerRecord): number {
   const size = RECORD_OVERHEAD + dataSize(r.key) + dataSize(r.value);
-  return r.headers === undefined ? size : size + estimateHeadersSize(r.headers);
+  const headers = r.headers;
+  return Array.isArray(headers) ? size + estimateHeadersSize(headers) : size;
 }
 
 /** Estimated encoded size of a record's headers. */
 export function estimateHeadersSize(headers: readonly RecordHeaderInput[]): number {
   let size = 0;
-  for (let i = 0; i < headers.length; i++) size += 10 + dataSize(headers[i]!.key) + dataSize(headers[i]!.value);
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i];
+    if (h !== null && typeof h === 'object') size += 10 + dataSize(h.key) + dataSize(h.value);
+  }
   return size;
 }
 

@@ -111,13 +111,13 @@ export class ProducerEngine {
     const owner = new Delivery(records, callback, defaults);
     const defaultTopic = defaults?.topic;
     const leadSize = defaults?.headers === undefined ? 0 : estimateHeadersSize(defaults.headers);
-    const check = { valueRequired: false, topicRequired: defaultTopic === undefined };
+    const check = defaults?.checked === true ? undefined : { valueRequired: false, topicRequired: defaultTopic === undefined };
     const now = Date.now();
     let filled = false;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       // The one input boundary (record-check.ts): nothing malformed reaches the accumulator, a timer or the encoder.
-      const problem = recordProblem(r, check);
+      const problem = check === undefined ? undefined : recordProblem(r, check);
       if (problem !== undefined) {
         owner.fail(i, new InvalidArgumentError(problem));
         continue;

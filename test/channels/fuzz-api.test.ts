@@ -124,6 +124,8 @@ s(`${MESSAGES} random messages: each accepted or refused with InvalidArgumentErr
   await p.close({ signal: AbortSignal.timeout(5_000) });
   await reading;
   assert.ok(p.channels.closed.closed, 'close() resolved');
+  assert.is(engine.accumulator.bufferedBytes, 0, 'the memory bound\'s count is back to 0 (never NaN)');
+  assert.is(engine.accumulator.bufferedRecords, 0);
   const rssDelta = (process.memoryUsage().rss - rss0) / 2 ** 20;
   console.log(`    fuzz seed ${SEED.toString(16)}: ${counts.accepted} accepted, ${counts.refused} refused (InvalidArgumentError), ${sink.records.length} written, ${reported + p.droppedErrors} on errors, RSS delta ${rssDelta.toFixed(1)} MiB`);
   assert.ok(counts.accepted > MESSAGES / 10 && counts.refused > MESSAGES / 10, 'the fuzz exercises both outcomes');
