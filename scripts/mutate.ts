@@ -20,8 +20,8 @@
  * `survived-quick`), `--keep` (leave the temporary copy), `--list` (print the mutations and exit).
  * Run it niced (`nice -n 10 npm run mutate`): it uses a core for several minutes.
  */
-import { spawnSync, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -48,10 +48,11 @@ interface Options {
   quick: boolean;
   keep: boolean;
   list: boolean;
+  shards: number;
 }
 
 function parseArgs(argv: string[], repo: string): Options {
-  const o: Options = { report: join(repo, 'MUTATION-REPORT.md'), source: 'worktree', timeoutMs: 300_000, quick: false, keep: false, list: false };
+  const o: Options = { report: join(repo, 'MUTATION-REPORT.md'), source: 'worktree', timeoutMs: 300_000, quick: false, keep: false, list: false, shards: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -70,6 +71,10 @@ function parseArgs(argv: string[], repo: string): Options {
       const s = Number(value());
       if (!(s > 0)) throw new Error('--timeout needs a positive number of seconds');
       o.timeoutMs = s * 1000;
+    } else if (a === '--shards') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error('--shards is 1 to 8');
+      o.shards = n;
     } else if (a === '--quick') o.quick = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--list') o.list = true;
@@ -163,24 +168,72 @@ class Compiler {
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
+/** How long a run may live on after printing its tally. */
+const LINGER_MS = 10_000;
+const TIMED_OUT = 'timed out after';
 
-interface RunOutcome { ok: boolean; timedOut: boolean; failing: string[]; failed: number; summary: string; ms: number }
+interface RunOutcome { ok: boolean; timedOut: boolean; failing: string[]; failed: number; passed: number; summary: string; ms: number }
 
-/** Runs the copy's unit suite (or only `files`, build-relative `.test.js` paths). */
-function runUnit(dir: string, outDir: string, timeoutMs: number, files?: string[]): RunOutcome {
+/** A test run under way: its outcome, and a way to stop it early (its outcome then no longer matters). */
+interface Run { outcome: Promise<RunOutcome>; kill(): void }
+
+/** Starts the copy's unit suite (or only `files`, build-relative `.test.js` paths). */
+function startUnit(dir: string, outDir: string, timeoutMs: number, files?: string[]): Run {
   const t0 = Date.now();
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   delete env.TEST_FILTER;
   delete env.TEST_ONLY_FILES;
   if (files) env.TEST_ONLY_FILES = files.join(',');
-  const child = spawnSync(process.execPath, [join(outDir, 'test/run.js'), 'unit'], {
-    cwd: dir, env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 << 20,
+  const child = spawn(process.execPath, [join(outDir, 'test/run.js'), 'unit'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let timedOut = false;
+  /** Set when the runner printed its tally but the process lives on (a test left a handle open): stopped after a grace. */
+  let lingered = false;
+  let grace: NodeJS.Timeout | undefined;
+  const onData = (c: Buffer): void => {
+    chunks.push(c);
+    if (grace === undefined && /\d+ passed, \d+ failed\s*$/.test(c.toString('utf8').replace(ANSI, ''))) {
+      grace = setTimeout(() => { lingered = true; child.kill('SIGKILL'); }, LINGER_MS);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', (c: Buffer) => chunks.push(c));
+  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+  const outcome = new Promise<RunOutcome>((resolvePromise) => {
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      const out = Buffer.concat(chunks).toString('utf8').replace(ANSI, '');
+      const counts = /(\d+) passed, (\d+) failed\s*$/m.exec(out);
+      const failed = counts ? Number(counts[2]) : Number.POSITIVE_INFINITY;
+      const ok = !timedOut && (lingered ? failed === 0 : status === 0);
+      const failing = failingTests(out);
+      if (lingered) failing.push('the run printed its tally but did not exit (a handle left open)');
+      resolvePromise({ ok, timedOut, failing, failed, passed: counts ? Number(counts[1]) : 0, summary: counts ? counts[0].trim() : '', ms: Date.now() - t0 });
+    });
   });
-  const out = `${child.stdout ?? ''}\n${child.stderr ?? ''}`.replace(ANSI, '');
-  const timedOut = child.error !== undefined && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-  const counts = /(\d+) passed, (\d+) failed\s*$/m.exec(out);
-  const failed = counts ? Number(counts[2]) : Number.POSITIVE_INFINITY;
-  return { ok: child.status === 0 && !timedOut, timedOut, failing: failingTests(out), failed, summary: counts ? counts[0].trim() : '', ms: Date.now() - t0 };
+  return { outcome, kill: () => { clearTimeout(timer); clearTimeout(grace); child.kill('SIGKILL'); } };
+}
+
+/** Every unit test file of the build, split into `n` shards of similar size (run side by side: much of a run waits on timers). */
+function shardFiles(outDir: string, n: number): string[][] {
+  const files: { rel: string; size: number }[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const full = join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.test.js')) files.push({ rel: relative(outDir, full), size: statSync(full).size });
+    }
+  };
+  walk(join(outDir, 'test'));
+  files.sort((x, y) => y.size - x.size);
+  const shards: { files: string[]; size: number }[] = Array.from({ length: n }, () => ({ files: [], size: 0 }));
+  for (const f of files) {
+    const smallest = shards.reduce((m, sh) => (sh.size < m.size ? sh : m));
+    smallest.files.push(f.rel);
+    smallest.size += f.size;
+  }
+  return shards.map((sh) => sh.files.sort()).filter((f) => f.length > 0);
 }
 
 /** The failing tests of a run's output (uvu's `FAIL  suite  "title"` lines), else the runner's failure list. */
@@ -201,32 +254,42 @@ function failingTests(out: string): string[] {
  * work in progress, a flaky test) is not taken for a mutation's catch. Cached per set.
  */
 class Baselines {
-  private readonly runs = new Map<string, RunOutcome>();
+  private readonly runs = new Map<string, Promise<RunOutcome>>();
+  private readonly done = new Map<string, RunOutcome>();
   constructor(private readonly dir: string, private readonly outDir: string, private readonly timeoutMs: number) {}
 
-  /** Whether the run of `files` (the whole suite by default) is known. */
-  has(files?: string[]): boolean {
-    return this.runs.has(files ? [...files].sort().join(',') : '*');
+  private static key(files: string[]): string {
+    return [...files].sort().join(',');
   }
 
-  get(files?: string[]): RunOutcome {
-    const key = files ? [...files].sort().join(',') : '*';
+  /** Whether the run of `files` is known. */
+  has(files: string[]): boolean {
+    return this.runs.has(Baselines.key(files));
+  }
+
+  /** Starts (once) and returns the unmutated run of `files`; start every one needed before mutating anything. */
+  get(files: string[]): Promise<RunOutcome> {
+    const key = Baselines.key(files);
     let r = this.runs.get(key);
     if (r === undefined) {
-      r = runUnit(this.dir, this.outDir, this.timeoutMs, files);
-      if (!r.ok) console.log(`unmutated ${files ? files.join(', ') : 'unit suite'}: ${r.summary || 'no summary'}; already failing: ${r.failing.join('; ') || '?'}`);
+      r = startUnit(this.dir, this.outDir, this.timeoutMs, files).outcome.then((o) => {
+        if (!o.ok) console.log(`unmutated ${files.join(', ')}: ${o.summary || 'no summary'}; already failing: ${o.failing.join('; ') || '?'}`);
+        this.done.set(key, o);
+        return o;
+      });
       this.runs.set(key, r);
     }
     return r;
   }
 
   /** Every run so far, for the report. */
-  describe(): string {
-    const all = this.runs.get('*');
-    const red = [...this.runs.values()].filter((r) => !r.ok);
-    const failing = [...new Set(red.flatMap((r) => r.failing))];
-    return `${all ? `whole suite ${all.summary} in ${(all.ms / 1000).toFixed(1)} s` : 'whole suite not run'}` +
-      (failing.length > 0 ? `; failing before any mutation (ignored): ${failing.join('; ')}` : '; every test file green');
+  describe(shards: string[][]): string {
+    const whole = shards.map((f) => this.done.get(Baselines.key(f)));
+    const failing = [...new Set([...this.done.values()].filter((r) => !r.ok).flatMap((r) => r.failing))];
+    const full = whole.every((r) => r !== undefined)
+      ? `whole suite ${whole.reduce((n, r) => n + r!.passed, 0)} passed, ${whole.reduce((n, r) => n + r!.failed, 0)} failed (${shards.length} shards side by side, ${(Math.max(...whole.map((r) => r!.ms)) / 1000).toFixed(1)} s)`
+      : 'whole suite not run';
+    return full + (failing.length > 0 ? `; failing before any mutation (ignored): ${failing.join('; ')}` : '; every test file green');
   }
 }
 
@@ -252,7 +315,38 @@ function testFiles(m: Mutation): string[] {
   return m.tests.map((t) => `${t}.test.js`);
 }
 
-function mutateOne(dir: string, compiler: Compiler, baselines: Baselines, m: Mutation, o: Options): Result {
+/**
+ * Runs `sets` side by side against the mutated copy; resolves with the first new failure (the other runs are
+ * stopped then), or undefined when every set ran as its baseline did.
+ */
+async function race(dir: string, outDir: string, timeoutMs: number, sets: { files: string[]; base: RunOutcome }[]):
+  Promise<{ caught?: string; timedOut: boolean; passed: number; failed: number }> {
+  const runs = sets.map((set) => ({ set, run: startUnit(dir, outDir, timeoutMs, set.files) }));
+  let passed = 0;
+  let failed = 0;
+  let timedOut = false;
+  const verdicts = runs.map(({ set, run }) => run.outcome.then((r) => {
+    passed += r.passed;
+    failed += Number.isFinite(r.failed) ? r.failed : 0;
+    if (r.timedOut) timedOut = true;
+    // A run that timed out unmutated too tells nothing by timing out again.
+    if (r.timedOut) return set.base.timedOut ? undefined : `${TIMED_OUT} ${timeoutMs / 1000} s`;
+    return judge(r, set.base);
+  }));
+  const pending = new Map(verdicts.map((v, i) => [i, v.then((caught) => ({ caught, i }))]));
+  while (pending.size > 0) {
+    const first = await Promise.race(pending.values());
+    pending.delete(first.i);
+    if (first.caught !== undefined) {
+      for (const r of runs) r.run.kill();
+      await Promise.allSettled(runs.map((r) => r.run.outcome));
+      return { caught: first.caught, timedOut, passed, failed };
+    }
+  }
+  return { timedOut, passed, failed };
+}
+
+async function mutateOne(dir: string, compiler: Compiler, baselines: Baselines, shards: string[][], m: Mutation, o: Options): Promise<Result> {
   const t0 = Date.now();
   const file = join(dir, m.file);
   const done = (status: Status, detail: string, pass?: Result['pass']): Result =>
@@ -262,39 +356,25 @@ function mutateOne(dir: string, compiler: Compiler, baselines: Baselines, m: Mut
   const problem = applies(original, m);
   if (problem) return done('invalid', problem);
   const quick = testFiles(m).filter((f) => existsSync(join(compiler.outDir, f)));
-  // Baselines first (unmutated), then the mutation.
-  const quickBase = quick.length > 0 ? baselines.get(quick) : undefined;
+  // The unmutated runs this mutation may need, before anything is mutated (each runs once per copy).
+  const quickBase = quick.length > 0 ? await baselines.get(quick) : undefined;
+  const fullBase = o.quick ? [] : await Promise.all(shards.map((f) => baselines.get(f)));
   const js = compiler.jsOf(file);
   const originalJs = readFileSync(js);
   const at = original.indexOf(m.find);
-  const mutated = original.slice(0, at) + m.replace + original.slice(at + m.find.length);
-  writeFileSync(file, mutated);
+  writeFileSync(file, original.slice(0, at) + m.replace + original.slice(at + m.find.length));
   try {
     const error = compiler.rebuildOne(file);
     if (error) return done('compile-error', error);
-    const mutatedJs = readFileSync(js);
     if (quickBase) {
-      const r = runUnit(dir, compiler.outDir, o.timeoutMs, quick);
-      if (r.timedOut) return done('timeout', `the quick pass ran past ${o.timeoutMs / 1000} s`, 'quick');
-      const caught = judge(r, quickBase);
-      if (caught) return done('caught', caught, 'quick');
-      if (o.quick) return done('survived-quick', `quick pass: ${r.summary} (${quick.join(', ')})`);
+      const r = await race(dir, compiler.outDir, o.timeoutMs, [{ files: quick, base: quickBase }]);
+      if (r.caught) return done(r.caught.startsWith(TIMED_OUT) ? 'timeout' : 'caught', r.caught, 'quick');
+      if (o.quick) return done('survived-quick', `quick pass: ${r.passed} passed, ${r.failed} failed (${quick.join(', ')})`);
     }
     if (o.quick) return done('survived-quick', 'no test file of its own, and --quick');
-    if (!baselines.has()) {
-      // The whole suite's unmutated run, needed only now: put the original back for it.
-      writeFileSync(file, original);
-      writeFileSync(js, originalJs);
-      baselines.get();
-      writeFileSync(file, mutated);
-      writeFileSync(js, mutatedJs);
-    }
-    const fullBase = baselines.get();
-    const r = runUnit(dir, compiler.outDir, o.timeoutMs, undefined);
-    if (r.timedOut) return done('timeout', `the unit suite ran past ${o.timeoutMs / 1000} s`, 'full');
-    const caught = judge(r, fullBase);
-    if (caught) return done('caught', caught, 'full');
-    return done('survived', `unit suite: ${r.summary}`);
+    const r = await race(dir, compiler.outDir, o.timeoutMs, shards.map((files, i) => ({ files, base: fullBase[i]! })));
+    if (r.caught) return done(r.caught.startsWith(TIMED_OUT) ? 'timeout' : 'caught', r.caught, 'full');
+    return done('survived', `unit suite: ${r.passed} passed, ${r.failed} failed`);
   } finally {
     writeFileSync(file, original);
     writeFileSync(js, originalJs);
@@ -307,7 +387,7 @@ function cell(s: string): string {
 
 function code(s: string): string {
   const t = s.replace(/\n\s*/g, ' ⏎ ');
-  return t.length === 0 ? '(nothing)' : `\`${cell(t).replace(/`/g, "'")}\``;
+  return t.length === 0 ? '(nothing)' : `\`${t.replace(/`/g, "'")}\``;
 }
 
 function report(results: Result[], meta: { source: string; baseline: string; typeErrors: number; started: Date; seconds: number; selection: string }): string {
@@ -358,7 +438,7 @@ function report(results: Result[], meta: { source: string; baseline: string; typ
   return lines.join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const repo = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
   const o = parseArgs(process.argv.slice(2), repo);
   const ids = new Set<string>();
@@ -386,14 +466,15 @@ function main(): void {
     const typeErrors = compiler.buildAll();
     console.log(`built in ${((Date.now() - t) / 1000).toFixed(1)} s (${typeErrors} type errors)`);
     const baselines = new Baselines(dir, compiler.outDir, o.timeoutMs * 2);
+    const shards = shardFiles(compiler.outDir, o.shards);
     const results: Result[] = [];
     for (const m of chosen) {
-      const r = mutateOne(dir, compiler, baselines, m, o);
+      const r = await mutateOne(dir, compiler, baselines, shards, m, o);
       results.push(r);
       console.log(`${m.id.padEnd(28)} ${(r.pass ? `${r.status} (${r.pass})` : r.status).padEnd(16)} ${r.seconds.toFixed(1).padStart(6)} s  ${r.detail}`);
     }
     const selection = o.only ? `--only ${[...o.only].join(',')}` : o.mechanism ? `--mechanism ${o.mechanism}` : 'every mutation';
-    writeFileSync(o.report, report(results, { source, baseline: baselines.describe(), typeErrors, started, seconds: (Date.now() - started.getTime()) / 1000, selection }));
+    writeFileSync(o.report, report(results, { source, baseline: baselines.describe(shards), typeErrors, started, seconds: (Date.now() - started.getTime()) / 1000, selection }));
     console.log(`report: ${o.report}`);
     if (results.some((r) => r.status === 'survived' || r.status === 'survived-quick' || r.status === 'invalid')) process.exitCode = 1;
   } finally {
@@ -402,4 +483,4 @@ function main(): void {
   }
 }
 
-main();
+await main();
