@@ -15,6 +15,7 @@ import { MockConsumerGroup } from '../../src/testing/consumer.js';
 import { ProducerEngine } from '../../src/client/producer-engine.js';
 import { InvalidArgumentError, ProducerError } from '../../src/errors.js';
 import { CrashGuard, ProduceSink } from '../client/produce-sink.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 const s = suite('producer: input boundary', { timeoutMs: 8_000 });
 let guard: CrashGuard;
@@ -168,6 +169,31 @@ s('a bad message written to output goes to errors with its cause; the loop goes 
   await p.close({ signal: AbortSignal.timeout(3_000) });
   assert.ok(p.channels.closed.closed);
   assert.is(guard.escaped(), '');
+});
+
+s('on the fake cluster, a real Producer: the seed\'s bytes on output are the value; a bad output message is reported and the rest delivered', async () => {
+  const c = await FakeCluster.start({ brokers: 1, topics: { seed: 1 } });
+  try {
+    const p = new Producer({ brokerAddrs: c.bootstrap, topic: 'seed', minBrokersHealthy: 1, minRetryPeriod: 20, maxRetryPeriod: 200, retryBackoffMs: 20, requestTimeoutMs: 2_000 });
+    open.push(p);
+    await p.channels.ready.wait();
+    await p.channels.output.send(Buffer.from('pChannels.Output <- []byte(msg)') as never);
+    await p.channels.output.send({ value: 42 } as never);
+    await p.channels.output.send({ value: 'v', headers: 'abc' } as never);
+    await p.channels.output.send('a string' as never);
+    await p.send({ value: 'object headers', headers: { k: 'v' } });
+    await p.close({ signal: AbortSignal.timeout(5_000) });
+    const records = c.records('seed', 0);
+    assert.equal(records.map((r) => r.value?.toString() ?? null), ['pChannels.Output <- []byte(msg)', 'a string', 'object headers']);
+    assert.ok(records[2]!.headers.some((h) => h.key === 'k' && h.value?.toString() === 'v'), 'object headers arrive as headers');
+    const errors: Error[] = [];
+    for (let r; (r = p.channels.errors.tryRecv()) !== undefined && !r.done;) errors.push(r.value);
+    assert.is(errors.length, 2);
+    for (const e of errors) assert.instance(e.cause, InvalidArgumentError);
+    assert.is(guard.escaped(), '');
+  } finally {
+    await c.close();
+  }
 });
 
 s.run();
