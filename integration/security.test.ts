@@ -2,6 +2,8 @@
  * TLS, mutual TLS and SASL against the real broker's listeners: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 over
  * SASL_PLAINTEXT and SASL_SSL; CA, cert and key as inline PEM, `\n`-escaped PEM and file paths; an untrusted CA
  * and a missing client certificate as typed errors; a wrong password as ONE AuthenticationError, not a storm.
+ * And health on every secured listener through Producer and ConsumerGroup `checker()`, before and after
+ * initialisation (the probe connects with the client's TLS/SASL settings, issue 18).
  */
 import * as assert from 'uvu/assert';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -15,6 +17,12 @@ import { resolveTlsOptions, type TlsConfig } from '../src/client/tls-options.js'
 import type { SaslConfig } from '../src/client/sasl/index.js';
 import { Metadata } from '../src/protocol/apis/metadata.js';
 import { AuthenticationError, KafkaError } from '../src/errors.js';
+import { Admin } from '../src/client/admin.js';
+import { Cluster } from '../src/client/cluster.js';
+import { ConsumerGroup } from '../src/channels/consumer-group.js';
+import { Producer } from '../src/channels/producer.js';
+import type { ProducerConfig } from '../src/channels/config.js';
+import { MSG_HEALTHY_CONSUMER_GROUP, MSG_HEALTHY_PRODUCER } from '../src/channels/health.js';
 
 function hostPort(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
@@ -144,3 +152,62 @@ saslSuite('a mechanism the listener does not enable names the ones it does', asy
 });
 
 saslSuite.run();
+
+const healthSuite = suite('security: health through Producer and ConsumerGroup on secured listeners (real broker)', { timeoutMs: 120_000 });
+let healthTopic = '';
+healthSuite.before(async () => {
+  const node = await singleNode();
+  healthTopic = `health-secure-${Date.now()}`;
+  const cl = new Cluster({ bootstrap: [node.endpoints.plaintext] });
+  try { await new Admin(cl).createTopics([{ name: healthTopic, numPartitions: 2 }]); } finally { await cl.close(); }
+});
+
+type Secured = Pick<ProducerConfig, 'securityConfig' | 'sasl'> & { address: string };
+const listeners: [string, (node: Awaited<ReturnType<typeof singleNode>>) => Secured][] = [
+  ['TLS', (n) => ({ address: n.endpoints.ssl, securityConfig: { rootCACerts: n.tls.caPem } })],
+  ['mutual TLS', (n) => ({ address: n.endpoints.mtls, securityConfig: { rootCACerts: n.tls.caPem, clientCert: n.tls.clientCertPem, clientKey: n.tls.clientKeyPem } })],
+  ['SASL_PLAINTEXT PLAIN', (n) => ({ address: n.endpoints.saslPlaintext, sasl: { mechanism: 'plain', ...n.users.plain } })],
+  ['SASL_PLAINTEXT SCRAM-SHA-256', (n) => ({ address: n.endpoints.saslPlaintext, sasl: { mechanism: 'scram-sha-256', ...n.users.scram } })],
+  ['SASL_SSL SCRAM-SHA-512', (n) => ({ address: n.endpoints.saslSsl, securityConfig: { rootCACerts: n.tls.caPem }, sasl: { mechanism: 'scram-sha-512', ...n.users.scram } })],
+  ['SASL_SSL PLAIN', (n) => ({ address: n.endpoints.saslSsl, securityConfig: { rootCACerts: n.tls.caPem }, sasl: { mechanism: 'plain', ...n.users.plain } })],
+];
+
+for (const [name, secured] of listeners) {
+  healthSuite(`${name}: checker() OK before initialisation (it initialises) and after, for Producer and ConsumerGroup`, async () => {
+    const node = await singleNode();
+    const { address, ...security } = secured(node);
+    const common = { brokerAddrs: [address], topic: healthTopic, minBrokersHealthy: 1, requestTimeoutMs: 10_000, ...security };
+    const made: (Producer | ConsumerGroup)[] = [];
+    try {
+      const clients = [[() => new Producer(common), MSG_HEALTHY_PRODUCER], [() => new ConsumerGroup({ ...common, groupName: `${healthTopic}-g` }), MSG_HEALTHY_CONSUMER_GROUP]] as const;
+      for (const [make, healthy] of clients) {
+        const client = make();
+        made.push(client);
+        assert.not.ok(client.isInitialised(), 'just constructed');
+        const before = await client.checker();
+        assert.equal([before.status, before.message], ['OK', healthy], `before initialisation: ${before.message}`);
+        assert.equal(before.brokers.map((b) => [b.address, b.reachable, b.hasTopic]), [[address, true, true]]);
+        assert.ok(client.isInitialised());
+        const after = await client.checker();
+        assert.equal([after.status, after.message], ['OK', healthy], `after initialisation: ${after.message}`);
+      }
+    } finally {
+      await Promise.all(made.map((c) => c.close()));
+    }
+  });
+}
+
+healthSuite('wrong credentials: the probe cannot log in, the broker counts as unreachable (WARNING, not initialised)', async () => {
+  const node = await singleNode();
+  const producer = new Producer({ brokerAddrs: [node.endpoints.saslPlaintext], topic: healthTopic, minBrokersHealthy: 1, requestTimeoutMs: 10_000,
+    sasl: { mechanism: 'scram-sha-256', username: node.users.scram.username, password: 'wrong' } });
+  try {
+    const h = await producer.checker();
+    assert.equal([h.status, h.message], ['WARNING', 'kafka producer is not initialised']);
+    assert.equal(h.brokers.map((b) => b.reachable), [false]);
+  } finally {
+    await producer.close({ signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  }
+});
+
+healthSuite.run();
