@@ -108,7 +108,7 @@ s('one unreadable SyncGroup assignment: the member rejoins and consumes', async 
   assert.ok(c.log.count('SyncGroup') >= 2, 'synced again');
 });
 
-s('a fetched batch whose length runs past the bytes sent: no fetch storm; the other partition flows', async () => {
+s('a fetched batch whose length runs past the bytes sent: no fetch storm, a DecodeError for that partition on errors, the other partition flows', async () => {
   await produce(0, ['p0']);
   c.fault({ api: 'Fetch', action: 'mutate', mutate: (res) => {
     for (const t of res.responses as Body[]) for (const p of t.partitions as Body[]) {
@@ -131,6 +131,9 @@ s('a fetched batch whose length runs past the bytes sent: no fetch storm; the ot
   const fetches = (c.log.count('Fetch', { since: t0, broker: leader0 }) * 1000) / (Date.now() - t0);
   assert.ok(fetches <= 30, `Fetch to the broker of the bad partition: ${fetches.toFixed(1)}/s`);
   assert.not.ok(seen.includes('p0'), 'the corrupt batch is not delivered');
+  const errors: Error[] = [];
+  for (let r; (r = g.channels.errors.tryRecv()) !== undefined && !r.done;) errors.push(r.value);
+  assert.ok(errors.some((e) => (e as { code?: string }).code === 'ERR_KAFKA_DECODE' && /t-0/.test(e.message)), `reported: ${errors.map(String).join('; ')}`);
 });
 
 s.run();
