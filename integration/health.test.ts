@@ -1,7 +1,7 @@
 /**
  * checker() by dp-kafka's rules against real brokers: all up → OK; some down but at least minBrokersHealthy →
- * OK naming the unreachable ones; fewer → CRITICAL; never initialised → WARNING. And a consumer group closed in
- * the middle of a rebalance closes cleanly.
+ * OK naming the unreachable ones; fewer → CRITICAL; never initialised → WARNING; a topic the brokers lack is
+ * hasTopic false. And a consumer group closed in the middle of a rebalance closes cleanly and leaves the group empty.
  */
 import * as assert from 'uvu/assert';
 import { eventually, suite } from '../test/kit.js';
@@ -9,6 +9,7 @@ import { Admin } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { ConsumerGroup } from '../src/channels/consumer-group.js';
 import { Producer } from '../src/channels/producer.js';
+import { GroupCoordinator } from '../src/group/coordinator.js';
 import { brokers, cluster } from './harness/index.js';
 
 const s = suite('health and close (real brokers)', { timeoutMs: 150_000 });
@@ -27,6 +28,16 @@ s('producer health on the 3-node cluster: OK, then OK with one node down (minBro
     let all = await p.checker();
     await eventually('all three brokers to know the topic', async () => (all = await p.checker()).brokers.filter((b) => b.reachable && b.hasTopic).length === 3, 30_000, 250);
     assert.is(all.status, 'OK', all.message);
+    // The same brokers, asked about a topic they do not have: reachable, hasTopic false on each (so the wait above
+    // could not have been met by a probe that always says the topic exists).
+    const missing = new ConsumerGroup({ brokerAddrs: c.bootstrap, topic: `${topic}-missing`, groupName: `${topic}-g`, minBrokersHealthy: 1, minRetryPeriod: 60_000, maxRetryPeriod: 60_000 });
+    try {
+      const none = await missing.checker();
+      assert.equal(none.brokers.map((b) => [b.reachable, b.hasTopic]), [[true, false], [true, false], [true, false]], none.message);
+      assert.equal([none.status, none.message], ['WARNING', 'kafka consumer-group is not initialised']);
+    } finally {
+      await missing.close({ signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    }
     await c.kill(3);
     try {
       const some = await p.checker();
@@ -89,5 +100,15 @@ s('close during a rebalance: both members close, nothing hangs, the group ends e
   assert.ok(Date.now() - t0 < 30_000, 'close finished promptly');
   assert.ok(a.channels.closed.closed && b.channels.closed.closed);
   assert.ok(handled > 0);
+  // Both members left: the group has no member and is Empty (a member that closed without LeaveGroup would
+  // still be listed until its session timed out).
+  const cl2 = new Cluster({ bootstrap });
+  try {
+    const coordinator = await new GroupCoordinator(cl2, cfg.groupName).broker(AbortSignal.timeout(10_000));
+    const [g] = await new Admin(cl2).describeGroups(coordinator, [cfg.groupName]);
+    assert.equal([g!.errorCode, g!.groupState, g!.members.length], [0, 'Empty', 0]);
+  } finally {
+    await cl2.close();
+  }
 });
 s.run();
