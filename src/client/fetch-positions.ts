@@ -41,6 +41,9 @@ export interface PartitionState {
   retryAt: number;
   /** Fetches in a row that gave bytes but no progress (no complete batch past the position); 0 after progress. */
   stalls: number;
+  /** When the current run of stalls began; and when one was last reported (0: never). */
+  stalledSince: number;
+  reportedAt: number;
   highWatermark: number;
 }
 

@@ -29,7 +29,7 @@
  * Errors: retriable ones are retried with backoff and never surface. Others go to `onError(err, tp)`; without
  * one, the next `next()` rejects with them. A failed partition stops until `seek`.
  */
-import { ClosedError, InvalidArgumentError, KafkaError } from '../errors.js';
+import { BrokerError, ClosedError, ConnectionError, InvalidArgumentError, KafkaError, RequestTimeoutError } from '../errors.js';
 import { Backoff } from './backoff.js';
 import type { Broker } from './broker.js';
 import type { Cluster } from './cluster.js';
@@ -45,7 +45,7 @@ export { FetchedRecordCursor, fetchedRecords, type FetchedBatch } from './fetch-
 export { LogTruncationError, type OffsetResetPolicy } from './fetch-positions.js';
 export type { IsolationLevel } from './fetch-isolation.js';
 
-/** Rounds of the same retriable problem (a leader missing from metadata, a batch that never advances) before it is reported. */
+/** Rounds of the same problem (a leader missing from metadata, a batch that never advances) before it is reported. */
 export const STALL_REPORT_ROUNDS = 3;
 
 export interface TopicPartition { topic: string; partition: number }
@@ -153,7 +153,7 @@ export class Fetcher {
       if (!st) {
         st = {
           topic: p.topic, partition: p.partition, buf: FetchBuffer.partition(p.topic, p.partition), phase: 'route', resetTo: 'latest',
-          fetchOffset: -1, lastFetchedEpoch: -1, leaderId: -1, leaderEpoch: -1, topicId: '', generation: 0, retryAt: 0, stalls: 0, highWatermark: -1,
+          fetchOffset: -1, lastFetchedEpoch: -1, leaderId: -1, leaderEpoch: -1, topicId: '', generation: 0, retryAt: 0, stalls: 0, stalledSince: 0, reportedAt: 0, highWatermark: -1,
         };
         this.states.set(key, st);
       }
@@ -331,12 +331,20 @@ export class Fetcher {
   }
 
   /**
-   * A retriable problem of one partition that keeps coming back (round {@link STALL_REPORT_ROUNDS}, then every
-   * {@link STALL_REPORT_ROUNDS} more): reported with the partition, which is not stopped (its retries go on with
-   * backoff). Without `onError` nothing is queued: `next()` rejects only for errors that stop something.
+   * A retriable problem of one partition that keeps coming back, at its `round` (1 = the first): reported with
+   * the partition, which is not stopped (its retries go on with backoff). What no broker in a normal state says
+   * (a corrupt batch that never advances, a leader missing from metadata, a partition left out of an answer) is
+   * reported from round {@link STALL_REPORT_ROUNDS}; the errors of a broker restart or an election (retriable
+   * broker errors, lost connections, timeouts) only once they lasted `requestTimeoutMs`. Then at most once per
+   * `requestTimeoutMs`. Without `onError` nothing is queued: `next()` rejects only for errors that stop something.
    */
   private stalled(st: PartitionState, err: KafkaError, round: number): void {
-    if (round % STALL_REPORT_ROUNDS !== 0 || this.isClosed) return;
+    const now = Date.now();
+    if (round <= 1) st.stalledSince = now;
+    if (this.isClosed || round < STALL_REPORT_ROUNDS || now - st.reportedAt < this.settings.requestTimeoutMs) return;
+    const transient = err instanceof BrokerError || err instanceof ConnectionError || err instanceof RequestTimeoutError;
+    if (transient && now - st.stalledSince < this.settings.requestTimeoutMs) return;
+    st.reportedAt = now;
     this.onError?.(err, { topic: st.topic, partition: st.partition });
   }
 

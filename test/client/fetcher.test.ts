@@ -242,7 +242,7 @@ const WINDOW_MS = 2_000;
  * Partition 0 (asked from offset 10) is answered with `bad(fetchOffset)`, partition 1 (from 0) with one good record
  * at its position. For WINDOW_MS: what reached onError, how often partition 0 was asked, what partition 1 delivered.
  */
-async function againstCorrupt(bad: (fetchOffset: number) => Buffer | { errorCode: number }, options: { verifyCrc?: boolean } = {}) {
+async function againstCorrupt(bad: (fetchOffset: number) => Buffer | { errorCode: number }, options: { verifyCrc?: boolean; requestTimeoutMs?: number } = {}) {
   const { cluster, calls } = fakeCluster((c) => {
     if (c.api !== 'Fetch') throw new Error(`unexpected ${c.api}`);
     const asked = (c.body as FetchReq).topics.flatMap((t) => t.partitions);
@@ -362,14 +362,21 @@ s('a compressed batch that inflates past the consumer byte bound (maxBufferedByt
   }
 });
 
-s('a partition answered NOT_LEADER_OR_FOLLOWER while metadata keeps naming the same leader: backed off, reported, the other flows', async () => {
-  const r = await againstCorrupt(() => ({ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }));
+// Retriable broker errors are what a restart or an election looks like: reported only once they lasted requestTimeoutMs.
+s('a partition answered NOT_LEADER_OR_FOLLOWER while metadata keeps naming the same leader: backed off, reported after requestTimeoutMs, the other flows', async () => {
+  const r = await againstCorrupt(() => ({ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }), { requestTimeoutMs: 500 });
   assertContained(r, /NOT_LEADER_OR_FOLLOWER|not the current leader/, BrokerError);
 });
 
-s('a partition answered a retriable error (UNKNOWN_LEADER_EPOCH) on every fetch: backed off, reported, the other flows', async () => {
-  const r = await againstCorrupt(() => ({ errorCode: errorCodes.UNKNOWN_LEADER_EPOCH }));
+s('a partition answered a retriable error (UNKNOWN_LEADER_EPOCH) on every fetch: backed off, reported after requestTimeoutMs, the other flows', async () => {
+  const r = await againstCorrupt(() => ({ errorCode: errorCodes.UNKNOWN_LEADER_EPOCH }), { requestTimeoutMs: 500 });
   assertContained(r, /UNKNOWN_LEADER_EPOCH|newer than the epoch/, BrokerError);
+});
+
+s('retriable broker errors shorter than requestTimeoutMs (a restart, an election) are retried with backoff and not reported', async () => {
+  const r = await againstCorrupt(() => ({ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }), { requestTimeoutMs: 30_000 });
+  assert.ok(r.perSecond <= 5, `partition 0 asked ${r.asksOf0} times (${r.perSecond.toFixed(1)}/s)`);
+  assert.equal(r.reports.map((x) => x.err.message), []);
 });
 
 /** Partition 0 without a position, ListOffsets answered by `answer` for WINDOW_MS: ListOffsets per second, reports. */
@@ -380,7 +387,7 @@ async function againstListOffsets(answer: () => unknown) {
     throw new Error(`unexpected ${c.api}`);
   });
   const reports: Array<{ err: KafkaError; tp: unknown }> = [];
-  const f = new Fetcher(cluster, { maxWaitMs: 10, autoOffsetReset: 'earliest', onError: (err, tp) => reports.push({ err, tp }) });
+  const f = new Fetcher(cluster, { maxWaitMs: 10, requestTimeoutMs: 500, autoOffsetReset: 'earliest', onError: (err, tp) => reports.push({ err, tp }) });
   const t0 = Date.now();
   try {
     f.assign([{ topic: 't', partition: 0 }]);
