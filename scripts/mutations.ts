@@ -45,6 +45,7 @@ const sessionTests = ['test/client/fetch-session', 'test/client/fetcher'];
 const groupTests = ['test/group/membership'];
 const headerTests = ['test/protocol/headers', 'test/protocol/schema', 'test/protocol/apis', 'test/client/connection'];
 const feederTests = ['test/channels/claim-feeder'];
+const varintTests = ['test/protocol/primitives', 'test/protocol/schema', 'test/protocol/record-batch'];
 
 export const MUTATIONS: Mutation[] = [
   // CRC-32C and its checks
@@ -166,6 +167,14 @@ export const MUTATIONS: Mutation[] = [
     replace: 'writeData(w, header.key, header.key.length);', why: "a record header key's length in UTF-16 units instead of UTF-8 bytes", tests: ['test/protocol/record-batch', 'test/protocol/headers'] },
   { id: 'record-leading-headers-count', mechanism: 'headers', file: ENCODER, find: 'w.varint(leading.length + (headers === undefined ? 0 : headers.length));',
     replace: 'w.varint(headers === undefined ? 0 : headers.length);', why: "a producer's leading headers are written but not counted", tests: ['test/protocol/record-batch', 'test/client/producer-engine'] },
+
+  // varints and compact lengths (every flexible request, every record)
+  { id: 'varint-size-boundary', mechanism: 'varint', file: 'src/protocol/varint.ts', find: 'if (v < 0x4000) return 2;', replace: 'if (v <= 0x4000) return 2;',
+    why: 'the size of the unsigned varint 16384 taken as 2 bytes (it is 3): a size prefix or tagged-field size one short', tests: varintTests },
+  { id: 'varlong-number-size', mechanism: 'varint', file: 'src/protocol/varint.ts', find: 'Math.floor((value < 0 ? -value - 1 : value) / 64)',
+    replace: 'Math.floor((value < 0 ? -value - 1 : value) / 128)', why: "a varlong's size counted as if zig-zag kept 7 bits in the first byte", tests: varintTests },
+  { id: 'compact-bytes-length', mechanism: 'varint', file: 'src/protocol/writer.ts', find: 'return this.uvarint(b.length + 1).raw(b);',
+    replace: 'return this.uvarint(b.length).raw(b);', why: 'compact bytes written without the +1 of their length prefix', tests: varintTests },
 
   // claim feeder
   { id: 'feeder-release-any', mechanism: 'claim-feeder', file: FEEDER, find: 'if (m !== this.out) return;', replace: '',
