@@ -46,6 +46,11 @@ interface Member {
   leave(): Promise<void>;
   /** SIGKILL (a child process only). */
   kill(): Promise<void>;
+  /**
+   * Signs that the member could not read the group's bytes: for a dp-kafka member, Sarama's decoding errors, or a
+   * new member id (Sarama gives up on a session it cannot set up, leaves and joins afresh: leadership moves).
+   */
+  problems(): string[];
   diagnostics(): string;
 }
 
@@ -65,6 +70,7 @@ async function ours(name: string, bootstrap: string[], topic: string, group: str
     name, kind: 'ours', values: () => values,
     leave: () => g.close(),
     kill: () => Promise.reject(new Error('our member runs in this process')),
+    problems: () => [],
     diagnostics: () => { drain(); return `${name} state ${g.state}; errors: ${errors.slice(-5).join(' | ')}`; },
   };
 }
@@ -76,6 +82,11 @@ async function dp(name: string, bootstrap: string[], topic: string, group: strin
     name, kind: 'dp', values: () => peer.of('record').map((r) => r.value as string),
     leave: async () => { await peer.close(); },
     kill: () => peer.kill(),
+    problems: () => {
+      const ids = new Set(peer.of('assigned').map((l) => l.memberId));
+      const decoding = peer.stderr.filter((l) => /error decoding packet/.test(l)).slice(0, 3);
+      return [...(ids.size > 1 ? [`${name} joined again as a new member (${ids.size} member ids)`] : []), ...decoding];
+    },
     diagnostics: () => `${name}: ${JSON.stringify(peer.lines.filter((l) => l.type !== 'record').slice(-5))}\n${peer.tail(15)}`,
   };
 }
@@ -97,6 +108,7 @@ async function java(name: string, bootstrap: string[], topic: string, group: str
     name, kind: 'java', values: () => values,
     leave: async () => { child.kill('SIGTERM'); await exited; }, // its shutdown hook closes the consumer: LeaveGroup
     kill: async () => { child.kill('SIGKILL'); await exited; },
+    problems: () => [],
     diagnostics: () => `${name}: ${stderr.slice(-10).join('\n')}`,
   };
 }
@@ -162,7 +174,20 @@ for (const sc of SCENARIOS) {
       const expectAll = (what: string): Promise<void> => waitFor(what, () => new Set(consumedAll()).size >= produced, 120_000, diag);
       try {
         await new Admin(cl).createTopics([{ name: topic, numPartitions: PARTITIONS }], { ignoreExisting: true });
-        await waitFor('topic metadata complete', async () => (await cl.topic(topic)).partitions.length === PARTITIONS, 30_000, () => '');
+        let seenMeta = '';
+        await waitFor('topic metadata complete', async () => {
+          const fresh = new Cluster({ bootstrap });
+          try {
+            const n = (await fresh.topic(topic, { deadlineMs: 5000 })).partitions.length;
+            seenMeta = `${n} partitions`;
+            return n === PARTITIONS;
+          } catch (err) {
+            seenMeta = String(err);
+            return false;
+          } finally {
+            await fresh.close();
+          }
+        }, 60_000, () => seenMeta);
         const counts = new Map<Kind, number>();
         for (const kind of sc.join) {
           const n = (counts.get(kind) ?? 0) + 1;
@@ -180,6 +205,8 @@ for (const sc of SCENARIOS) {
         await produce('all');
         await expectAll('phase 1 (all members)');
         for (const m of members) assert.ok(m.values().length > 0, `${m.name} got a share`);
+        // Nobody failed to read the others' bytes, so nobody left: the first member still leads.
+        assert.equal(members.flatMap((m) => m.problems()), [], 'phase 1');
 
         const leaver = members[sc.leave]!;
         await leaver.leave();
@@ -208,6 +235,7 @@ for (const sc of SCENARIOS) {
           consumed: members.map((m) => `${m.name}${m === leaver ? '(left)' : m === victim ? '(killed)' : ''}=${m.values().length}`).join(' '),
           lost, duplicated,
         });
+        assert.equal(members.filter((m) => m !== victim).flatMap((m) => m.problems()), [], 'after the leave and the kill');
         assert.is(lost, 0, 'lost');
         assert.is(duplicated, 0, `duplicated\n${diag()}`);
         assert.is(all.length, produced);

@@ -91,7 +91,7 @@ s('we read what dp-kafka writes: values, its producer headers, every codec Saram
     const out = await runDpKafkaPeer(['produce', '-brokers', bootstrap.join(','), '-topic', topic, '-n', String(per),
       '-prefix', codec, '-codec', codec, '-header', `codec=${codec}`, '-header', 'app=dp']);
     assert.equal(out.filter((l) => l.type !== 'produced'), [], `${codec}: errors`);
-    assert.equal(out.at(-1), { type: 'produced', count: per });
+    assert.equal(out.at(-1), { type: 'produced', count: per, acked: per });
   }
   const g = new ConsumerGroup({ brokerAddrs: bootstrap, topic, groupName: `${topic}-ours`, minBrokersHealthy: 1, messageConsumeTimeout: 6000 });
   const got = new Map<string, Message>();
@@ -150,5 +150,53 @@ s('dp-kafka reads what we write: keys, headers, every codec', async () => {
     }
   }
 });
+
+s('health side by side: the same brokers, the same one down, the same status from dp-kafka\'s Checker and ours', async () => {
+  const bootstrap = await brokers();
+  const topic = `dpk-health-${Date.now()}`;
+  await createTopic(bootstrap, topic, 1);
+  // A broker that is down looks, to either probe, like an address where nothing listens.
+  const down = await closedAddress();
+  const cases = [
+    { name: 'all up', addrs: bootstrap, min: 1, want: 'OK' },
+    { name: 'one of two down, 1 required', addrs: [...bootstrap, down], min: 1, want: 'OK' },
+    { name: 'one of two down, 2 required', addrs: [...bootstrap, down], min: 2, want: 'CRITICAL' },
+    { name: 'the only broker down (never initialised)', addrs: [down], min: 1, want: 'WARNING' },
+  ];
+  const rows: string[] = [];
+  for (const c of cases) {
+    const group = `${topic}-${cases.indexOf(c)}`;
+    const peer = await startDpKafkaPeer(['consume', '-brokers', c.addrs.join(','), '-topic', topic, '-group', `${group}-dp`, '-min-brokers', String(c.min)]);
+    const g = new ConsumerGroup({ brokerAddrs: c.addrs, topic, groupName: `${group}-ours`, minBrokersHealthy: c.min, messageConsumeTimeout: 6000, connectTimeoutMs: 2000 });
+    try {
+      let theirs: PeerLine | undefined;
+      await waitFor(`${c.name}: dp-kafka's status`, () => {
+        const h = peer.of('health').at(-1);
+        if (h?.status === c.want) { theirs = h; return true; }
+        peer.send('health');
+        return false;
+      }, 60_000);
+      let ours = await g.checker();
+      const t0 = Date.now();
+      while (ours.status !== c.want && Date.now() - t0 < 30_000) { await new Promise((r) => setTimeout(r, 500)); ours = await g.checker(); }
+      rows.push(`${c.name}: dp-kafka ${theirs!.status} (${theirs!.message}) | ours ${ours.status} (${ours.message})`);
+      assert.is(ours.status, theirs!.status, c.name);
+    } finally {
+      await g.close();
+      await peer.close();
+    }
+  }
+  console.log(`\n${rows.join('\n')}`);
+});
+
+/** host:port on this machine where nothing listens (a port bound, then released). */
+async function closedAddress(): Promise<string> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
 
 s.run();

@@ -92,7 +92,7 @@ export async function runDpKafkaPeer(args: string[], input = '', timeoutMs = 120
   if (input) peer.write(input);
   const timer = setTimeout(() => void peer.kill(), timeoutMs);
   const code = await peer.close().finally(() => clearTimeout(timer));
-  if (code !== 0) throw new Error(`dpkafka-peer ${args.join(' ')} exited ${code}:\n${peer.tail()}`);
+  if (code !== 0) throw new Error(`dpkafka-peer ${args.join(' ')} exited ${code}: ${JSON.stringify(peer.of('error').slice(0, 5))}\n${peer.tail()}`);
   return peer.lines;
 }
 

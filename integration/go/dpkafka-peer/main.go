@@ -3,7 +3,7 @@
 //
 //	dpkafka-peer produce -brokers B -topic T -n N [-prefix P] [-header k=v ...] [-codec none|gzip|snappy|lz4|zstd]
 //	    sends N values "P-0".."P-(N-1)" through dp-kafka's Output channel; prints {"type":"produced","count":N}.
-//	dpkafka-peer consume -brokers B -topic T -group G [-assignor roundrobin|range] [-client-id C] [-session-ms MS]
+//	dpkafka-peer consume -brokers B -topic T -group G [-assignor roundrobin|range] [-client-id C] [-session-ms MS] [-min-brokers N]
 //	    consumes through a dp-kafka handler, printing one JSON line per record, {"type":"record",...}; reads stdin
 //	    for commands ("health" prints {"type":"health",...}); exits when stdin closes or on SIGINT/SIGTERM, closing
 //	    the group (so it leaves it).
@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -108,11 +109,24 @@ func produce(args []string) {
 	ctx := context.Background()
 	codec := codecOf(*codecName)
 	cfg := &kafka.ProducerConfig{Topic: *topic, BrokerAddrs: strings.Split(*brokers, ","), KafkaVersion: version}
-	one := 1
+	one, retries, backoff := 1, 10, 250*time.Millisecond
 	cfg.MinBrokersHealthy = &one
+	cfg.RetryMax, cfg.RetryBackoff = &retries, &backoff // a loaded test machine: ride out slow moments
+	// dp-kafka's Close can race its own forwarding loop (a record taken from Output after Sarama began shutting
+	// down fails with "Failed to deliver"): count Sarama's acknowledgements and close only once all arrived.
+	var acked atomic.Int64
 	init := func(addrs []string, c *sarama.Config) (sarama.AsyncProducer, error) {
 		c.Producer.Compression = codec
-		return sarama.NewAsyncProducer(addrs, c)
+		c.Producer.Return.Successes = true
+		ap, err := sarama.NewAsyncProducer(addrs, c)
+		if err == nil {
+			go func() {
+				for range ap.Successes() {
+					acked.Add(1)
+				}
+			}()
+		}
+		return ap, err
 	}
 	p, err := kafka.NewProducerWithGenerators(ctx, cfg, init, kafka.SaramaNewBroker)
 	if err != nil {
@@ -135,11 +149,13 @@ func produce(args []string) {
 	for i := 0; i < *n; i++ {
 		p.Channels().Output <- kafka.BytesMessage{Context: ctx, Value: []byte(fmt.Sprintf("%s-%d", *prefix, i))}
 	}
-	// Close flushes Sarama's async producer (AsyncClose drains what is buffered) before returning.
+	for deadline := time.Now().Add(90 * time.Second); acked.Load() < int64(*n) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := p.Close(ctx); err != nil {
 		fail("close: %v", err)
 	}
-	emit(map[string]any{"type": "produced", "count": *n})
+	emit(map[string]any{"type": "produced", "count": *n, "acked": acked.Load()})
 }
 
 // peerHeader carries what dp-kafka's Message does not expose (topic, partition, key, all headers) from Sarama's
@@ -204,6 +220,7 @@ func consume(args []string) {
 	sessionMs := fs.Int("session-ms", 10000, "session timeout (dp-kafka's MessageConsumeTimeout)")
 	version := fs.String("kafka-version", "3.0.0", "Sarama's KafkaVersion")
 	retentionMs := fs.Int("offsets-retention-ms", 7*24*3600*1000, "Sarama's Consumer.Offsets.Retention; 0 keeps Sarama's default")
+	minBrokers := fs.Int("min-brokers", 1, "dp-kafka's MinBrokersHealthy")
 	clientID := fs.String("client-id", "", "Sarama's ClientID (how the broker lists the member)")
 	healthMs := fs.Int("health-ms", 0, "print the health check every this many ms (0: only on the 'health' command)")
 	_ = fs.Parse(args)
@@ -213,7 +230,7 @@ func consume(args []string) {
 	minRetry, maxRetry := 200*time.Millisecond, 2*time.Second
 	cfg := &kafka.ConsumerGroupConfig{
 		Topic: *topic, GroupName: *group, BrokerAddrs: strings.Split(*brokers, ","), KafkaVersion: version,
-		MessageConsumeTimeout: &session, MinRetryPeriod: &minRetry, MaxRetryPeriod: &maxRetry,
+		MessageConsumeTimeout: &session, MinRetryPeriod: &minRetry, MaxRetryPeriod: &maxRetry, MinBrokersHealthy: minBrokers,
 	}
 	var strategy sarama.BalanceStrategy
 	switch *assignor {
