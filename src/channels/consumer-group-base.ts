@@ -67,6 +67,9 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
   }
 
   abstract initialise(signal?: AbortSignal): Promise<void>;
+  abstract pause(partitions: readonly number[]): void;
+  abstract resume(partitions: readonly number[]): void;
+  abstract paused(): number[];
 
   /** The subclass calls this once connected: Initialising → Stopped, or → Starting if start() came first. */
   protected markInitialised(): void {

@@ -71,7 +71,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
    * not assigned now are paused whenever they are. Throws InvalidArgumentError for anything but partition numbers.
    */
   pause(partitions: readonly number[]): void {
-    for (const p of checkPartitions(partitions, 'pause')) {
+    for (const p of checkPartitions(partitions, 'ConsumerGroup.pause')) {
       this.pausedSet.add(p);
       this.feeders.get(p)?.pause();
       this.fetcherCall('pause', p);
@@ -80,7 +80,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
 
   /** Delivers and fetches `partitions` again (from where they were); unknown or unpaused ones are ignored. */
   resume(partitions: readonly number[]): void {
-    for (const p of checkPartitions(partitions, 'resume')) {
+    for (const p of checkPartitions(partitions, 'ConsumerGroup.resume')) {
       if (!this.pausedSet.delete(p)) continue;
       const feeder = this.feeders.get(p);
       if (feeder?.active === true) this.fetcherCall('resume', p); // not a partition being revoked: that stays paused
@@ -171,10 +171,10 @@ export class ConsumerGroup extends ConsumerGroupBase {
 }
 
 /** The partition numbers of a pause / resume call, checked (non-negative int32s, in an array). */
-function checkPartitions(partitions: readonly number[], op: string): readonly number[] {
-  if (!Array.isArray(partitions)) throw new InvalidArgumentError(`ConsumerGroup.${op}: partitions must be an array of partition numbers`);
+export function checkPartitions(partitions: readonly number[], op: string): readonly number[] {
+  if (!Array.isArray(partitions)) throw new InvalidArgumentError(`${op}: partitions must be an array of partition numbers`);
   for (const p of partitions) {
-    if (!Number.isInteger(p) || p < 0 || p > 0x7fffffff) throw new InvalidArgumentError(`ConsumerGroup.${op}: ${String(p)} is not a partition number`);
+    if (!Number.isInteger(p) || p < 0 || p > 0x7fffffff) throw new InvalidArgumentError(`${op}: ${String(p)} is not a partition number`);
   }
   return partitions;
 }

@@ -65,6 +65,16 @@ export interface IConsumerGroup {
    * `signal` ends the wait (rejecting with its reason), not the stop.
    */
   stopAndWait(signal?: AbortSignal): Promise<void>;
+  /**
+   * Holds `partitions` back without leaving the group (no rebalance): nothing new of them is delivered, and the
+   * real group stops fetching them. Also applies to partitions assigned later. InvalidArgumentError for anything
+   * but an array of partition numbers.
+   */
+  pause(partitions: readonly number[]): void;
+  /** Delivers `partitions` again, from where they were. */
+  resume(partitions: readonly number[]): void;
+  /** The paused partitions, ascending. */
+  paused(): number[];
   /** Runs `handler` in numWorkers workers (once: a second registration of either kind throws). */
   registerHandler(handler: Handler, options?: RegisterOptions): void;
   /** Runs `handler` on batches (once: a second registration of either kind throws). */

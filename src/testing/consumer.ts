@@ -15,6 +15,7 @@ import { Chan } from '../channels/chan.js';
 import { sleep } from '../client/backoff.js';
 import type { ConsumerGroupConfig } from '../channels/config.js';
 import { ConsumerGroupBase, type ConsumeSession } from '../channels/consumer-group-base.js';
+import { checkPartitions } from '../channels/consumer-group.js';
 import type { HandlerFailure } from '../channels/handlers.js';
 import type { BrokerHealth, HealthView } from '../channels/health.js';
 import { ConsumerMessage, type Message, type MessageHeader, type MessageSession } from '../channels/message.js';
@@ -164,9 +165,33 @@ export class MockConsumerGroup extends ConsumerGroupBase {
     return { end: () => ctl.abort(), done: Promise.all(claims).then(() => undefined) };
   }
 
+  /** Paused partitions, each with the channel closed by its `resume` (what its loop waits on). */
+  private readonly pausedParts = new Map<number, Chan<never>>();
+
+  /** As the real group's: a paused partition's loop takes nothing from the queue until resumed. */
+  pause(partitions: readonly number[]): void {
+    for (const p of checkPartitions(partitions, 'MockConsumerGroup.pause')) if (!this.pausedParts.has(p)) this.pausedParts.set(p, new Chan<never>());
+  }
+
+  resume(partitions: readonly number[]): void {
+    for (const p of checkPartitions(partitions, 'MockConsumerGroup.resume')) {
+      this.pausedParts.get(p)?.close();
+      this.pausedParts.delete(p);
+    }
+  }
+
+  paused(): number[] {
+    return [...this.pausedParts.keys()].sort((a, b) => a - b);
+  }
+
   /** One partition's loop (Sarama's ConsumeClaim): deliver, wait for release, repeat until the session ends. */
   private async claim(partition: number, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const held = this.pausedParts.get(partition);
+      if (held !== undefined) {
+        try { await held.wait(signal); } catch { return; } // session ended while paused
+        continue;
+      }
       let rec = this.redeliver.shift();
       if (rec === undefined) {
         try {

@@ -6,6 +6,7 @@
  * broker: integration/seed-examples.test.ts and integration/consumer-group.test.ts.
  */
 import * as assert from 'uvu/assert';
+import { Buffer } from 'node:buffer';
 import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import type { ConsumerGroupConfig } from '../../src/channels/config.js';
@@ -15,6 +16,7 @@ import { Broker } from '../../src/client/broker.js';
 import { Produce } from '../../src/protocol/apis/index.js';
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
+import { createMockConsumer } from '../../src/testing/index.js';
 
 let c: FakeCluster;
 let groups: ConsumerGroup[] = [];
@@ -145,6 +147,34 @@ s('stopAndWait waits for a handler that runs longer than messageConsumeTimeout, 
   await g.stopAndWait();
   assert.ok(finished, 'stopAndWait resolved while the handler was still running');
   assert.is(g.state, 'Stopped');
+});
+
+s('the mock (kafka-channels/testing) pauses too: a paused partition\'s loop takes nothing until resumed', async () => {
+  const m = createMockConsumer({ brokerAddrs: ['mock:9092'], topic: 't', groupName: 'g' }, { numPartitions: 2 });
+  m.pause([0]);
+  assert.equal(m.paused(), [0]);
+  m.start();
+  for (let i = 0; i < 3; i++) await m.queueBytes(Buffer.from(`v${i}`));
+  const partitions: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await m.channels.upstream.recv(AbortSignal.timeout(2_000));
+    assert.ok(!r.done);
+    partitions.push(r.value.partition);
+    r.value.release();
+  }
+  assert.equal(partitions, [1, 1, 1], 'only the unpaused partition delivered');
+  m.resume([0]);
+  assert.equal(m.paused(), []);
+  await m.queueBytes(Buffer.from('v3'));
+  await m.queueBytes(Buffer.from('v4'));
+  const a = await m.channels.upstream.recv(AbortSignal.timeout(2_000));
+  const b = await m.channels.upstream.recv(AbortSignal.timeout(2_000));
+  assert.ok(!a.done && !b.done);
+  assert.equal([a.value.partition, b.value.partition].sort(), [0, 1], 'both partitions deliver again');
+  a.value.release();
+  b.value.release();
+  assert.throws(() => m.pause([1.5]), /not a partition number/);
+  await m.close();
 });
 
 s.run();
