@@ -52,7 +52,12 @@ function partitionsOf(state: ClusterState, broker: number, apiKey: number, versi
       break;
     case 2: each(body.topics, (t) => t.name, (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
     case 23: each(body.topics, (t) => t.topic, (t) => t.partitions.map((p: Body) => p.partition)); break;
-    case 3: each(body.topics, (t) => t.name ?? state.topicsById.get(t.topicId)?.name ?? '', (t) => [-1, ...(state.topics.get(t.name)?.partitions.map((p) => p.partition) ?? [])]); break;
+    case 3: {
+      // Metadata for every topic (a null list) concerns every topic.
+      const topics = body.topics === null ? [...state.topics.keys()].map((name) => ({ name })) : body.topics;
+      each(topics, (t) => t.name ?? state.topicsById.get(t.topicId)?.name ?? '', (t) => [-1, ...(state.topics.get(t.name)?.partitions.map((p) => p.partition) ?? [])]);
+      break;
+    }
     case 8: each(body.topics, (t) => state.topicName(t.name, t.topicId, version >= 10), (t) => t.partitions.map((p: Body) => p.partitionIndex)); break;
     case 9:
       if (version >= 8) for (const g of body.groups ?? []) each(g.topics, (t) => state.topicName(t.name, t.topicId, version >= 10), (t) => t.partitionIndexes);
