@@ -279,16 +279,24 @@ export class Producer implements IProducer {
       await this.forwarding;
       await this.engine?.close();
     })();
+    let gaveUp = false;
     try {
       if (signal) await Promise.race([drain, abortPromise(signal)]);
       else await drain;
     } catch {
+      gaveUp = true;
       const lost = this.channels.output.length;
       if (lost > 0) pushError(this.channels.errors, new ClosedError(`the producer closed before it could deliver ${lost} message(s)`));
       this.config.logger?.warn('producer closed before delivering everything', { undelivered: lost });
+      // What the engine holds fails now, each record reported on `errors` with a ClosedError, and no timer of
+      // its outlives close().
+      this.engine?.destroy(new ClosedError('the producer closed before the message was delivered'));
     } finally {
       this.abort.abort(new ClosedError('the producer is closed'));
-      await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
+      // After the signal, requests still in flight are not waited for: they fail at once (and their records are
+      // reported), so close() ends with its signal rather than a request timeout later.
+      await Promise.allSettled([this.cluster?.close(gaveUp ? { timeoutMs: 0 } : {}), this.probe.close()]);
+      if (gaveUp) await new Promise((resolve) => setImmediate(resolve)); // the failed requests' reports land first
       this.channels.errors.close();
       this.channels.closed.close();
     }

@@ -278,12 +278,15 @@ export class Cluster {
     }
   }
 
-  /** Closes every broker connection. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Closes every broker connection. Idempotent. With `timeoutMs`, requests still unanswered then fail instead of
+   * being waited for (0: at once), as in {@link Broker.close}.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closed = true;
     const all = [...this.brokers.values(), ...this.seeds];
     this.brokers.clear();
-    await Promise.allSettled(all.map((b) => b.close()));
+    await Promise.allSettled(all.map((b) => b.close(options)));
   }
 }
 

@@ -196,4 +196,28 @@ s('on the fake cluster, a real Producer: the seed\'s bytes on output are the val
   }
 });
 
+s('close({ signal }) while the broker never answers Produce: ends with the signal, the handed-over message is reported on errors, nothing left to time', async () => {
+  const c = await FakeCluster.start({ brokers: 1, topics: { stuck: 1 } });
+  try {
+    const p = new Producer({ brokerAddrs: c.bootstrap, topic: 'stuck', minBrokersHealthy: 1, minRetryPeriod: 20, maxRetryPeriod: 200, requestTimeoutMs: 2_000 });
+    open.push(p);
+    await p.channels.ready.wait();
+    c.fault({ api: 'Produce', action: 'drop' });
+    await p.send('stuck');
+    await new Promise((r) => setTimeout(r, 100)); // handed to the engine, its request in flight
+    const t0 = Date.now();
+    await p.close({ signal: AbortSignal.timeout(300) });
+    const took = Date.now() - t0;
+    assert.ok(took < 1_300, `close took ${took} ms for a 300 ms signal`);
+    const errors: Error[] = [];
+    for await (const e of p.channels.errors) errors.push(e);
+    assert.ok(errors.some((e) => e instanceof ProducerError && (e as ProducerError).produced !== undefined), `the message is reported: ${errors.map(String).join('; ')}`);
+    const engine = (p as unknown as { engine: ProducerEngine }).engine;
+    assert.is(engine.accumulator.bufferedRecords, 0, 'nothing left for a delivery-timeout timer');
+    assert.is(guard.escaped(), '');
+  } finally {
+    await c.close();
+  }
+});
+
 s.run();
