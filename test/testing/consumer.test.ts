@@ -94,7 +94,11 @@ s('registerHandler consumes with the commit rule; a second registration throws',
 s('start before initialisation is remembered; initialise moves straight to Consuming', async () => {
   const c = createMockConsumer({ ...cfg, minRetryPeriod: 5_000, maxRetryPeriod: 10_000 }, { initAtCreation: false });
   assert.is(c.state, 'Initialising');
+  // Not initialised and a broker down: WARNING (with every broker healthy the check would initialise, the seed's rule).
+  c.setBrokerHealth([{ address: cfg.brokerAddrs[0]!, reachable: false, hasTopic: false }]);
   assert.is((await c.checker()).status, 'WARNING');
+  assert.is(c.state, 'Initialising');
+  c.setBrokerHealth([{ address: cfg.brokerAddrs[0]!, reachable: true, hasTopic: true }]);
   c.start();
   assert.is(c.state, 'Initialising');
   await c.initialise();
