@@ -49,8 +49,13 @@ export interface ClusterOptions extends Omit<BrokerOptions, 'host' | 'port' | 'n
 export interface LookupOptions {
   /** Told of each retriable failure before its pause (`round` counts from 1), e.g. to report a lookup that makes no progress. */
   onRetry?: (err: KafkaError, round: number) => void;
-  /** Overrides the cluster's `retryDeadlineMs` for this call. */
+  /** Overrides the cluster's `retryDeadlineMs` for this call (0: one attempt, the caller paces its retries). */
   deadlineMs?: number;
+  /**
+   * `topic()` only: answer even while some partitions have no leader (leaderId -1), for callers that route each
+   * partition on its own (the fetcher) so one partition without a leader does not hold back the others.
+   */
+  allowLeaderless?: boolean;
 }
 
 /**
@@ -221,17 +226,17 @@ export class Cluster {
    * partition has no leader yet (a topic just created, a leader election). Non-retriable errors throw at once.
    */
   async topic(name: string, options: LookupOptions = {}): Promise<TopicMeta> {
-    return this.withRetry(() => this.lookupTopic(name), options);
+    return this.withRetry(() => this.lookupTopic(name, options.allowLeaderless ?? false), options);
   }
 
   /** One look at `name`'s metadata (refreshed first when stale); throws the retriable error it sees. */
-  private async lookupTopic(name: string): Promise<TopicMeta> {
+  private async lookupTopic(name: string, allowLeaderless = false): Promise<TopicMeta> {
     if (!this.isFresh(name) && !this.errorIsRecent(name)) await this.refresh([name]);
     const t = this.topics.get(name);
     if (!t) { this.stale.add(name); throw brokerError(errorCodes.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }); }
     if (t.errorCode !== 0) { this.stale.add(name); throw brokerError(t.errorCode, { api: 'Metadata', topic: name }); }
     const leaderless = t.partitions.find((p) => p.leaderId < 0 || p.errorCode === errorCodes.LEADER_NOT_AVAILABLE);
-    if (leaderless || t.partitions.length === 0) {
+    if ((leaderless && !allowLeaderless) || t.partitions.length === 0) {
       this.stale.add(name);
       throw brokerError(errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic: name, partition: leaderless?.partition });
     }

@@ -30,6 +30,7 @@
  * one, the next `next()` rejects with them. A failed partition stops until `seek`.
  */
 import { BrokerError, ClosedError, ConnectionError, InvalidArgumentError, KafkaError, RequestTimeoutError } from '../errors.js';
+import { brokerError, errorCodes } from '../protocol/error-codes.js';
 import { Backoff } from './backoff.js';
 import type { Broker } from './broker.js';
 import type { Cluster } from './cluster.js';
@@ -354,19 +355,37 @@ export class Fetcher {
     this.fail(undefined, err instanceof KafkaError ? err : new KafkaError(String(err), 'ERR_KAFKA', { cause: err }));
   }
 
-  /** Finds the leader (and topic id, and leader epoch) of every partition in `route`. */
+  /**
+   * Finds the leader (and topic id, and leader epoch) of every partition in `route`. One attempt each (the pass's
+   * backoff paces the next): a partition without a usable leader (none elected, or one the broker list lacks)
+   * stays in `route`, counted and reported as it persists, and never holds back the others.
+   */
   private async route(): Promise<void> {
     const waiting = [...this.states.values()].filter((s) => s.phase === 'route');
     const topics = [...new Set(waiting.map((s) => s.topic))];
     let firstError: unknown;
+    const retry = (st: PartitionState, err: unknown): void => {
+      if (!(err instanceof KafkaError && err.retriable)) throw err;
+      firstError ??= err;
+      this.positionStalled(st, err);
+    };
     await Promise.all(topics.map(async (topic) => {
       try {
-        const meta = await this.cluster.topic(topic);
+        const meta = await this.cluster.topic(topic, { allowLeaderless: true, deadlineMs: 0 });
         for (const st of waiting) {
           if (st.topic !== topic || st.phase !== 'route') continue;
           const pm = meta.partitions[st.partition];
           if (!pm || pm.partition !== st.partition) { this.fail(st, new InvalidArgumentError(`topic ${topic} has no partition ${st.partition}`)); continue; }
-          await this.cluster.leader(topic, st.partition, { onRetry: (err, round) => this.stalled(st, err, round) });
+          if (pm.leaderId < 0) {
+            retry(st, brokerError(pm.errorCode || errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic, partition: st.partition }));
+            continue;
+          }
+          try {
+            await this.cluster.leader(topic, st.partition, { deadlineMs: 0 });
+          } catch (err) {
+            retry(st, err);
+            continue;
+          }
           const epochMoved = st.leaderEpoch >= 0 && pm.leaderEpoch > st.leaderEpoch;
           st.leaderId = pm.leaderId;
           st.leaderEpoch = pm.leaderEpoch;

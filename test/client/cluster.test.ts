@@ -7,7 +7,8 @@
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import { Cluster, LeaderNotInMetadataError } from '../../src/client/cluster.js';
-import { Fetcher } from '../../src/client/fetcher.js';
+import { Fetcher, fetchedRecords } from '../../src/client/fetcher.js';
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import type { KafkaError } from '../../src/errors.js';
 
 const s = suite('cluster (metadata without progress)', { timeoutMs: 15_000 });
@@ -15,7 +16,7 @@ const s = suite('cluster (metadata without progress)', { timeoutMs: 15_000 });
 interface Seen { metadata: number }
 
 /** A Cluster whose every Metadata request is answered with `brokers` and topic `t` led by `leaderId`. */
-function clusterAnswering(brokers: number[], leaderId: number, options: { retryDeadlineMs?: number; topicError?: number } = {}): { cluster: Cluster; seen: Seen } {
+function clusterAnswering(brokers: number[], leaderId: number, options: { retryDeadlineMs?: number; topicError?: number; leaders?: number[] } = {}): { cluster: Cluster; seen: Seen } {
   const seen: Seen = { metadata: 0 };
   const cluster = new Cluster({ bootstrap: ['127.0.0.1:1'], clientId: 'test', retryDeadlineMs: options.retryDeadlineMs });
   const broker = {
@@ -28,7 +29,8 @@ function clusterAnswering(brokers: number[], leaderId: number, options: { retryD
         throttleTimeMs: 0, clusterId: 'c', controllerId: brokers[0] ?? -1, clusterAuthorizedOperations: 0,
         brokers: brokers.map((nodeId) => ({ nodeId, host: '127.0.0.1', port: 1, rack: null })),
         topics: [{ errorCode: options.topicError ?? 0, name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', isInternal: false, topicAuthorizedOperations: 0,
-          partitions: [0, 1].map((partitionIndex) => ({ errorCode: 0, partitionIndex, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId], offlineReplicas: [] })) }],
+          partitions: (options.leaders ?? [leaderId, leaderId]).map((leader, partitionIndex) =>
+            ({ errorCode: 0, partitionIndex, leaderId: leader, leaderEpoch: 1, replicaNodes: [leader], isrNodes: [leader], offlineReplicas: [] })) }],
       };
     },
   };
@@ -101,6 +103,54 @@ s('a topic error (TOPIC_AUTHORIZATION_FAILED) looked up on every send: the cache
   assert.ok(rejected > 200, `${rejected} lookups`);
   assert.ok(perSecond <= 3, `${seen.metadata} Metadata requests in 2 s (${perSecond.toFixed(1)}/s) for ${rejected} lookups`);
   assert.ok(seen.metadata >= 2, 'the topic is still asked about again');
+});
+
+s('one partition whose leader the broker list lacks does not hold back the other: it is consumed, the bad one reported', async () => {
+  const { cluster, seen } = clusterAnswering([1], 1, { leaders: [9, 1] });
+  // Broker 1 answers ListOffsets (offset 0) and Fetch (one record at the position asked) for partition 1.
+  const fetches = { count: 0 };
+  const broker1 = {
+    nodeId: 1, address: 'stand-in-1:9092',
+    versionFor: async () => 17,
+    request: async (api: { name: string }, body: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      await new Promise((r) => setTimeout(r, 2));
+      if (api.name === 'ListOffsets') return { throttleTimeMs: 0, topics: [{ name: 't', partitions: body.topics[0].partitions.map((p: { partitionIndex: number }) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: 0n, leaderEpoch: 1 })) }] };
+      if (api.name !== 'Fetch') throw new Error(`unexpected ${api.name}`);
+      fetches.count++;
+      const asked = body.topics[0].partitions;
+      return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, nodeEndpoints: [], responses: [{ topic: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: asked.map((p: { partition: number; fetchOffset: bigint }) => ({
+        partitionIndex: p.partition, errorCode: 0, highWatermark: 100n, lastStableOffset: 100n, logStartOffset: 0n, divergingEpoch: { epoch: -1, endOffset: -1n },
+        currentLeader: { leaderId: -1, leaderEpoch: -1 }, snapshotId: { endOffset: -1n, epoch: -1 }, abortedTransactions: null, preferredReadReplica: -1,
+        records: encodeRecordBatch([{ value: `v${p.fetchOffset}` }], { baseOffset: Number(p.fetchOffset), partitionLeaderEpoch: 1 }),
+      })) }] };
+    },
+  };
+  const realBroker = cluster.broker.bind(cluster);
+  (cluster as unknown as { broker: (id: number) => unknown }).broker = (id: number) => (id === 1 ? broker1 : realBroker(id));
+  const reports: Array<{ err: KafkaError; tp: unknown }> = [];
+  const fetcher = new Fetcher(cluster, { autoOffsetReset: 'earliest', maxWaitMs: 10, onError: (err, tp) => reports.push({ err, tp }) });
+  const t0 = Date.now();
+  const offsets: number[] = [];
+  try {
+    fetcher.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    const stop = AbortSignal.timeout(3_000);
+    for (;;) {
+      const b = await fetcher.next(stop).catch(() => undefined);
+      if (b === undefined) break;
+      for (const r of fetchedRecords(b)) offsets.push(r.offset);
+      fetcher.consumed(b, b.nextOffset);
+    }
+  } finally {
+    await fetcher.close();
+    await cluster.close();
+  }
+  const perSecond = seen.metadata / ((Date.now() - t0) / 1000);
+  assert.ok(offsets.length >= 20, `partition 1 delivered ${offsets.length} records`);
+  assert.equal(offsets.slice(0, 3), [0, 1, 2]);
+  assert.ok(perSecond <= 5, `${seen.metadata} Metadata requests in 3 s (${perSecond.toFixed(1)}/s)`);
+  const mine = reports.filter((x) => (x.tp as { partition?: number }).partition === 0);
+  assert.ok(mine.length >= 1 && mine[0]!.err instanceof LeaderNotInMetadataError, reports.map((x) => x.err.message).join('; ') || 'nothing reported');
+  assert.ok(reports.every((x) => (x.tp as { partition?: number }).partition === 0), 'only the bad partition is reported');
 });
 
 s.run();
