@@ -108,6 +108,8 @@ class Compiler {
   private readonly parsed: ts.ParsedCommandLine;
   private readonly host: ts.CompilerHost;
   private program: ts.Program | undefined;
+  /** The unmutated program, for the errors a file had before any mutation (another engineer's work in progress). */
+  private initial: ts.Program | undefined;
   private readonly cache = new Map<string, { text: string; sf: ts.SourceFile }>();
 
   constructor(private readonly dir: string, readonly outDir: string) {
@@ -140,6 +142,7 @@ class Compiler {
   /** Emits everything; returns how many type errors the tree has (others' work in progress may have some). */
   buildAll(): number {
     const p = this.refresh();
+    this.initial = p;
     const r = p.emit();
     return ts.getPreEmitDiagnostics(p).filter((d) => d.category === ts.DiagnosticCategory.Error).length + r.diagnostics.length;
   }
@@ -149,9 +152,14 @@ class Compiler {
     const p = this.refresh();
     const sf = p.getSourceFile(file);
     if (!sf) return `${file} is not part of the program`;
-    const diags = [...p.getSyntacticDiagnostics(sf), ...p.getSemanticDiagnostics(sf)].filter((d) => d.category === ts.DiagnosticCategory.Error);
-    if (diags.length > 0) {
-      const d = diags[0]!;
+    const errors = (prog: ts.Program, f: ts.SourceFile): ts.Diagnostic[] =>
+      [...prog.getSyntacticDiagnostics(f), ...prog.getSemanticDiagnostics(f)].filter((d) => d.category === ts.DiagnosticCategory.Error);
+    const diags = errors(p, sf);
+    const before = this.initial?.getSourceFile(file);
+    const known = new Set(before && this.initial ? errors(this.initial, before).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')) : []);
+    const fresh = diags.filter((d) => !known.has(ts.flattenDiagnosticMessageText(d.messageText, ' ')));
+    if (fresh.length > 0) {
+      const d = fresh[0]!;
       const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
       return `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
     }
