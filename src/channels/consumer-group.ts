@@ -12,7 +12,7 @@
  * set belongs to the group, not to an assignment: a paused partition assigned later (after a rebalance, or a
  * restart with `start()`) starts paused, until `resume`.
  */
-import { Cluster } from '../client/cluster.js';
+import type { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
 import { builtInAssignor } from '../group/assignors/index.js';
 import { GroupConsumer } from '../group/group-consumer.js';
@@ -23,7 +23,7 @@ import { untilAborted } from './abort.js';
 import { signalProblem } from './producer-input.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { ClaimFeeder } from './claim-feeder.js';
-import { clusterOptionsFor } from './cluster-options.js';
+import { clusterOptionsFor, connectForTopic } from './cluster-options.js';
 import type { ConsumerGroupConfig } from './config.js';
 import { ConsumerGroupBase, type ConsumeSession } from './consumer-group-base.js';
 import type { HandlerFailure } from './handlers.js';
@@ -101,14 +101,9 @@ export class ConsumerGroup extends ConsumerGroupBase {
   }
 
   private async connect(): Promise<void> {
-    const cluster = new Cluster({ ...(await clusterOptionsFor(this.config)), allowAutoTopicCreation: false });
-    try {
-      await cluster.topic(this.topic);
-    } catch (err) {
-      await cluster.close();
-      throw err;
-    }
-    if (this.abort.signal.aborted) { await cluster.close(); throw new ClosedError('the consumer group is closed'); }
+    // close() while connecting ends the attempt at once (see connectForTopic), not at the cluster's lookup deadline.
+    const cluster = await connectForTopic({ ...(await clusterOptionsFor(this.config)), allowAutoTopicCreation: false }, this.topic,
+      this.abort.signal, () => new ClosedError('the consumer group is closed'));
     this.cluster = cluster;
     this.markInitialised();
   }

@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { Cluster } from '../client/cluster.js';
+import type { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
 import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
@@ -18,7 +18,7 @@ import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '..
 import { Compression } from '../protocol/compression/index.js';
 import { untilAborted } from './abort.js';
 import { Chan } from './chan.js';
-import { clusterOptionsFor } from './cluster-options.js';
+import { clusterOptionsFor, connectForTopic } from './cluster-options.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from './config.js';
 import { pushError } from './error-channel.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
@@ -106,20 +106,8 @@ export class Producer implements IProducer {
   }
 
   private async connect(): Promise<void> {
-    const cluster = new Cluster(await clusterOptionsFor(this.config));
-    // close() while connecting ends the attempt (the cluster stops retrying once closed) instead of leaving it
-    // to its own deadline, which kept the process alive for the connect timeout after close() had resolved.
-    const stop = (): void => void cluster.close();
-    this.abort.signal.addEventListener('abort', stop, { once: true });
-    try {
-      await cluster.topic(this.topic);
-    } catch (err) {
-      await cluster.close();
-      throw err;
-    } finally {
-      this.abort.signal.removeEventListener('abort', stop);
-    }
-    if (this.abort.signal.aborted) { await cluster.close(); throw new ClosedError('the producer is closed'); }
+    const cluster = await connectForTopic(await clusterOptionsFor(this.config), this.topic, this.abort.signal,
+      () => new ClosedError('the producer is closed'));
     this.cluster = cluster;
     this.engine = new ProducerEngine({
       cluster, acks: this.config.acks, idempotent: this.config.idempotent && this.config.acks === -1,

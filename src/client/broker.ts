@@ -127,6 +127,8 @@ export class Broker {
   private authFailure: { error: AuthenticationError; at: number } | undefined;
   private handshakeSucceeded = false;
   private closed = false;
+  /** Connections still handshaking (not yet a lane's): close() and destroy() end them too. */
+  private readonly opening = new Set<Connection>();
 
   constructor(options: BrokerOptions) {
     this.options = options;
@@ -218,7 +220,10 @@ export class Broker {
       requestTimeoutMs: o.requestTimeoutMs, maxInFlight: o.maxInFlight, maxFrameBytes: o.maxFrameBytes,
       name: `broker ${this.nodeId >= 0 ? this.nodeId : this.address} (${lane})`,
     });
+    // Until the lane holds it, close()/destroy() reach a handshaking connection through `opening`.
+    this.opening.add(conn);
     try {
+      if (this.closed) throw new ConnectionError(`broker ${this.address} is closed`, { broker: this.address, retriable: false });
       this.versions = await this.negotiateVersions(conn);
       if (o.sasl) {
         const lifetimeMs = await this.authenticate(conn);
@@ -230,6 +235,8 @@ export class Broker {
       if (err instanceof AuthenticationError) this.authFailure = { error: err, at: Date.now() };
       conn.destroy(err as Error);
       throw err;
+    } finally {
+      this.opening.delete(conn);
     }
     state.conn = conn;
     if (this.closed) conn.destroy();
@@ -345,12 +352,21 @@ export class Broker {
       this.forget(s);
       return c;
     });
+    this.destroyOpening();
     await Promise.all(conns.map((c) => c?.close(options)));
+  }
+
+  /** Handshakes still running are of no use once closed: their connections end now (not at requestTimeoutMs). */
+  private destroyOpening(err?: Error): void {
+    const closed = err ?? new ConnectionError(`broker ${this.address} is closed`, { broker: this.address, retriable: false });
+    for (const conn of this.opening) conn.destroy(closed);
+    this.opening.clear();
   }
 
   /** Closes every lane now, failing pending requests with `err`. */
   destroy(err?: Error): void {
     this.closed = true;
+    this.destroyOpening(err);
     for (const s of this.lanes.values()) {
       s.conn?.destroy(err);
       this.forget(s);
