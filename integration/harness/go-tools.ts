@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kafkaHome, repoRoot } from './paths.js';
@@ -45,6 +45,9 @@ async function build(name: string): Promise<string> {
     });
   });
   renameSync(tmp, bin); // atomic: a concurrent build of the same sources writes the same program
+  for (const old of readdirSync(dir)) {
+    if (old.startsWith(`${name}-`) && join(dir, old) !== bin && !old.includes('.tmp-')) rmSync(join(dir, old), { force: true });
+  }
   return bin;
 }
 
