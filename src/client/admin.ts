@@ -86,13 +86,14 @@ export class Admin {
    * Partitions whose leader moved or went away (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, a dropped
    * connection: any retriable failure) are asked again after a metadata refresh and a backoff pause, until
    * {@link AdminOptions.retryDeadlineMs}; partitions already answered are not asked again. Non-retriable errors
-   * throw at once.
+   * throw at once. `partitions` limits the question to those (default: every partition of the topic).
    */
-  async listOffsets(topic: string, spec: bigint = OffsetSpec.latest, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): Promise<Map<number, bigint>> {
+  async listOffsets(topic: string, spec: bigint = OffsetSpec.latest, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted',
+    partitions?: readonly number[]): Promise<Map<number, bigint>> {
     const deadline = Date.now() + (this.options.retryDeadlineMs ?? 30_000);
     const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs ?? 100, maxRetryPeriod: this.options.retryMaxMs ?? 1_000 });
     const out = new Map<number, bigint>();
-    let pending: ReadonlySet<number> | undefined; // undefined: every partition the metadata lists
+    let pending: ReadonlySet<number> | undefined = partitions && new Set(partitions); // undefined: every partition the metadata lists
     for (;;) {
       const failed = await this.listOffsetsOnce(topic, spec, isolation, pending, out);
       if (failed.partitions.size === 0) return out;

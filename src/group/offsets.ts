@@ -281,13 +281,15 @@ export class OffsetManager {
     const spec = (this.options.initialOffset ?? 'oldest') === 'oldest' ? OffsetSpec.earliest : OffsetSpec.latest;
     const out = new Map<string, OffsetAndEpoch>();
     for (const tp of partitions) {
-      let resets: Map<number, bigint> | undefined;
+      const none: number[] = []; // partitions without a committed offset: asked where the log starts (or ends)
       for (const p of tp.partitions) {
         const c = committed.get(tpKey(tp.topic, p));
-        if (c && c.offset >= 0n) { out.set(tpKey(tp.topic, p), c); continue; }
-        resets ??= await this.admin.listOffsets(tp.topic, spec);
-        out.set(tpKey(tp.topic, p), { offset: resets.get(p) ?? 0n, leaderEpoch: -1 });
+        if (c && c.offset >= 0n) out.set(tpKey(tp.topic, p), c);
+        else none.push(p);
       }
+      if (none.length === 0) continue;
+      const resets = await this.admin.listOffsets(tp.topic, spec, 'read_uncommitted', none);
+      for (const p of none) out.set(tpKey(tp.topic, p), { offset: resets.get(p) ?? 0n, leaderEpoch: -1 });
     }
     return out;
   }

@@ -201,9 +201,10 @@ export class SessionManager implements MembershipListener {
 
   /**
    * A new generation: the session starts (`setup`), then each topic's new partitions get their claims as soon as
-   * that topic's start offsets are known. Topics are independent: one whose offsets cannot be had (deleted,
-   * unauthorised, its leader down) is reported on `onError` and retried with the backoff until it works or its
-   * partitions go away, while the others are consumed; nothing here waits on it.
+   * that topic's start offsets are known. Topics are independent, and after a failed attempt so are a topic's
+   * partitions: one whose offsets cannot be had (deleted, unauthorised, its leader down) is reported on `onError`
+   * and retried with the backoff until it works or it goes away, while the others are consumed; nothing here
+   * waits on it.
    */
   async assign(added: TopicPartitions[], _all: TopicPartitions[], generation: Generation): Promise<void> {
     this.offsets.identity = { generationId: generation.generationId, memberId: generation.memberId, groupInstanceId: generation.groupInstanceId };
@@ -241,6 +242,13 @@ export class SessionManager implements MembershipListener {
         starts = await this.offsets.startOffsets([{ topic: tp.topic, partitions: left }]);
       } catch (err) {
         if (this.dispatchStop.signal.aborted) return;
+        // One bad partition (its leader gone, say) must not hold the others: each goes on by itself.
+        if (left.length > 1) {
+          this.options.onError?.(new KafkaError(`start offsets of ${tp.topic} [${left.join(',')}] could not be fetched; trying each partition alone: ${String(err)}`,
+            'ERR_KAFKA_START_OFFSETS', { retriable: true, cause: err }));
+          await Promise.all(left.map((p) => this.startClaims({ topic: tp.topic, partitions: [p] })));
+          return;
+        }
         const pause = backoff.next();
         this.options.onError?.(new KafkaError(`start offsets of ${tp.topic} [${left.join(',')}] could not be fetched; retrying in ${pause} ms: ${String(err)}`,
           'ERR_KAFKA_START_OFFSETS', { retriable: true, cause: err }));

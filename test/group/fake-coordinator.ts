@@ -29,6 +29,8 @@ export class FakeCoordinator {
   readonly mangle = new Map<string, ((res: Body) => Body)[]>();
   /** Topics the cluster does not know: metadata lookups reject, ListOffsets answers UNKNOWN_TOPIC_OR_PARTITION. */
   readonly unknownTopics = new Set<string>();
+  /** ListOffsets answers these error codes for these partitions (`topic-partition` keys). */
+  readonly listOffsetsErrors = new Map<string, number>();
   /** When set, SyncGroup hands out these assignment bytes (one per answer) instead of the leader's. */
   readonly syncAnswers: Buffer[] = [];
 
@@ -97,7 +99,7 @@ export class FakeCoordinator {
       case 'OffsetFetch': return this.fetchOffsets(body, err);
       case 'ListOffsets':
         return { topics: body.topics.map((t: Body) => ({ name: t.name, partitions: t.partitions.map((p: Body) => ({
-          partitionIndex: p.partitionIndex, errorCode: this.unknownTopics.has(t.name) ? 3 : 0, offset: p.timestamp === -2n ? this.earliest : this.latest, timestamp: -1n, leaderEpoch: 0 })) })) };
+          partitionIndex: p.partitionIndex, errorCode: this.unknownTopics.has(t.name) ? 3 : this.listOffsetsErrors.get(`${t.name}-${p.partitionIndex}`) ?? 0, offset: p.timestamp === -2n ? this.earliest : this.latest, timestamp: -1n, leaderEpoch: 0 })) })) };
       default: throw new Error(`the fake coordinator does not answer ${api}`);
     }
   }

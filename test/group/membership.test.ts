@@ -171,7 +171,7 @@ s('start offsets that cannot be fetched are reported and retried with the backof
   const m = sessionSetUp(fake, started, errors);
   await eventually('claims started', () => started.length === 6);
   assert.ok(started.every((x) => x.endsWith('@g1')), started.join(' '));
-  assert.is(errors.length, 2, 'each failed attempt reported');
+  assert.is(errors.length, 2, 'each failed attempt reported (the whole topic, then one partition alone)');
   assert.instance((errors[0] as KafkaError).cause, BrokerError);
   assert.is(((errors[0] as KafkaError).cause as BrokerError).errorName, 'UNKNOWN_SERVER_ERROR');
   assert.is(fake.count('JoinGroup'), 2, 'no rebalance for it');
@@ -195,6 +195,21 @@ s('one assigned partition of an unknown topic never blocks the others, and close
   const n = errors.length;
   await new Promise((r) => setTimeout(r, 60));
   assert.is(errors.length, n, 'the retries stopped with the close');
+});
+
+s('one partition whose start offset cannot be had never holds the other partitions of its topic', async () => {
+  const fake = new FakeCoordinator();
+  fake.listOffsetsErrors.set('t-3', errorCodes.UNKNOWN_SERVER_ERROR); // no committed offset: ListOffsets, refused for t-3
+  const errors: unknown[] = [];
+  const started: string[] = [];
+  const m = sessionSetUp(fake, started, errors);
+  await eventually('the five others started', () => started.length === 5);
+  assert.not.ok(started.includes('t-3@g1'));
+  await eventually('t-3 reported more than once', () => errors.filter((e) => /t \[3\]/.test(String((e as Error).message))).length >= 2);
+  fake.listOffsetsErrors.clear();
+  await eventually('t-3 started once its offset could be had', () => started.includes('t-3@g1'));
+  assert.is(fake.count('JoinGroup'), 2, 'no rebalance for it');
+  await m.close();
 });
 
 s('marks are committed before a JoinGroup (cooperative too), while the generation still accepts them', async () => {
