@@ -152,6 +152,8 @@ export const MUTATIONS: Mutation[] = [
     why: 'a JoinGroup accepted with generation -1 is taken as a generation', tests: groupTests },
   { id: 'start-offsets-all-or-nothing', mechanism: 'rejoin', file: 'src/group/session.ts', find: 'const starting: Promise<void>[] = [];',
     replace: 'await this.offsets.startOffsets(added);\n    const starting: Promise<void>[] = [];', why: 'one topic whose start offsets fail blocks (and hands back) the whole assignment', tests: groupTests },
+  { id: 'start-offsets-no-split', mechanism: 'rejoin', file: 'src/group/session.ts', find: 'if (left.length > 1) {', replace: 'if (false) {',
+    why: "one partition whose start offset cannot be had holds the other partitions of its topic", tests: groupTests },
   { id: 'session-not-retried', mechanism: 'session-retry', file: 'src/group/session-retry.ts', find: 'this.options.onRetrying?.(cause, delay);', replace: 'return;',
     why: 'a failed session (a fatal group error) ends consumption for good', tests: ['test/group/session-retry'] },
   { id: 'session-retry-slow-cause', mechanism: 'session-retry', file: 'src/group/session-retry.ts',
