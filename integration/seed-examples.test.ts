@@ -1,10 +1,8 @@
 /**
  * The seed's own examples (the dp-kafka README in /work/shared/seed, "Creation" to "Health-check"), ported line
  * for line to TypeScript and run against the real broker. Each Go line is quoted above its port; the same ports
- * are in README.md's porting guide, so a change here must change the guide too.
- *
- * The one place the port cannot be literal is `Output <- []byte(msg)`: `producer.channels.output` is typed for
- * messages, so the bytes go in as `{ value: Buffer.from(msg) }` (or `producer.send(Buffer.from(msg))`).
+ * are in README.md's porting guide, so a change here must change the guide too. `Output <- []byte(msg)` is
+ * literal too: `channels.output` takes bytes or a string as the value.
  */
 import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
@@ -91,7 +89,7 @@ async function seedProgram(cfg: ServiceConfig, workers: 'single' | 'multiple', c
   // pChannels.Output <- []byte(msg)
   for (let i = 0; i < count; i++) {
     const msg = `message-${i}`;
-    await pChannels.output.send({ value: Buffer.from(msg) });
+    await pChannels.output.send(Buffer.from(msg));
   }
 
   // func consume(upstream chan kafka.Message) { for { msg := <-upstream; doStuff(msg); msg.Commit() } }

@@ -20,7 +20,7 @@ export type {
 export { PRODUCER_DEFAULTS, CONSUMER_GROUP_DEFAULTS } from './channels/config.js';
 export type { IProducer, IConsumerGroup, ProducerChannels, ConsumerGroupChannels, CloseOptions, RegisterOptions } from './channels/interfaces.js';
 export type { Message, MessageHeader, ProducerMessage } from './channels/message.js';
-export type { HeadersObject, SendableMessage } from './channels/producer-input.js';
+export type { HeadersObject, OutputItem, SendableMessage } from './channels/producer-input.js';
 export { ConsumerState, CONSUMER_STATES } from './channels/state.js';
 export type { Handler, BatchHandler, Commiter, HandlerContext } from './channels/handlers.js';
 export { shouldCommit } from './channels/handlers.js';

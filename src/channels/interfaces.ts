@@ -7,6 +7,7 @@ import type { Chan } from './chan.js';
 import type { BatchHandler, Handler } from './handlers.js';
 import type { HealthCheck, HealthStatus } from './health.js';
 import type { Message, ProducerMessage } from './message.js';
+import type { OutputItem } from './producer-input.js';
 import type { ConsumerState, ConsumerStateChannels } from './state.js';
 
 /**
@@ -89,8 +90,12 @@ export interface IConsumerGroup {
 
 /** A producer's channels; `ready`, `closer` and `closed` signal by being closed. */
 export interface ProducerChannels {
-  /** Messages to send; bounded (the producer's memory bound). Closed when the producer closes. */
-  readonly output: Chan<ProducerMessage>;
+  /**
+   * Messages to send; bounded (the producer's memory bound). Closed when the producer closes. Bytes or a string
+   * written here is the record's value (dp-kafka's `pChannels.Output <- []byte(msg)`); an item that is not a
+   * message goes to `errors` with its cause.
+   */
+  readonly output: Chan<OutputItem>;
   /** Delivery failures. Bounded; when full, the oldest unread errors are dropped instead of blocking sends. */
   readonly errors: Chan<Error>;
   readonly ready: Chan<never>;

@@ -14,8 +14,11 @@ import { InvalidArgumentError } from '../errors.js';
 import { describeValue, recordProblem } from '../client/record-check.js';
 import type { ProducerMessage } from './message.js';
 
-/** Anything a caller may put on `output`: a message, or bytes / a string as the value (dp-kafka's way). */
-export type OutputItem = ProducerMessage | Uint8Array | string;
+/**
+ * Anything a caller may put on `output`: a message (headers may be an object, as at `send`), or bytes / a string
+ * as the value (dp-kafka's `pChannels.Output <- []byte(msg)`).
+ */
+export type OutputItem = SendableMessage | Uint8Array | string;
 
 /** Headers as a plain object, accepted by `send` and on `output` beside the array form. */
 export type HeadersObject = Record<string, Uint8Array | string | null>;

@@ -25,7 +25,7 @@ import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { checkHealth, type HealthCheck } from './health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from './interfaces.js';
 import type { ProducerMessage } from './message.js';
-import { admitMessage, signalProblem, type SendableMessage } from './producer-input.js';
+import { admitMessage, signalProblem, type OutputItem, type SendableMessage } from './producer-input.js';
 
 /** dp-kafka's trace header: one id per producer, sent with every message. */
 export const REQUEST_ID_HEADER = 'request-id';
@@ -63,7 +63,7 @@ export class Producer implements IProducer {
     }
     this.topic = this.config.topic;
     this.channels = {
-      output: new Chan<ProducerMessage>(this.config.outputCapacity),
+      output: new Chan<OutputItem>(this.config.outputCapacity),
       errors: new Chan<Error>(ERRORS_CAPACITY),
       ready: new Chan<never>(),
       closer: new Chan<never>(),
@@ -129,9 +129,9 @@ export class Producer implements IProducer {
     for (;;) {
       const first = await output.recv();
       if (first.done) return;
-      const messages = [first.value];
-      output.drainInto(messages, DRAIN_MAX);
-      this.admit(messages);
+      const items = [first.value];
+      output.drainInto(items, DRAIN_MAX);
+      const messages = this.admit(items);
       if (messages.length === 0) continue;
       // The messages are the records: the engine takes the topic and the producer's headers from `defaults`.
       let room = true;
@@ -145,14 +145,17 @@ export class Producer implements IProducer {
   }
 
   /** Replaces each message by the one to send (bytes or a string become the value) and drops, reporting, the bad. */
-  private admit(messages: ProducerMessage[]): void {
+  private admit(items: OutputItem[]): ProducerMessage[] {
+    // In place: the batch array is reused as the messages (no second allocation per batch).
+    const messages = items as unknown[] as ProducerMessage[];
     let kept = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const m = admitMessage(messages[i]);
-      if (m instanceof InvalidArgumentError) this.report(messages[i], m);
+    for (let i = 0; i < items.length; i++) {
+      const m = admitMessage(items[i]);
+      if (m instanceof InvalidArgumentError) this.report(items[i], m);
       else messages[kept++] = m;
     }
     messages.length = kept;
+    return messages;
   }
 
   /** Puts a message's failure on `errors` (never blocking; counted when nobody reads them). */

@@ -14,7 +14,9 @@ import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig
 import { evaluateHealth, type BrokerHealth, type HealthCheck } from '../channels/health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from '../channels/interfaces.js';
 import type { MessageHeader, ProducerMessage } from '../channels/message.js';
-import { ClosedError, KafkaError, MockExpectationError } from '../errors.js';
+import { admitMessage, type OutputItem } from '../channels/producer-input.js';
+import { pushError } from '../channels/error-channel.js';
+import { ClosedError, InvalidArgumentError, KafkaError, MockExpectationError, ProducerError } from '../errors.js';
 
 /** dp-kafka `kafkatest.ProducerConfig`. */
 export interface MockProducerOptions {
@@ -57,7 +59,7 @@ export class MockProducer implements IProducer {
   constructor(config: ProducerConfig, options: MockProducerOptions = {}) {
     this.config = resolveProducerConfig(config);
     this.channels = {
-      output: new Chan<ProducerMessage>(options.channelBufferSize ?? 30),
+      output: new Chan<OutputItem>(options.channelBufferSize ?? 30),
       errors: new Chan<Error>(20),
       ready: new Chan<never>(),
       closer: new Chan<never>(),
@@ -159,9 +161,17 @@ export class MockProducer implements IProducer {
     this.channels.closed.close();
   }
 
-  /** Takes from `output` and records, until closed. */
+  /**
+   * Takes from `output` and records, until closed. Items are read by the real producer's rule (producer-input.ts):
+   * bytes or a string is the value; an item that is not a message goes to `errors`, as it would for real.
+   */
   private async forward(): Promise<void> {
-    for await (const m of this.channels.output) {
+    for await (const item of this.channels.output) {
+      const m = admitMessage(item);
+      if (m instanceof InvalidArgumentError) {
+        pushError(this.channels.errors, new ProducerError(item, this.config.topic, m));
+        continue;
+      }
       const rec: SentMessage = {
         topic: this.config.topic,
         value: bytes(m.value),

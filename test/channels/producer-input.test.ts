@@ -126,7 +126,7 @@ s('a constructor option of the wrong type is refused', () => {
 s('headers given as an object are sent as headers, in key order (send and output alike)', async () => {
   const { p, sink } = connected();
   await p.send({ value: 'a', headers: { kind: 'text', raw: Buffer.from([0x41]), none: null } });
-  await p.channels.output.send({ value: 'b', headers: { via: 'output' } } as never);
+  await p.channels.output.send({ value: 'b', headers: { via: 'output' } });
   await eventually('both written', () => sink.records.length === 2);
   assert.equal(sink.records.map((r) => [r.value, r.headers]), [
     ['a', [['kind', 'text'], ['raw', 'A'], ['none', null]]],
@@ -137,9 +137,9 @@ s('headers given as an object are sent as headers, in key order (send and output
 
 s('bytes or a string written to output is the record value (the seed\'s pChannels.Output <- []byte(msg))', async () => {
   const { p, sink } = connected();
-  await p.channels.output.send(Buffer.from('seed bytes') as never);
-  await p.channels.output.send(new Uint8Array([0x68, 0x69]) as never);
-  await p.channels.output.send('seed text' as never);
+  await p.channels.output.send(Buffer.from('seed bytes'));
+  await p.channels.output.send(new Uint8Array([0x68, 0x69]));
+  await p.channels.output.send('seed text');
   await p.send('via send' as never);
   await eventually('all written', () => sink.records.length === 4);
   assert.equal(sink.values(), ['seed bytes', 'hi', 'seed text', 'via send']);

@@ -96,4 +96,20 @@ s('checker follows the simulated broker health', async () => {
   await p.close();
 });
 
+s('output takes what the real producer\'s output takes: bytes or a string is the value; a non-message goes to errors', async () => {
+  const p = createMockProducer(cfg);
+  await p.channels.output.send(Buffer.from('seed bytes')); // the seed's pChannels.Output <- []byte(msg), type-checked
+  await p.channels.output.send('seed text');
+  await p.channels.output.send({ value: 'obj', headers: { h: 'v' } });
+  await p.channels.output.send(42 as never);
+  assert.is((await p.waitForMessageSent(1000)).value!.toString(), 'seed bytes');
+  assert.is((await p.waitForMessageSent(1000)).value!.toString(), 'seed text');
+  const o = await p.waitForMessageSent(1000);
+  assert.equal([o.value!.toString(), o.headers], ['obj', [{ key: 'h', value: Buffer.from('v') }]]);
+  const err = await p.channels.errors.recv();
+  assert.ok(!err.done && err.value.name === 'ProducerError' && err.value.cause instanceof InvalidArgumentError, String(err.value));
+  assert.is(p.sent.length, 3);
+  await p.close();
+});
+
 s.run();
