@@ -236,7 +236,11 @@ export class Cluster {
     if (!t) { this.stale.add(name); throw brokerError(errorCodes.UNKNOWN_TOPIC_OR_PARTITION, { api: 'Metadata', topic: name }); }
     if (t.errorCode !== 0) { this.stale.add(name); throw brokerError(t.errorCode, { api: 'Metadata', topic: name }); }
     const leaderless = t.partitions.find((p) => p.leaderId < 0 || p.errorCode === errorCodes.LEADER_NOT_AVAILABLE);
-    if ((leaderless && !allowLeaderless) || t.partitions.length === 0) {
+    if (leaderless && allowLeaderless && t.partitions.length > 0) {
+      this.stale.add(name); // answered as is, but the next lookup asks again: the election may be over
+      return t;
+    }
+    if (leaderless || t.partitions.length === 0) {
       this.stale.add(name);
       throw brokerError(errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic: name, partition: leaderless?.partition });
     }
@@ -250,11 +254,12 @@ export class Cluster {
    */
   async leader(topic: string, partition: number, options: LookupOptions = {}): Promise<Broker> {
     return this.withRetry(async () => {
-      const t = await this.lookupTopic(topic);
+      const t = await this.lookupTopic(topic, true); // other partitions without a leader are not this one's concern
       const p = t.partitions[partition];
       if (!p || p.partition !== partition) {
         throw new InvalidArgumentError(`topic ${topic} has ${t.partitions.length} partitions; there is no partition ${partition}`);
       }
+      if (p.leaderId < 0) throw brokerError(errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic, partition });
       if (!this.brokerMeta.has(p.leaderId)) {
         this.invalidate();
         throw new LeaderNotInMetadataError(topic, partition, p.leaderId, [...this.brokerMeta.keys()]);

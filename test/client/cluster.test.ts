@@ -153,4 +153,16 @@ s('one partition whose leader the broker list lacks does not hold back the other
   assert.ok(reports.every((x) => (x.tp as { partition?: number }).partition === 0), 'only the bad partition is reported');
 });
 
+s('a topic answered with a partition still leaderless (allowLeaderless) is asked again on the next lookup: the election may be over', async () => {
+  const { cluster, seen } = clusterAnswering([1], 1, { leaders: [-1, 1] });
+  const meta = await cluster.topic('t', { allowLeaderless: true });
+  assert.equal(meta.partitions.map((p) => p.leaderId), [-1, 1]);
+  await cluster.topic('t', { allowLeaderless: true });
+  assert.is(seen.metadata, 2, 'refreshed, not served from the cache');
+  const err = await cluster.leader('t', 0, { deadlineMs: 0 }).then(() => null, (e: unknown) => e);
+  assert.match(String(err), /LEADER_NOT_AVAILABLE/);
+  assert.ok(await cluster.leader('t', 1, { deadlineMs: 0 }), 'the partition with a leader is routed');
+  await cluster.close();
+});
+
 s.run();
