@@ -11,7 +11,7 @@ import { Buffer } from 'node:buffer';
 import { Chan } from '../channels/chan.js';
 import { sleep } from '../client/backoff.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from '../channels/config.js';
-import { evaluateHealth, type BrokerHealth, type HealthCheck } from '../channels/health.js';
+import { checkHealth, type BrokerHealth, type HealthCheck } from '../channels/health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from '../channels/interfaces.js';
 import type { MessageHeader, ProducerMessage } from '../channels/message.js';
 import { admitMessage, type OutputItem } from '../channels/producer-input.js';
@@ -101,8 +101,15 @@ export class MockProducer implements IProducer {
     this.brokerHealth = [...brokers];
   }
 
-  async checker(): Promise<HealthCheck> {
-    return evaluateHealth({ initialised: this.isInitialised(), brokers: this.brokerHealth, minBrokersHealthy: this.config.minBrokersHealthy }, 'producer');
+  /**
+   * The real producer's rule (health.ts's checkHealth, on the simulated broker health): not initialised with every
+   * broker healthy, the check initialises and says OK; not initialised otherwise, WARNING.
+   */
+  checker(): Promise<HealthCheck> {
+    return checkHealth('producer', {
+      isInitialised: () => this.isInitialised(), initialise: () => this.initialise(), probe: async () => this.brokerHealth,
+      minBrokersHealthy: this.config.minBrokersHealthy, timeoutMs: this.config.requestTimeoutMs,
+    });
   }
 
   logErrors(): void {

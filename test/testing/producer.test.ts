@@ -69,10 +69,15 @@ s('close ends waits with ClosedError; send after close rejects', async () => {
 s('not initialised at creation: messages wait, and are recorded once it initialises', async () => {
   const p = createMockProducer({ ...cfg, minRetryPeriod: 5_000, maxRetryPeriod: 10_000 }, { initAtCreation: false });
   assert.is(p.isInitialised(), false);
+  // Not initialised and a broker down: WARNING, and the check does not initialise.
+  p.setBrokerHealth([{ address: cfg.brokerAddrs[0]!, reachable: false, hasTopic: false }]);
   assert.is((await p.checker()).status, 'WARNING');
+  assert.is(p.isInitialised(), false);
   await p.sendJSON('early');
   await p.waitNoMessageSent(20);
-  await p.initialise();
+  // Every broker healthy: the check initialises and says OK (the real producer's rule, health.ts's checkHealth).
+  p.setBrokerHealth([{ address: cfg.brokerAddrs[0]!, reachable: true, hasTopic: true }]);
+  assert.is((await p.checker()).status, 'OK');
   assert.ok(p.channels.ready.closed);
   assert.is(await p.waitForJSONMessageSent(1000), 'early');
   await p.close();
