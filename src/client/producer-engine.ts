@@ -1,7 +1,8 @@
 /**
- * The produce path below the channel API: records → partition (Java-compatible) → per-partition batches
- * (accumulator.ts) → each batch encoded once as a RecordBatch v2 → one Produce request per leader broker on the
- * produce lane → per-record results through one callback per `send` call.
+ * The produce path below the channel API: records → partition (Java-compatible; topic metadata and the partition
+ * choice in producer-topics.ts) → per-partition batches (accumulator.ts) → each batch encoded once as a RecordBatch
+ * v2 → one Produce request per leader broker on the produce lane → per-record results through one callback per
+ * `send` call.
  *
  * Idempotence (KIP-98) is on by default with acks=all, as in Kafka 3+: a producer id and epoch, a sequence per
  * partition, up to `maxInFlight` requests per broker; retried batches keep their sequence and go back in order,
@@ -20,22 +21,11 @@ import { describeValue, recordProblem } from './record-check.js';
 import { MAX_TIMER_MS } from './settings.js';
 import { BufferPool } from './buffer-pool.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
-import { choosePartition, StickyPartitioner } from './partitioner.js';
+import { StickyPartitioner } from './partitioner.js';
+import { ProducerTopics } from './producer-topics.js';
 import { DeliveryTimeoutError, resolveOptions, type ProducerCluster, type ProducerEngineOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 export { DeliveryTimeoutError, type ProducerCluster, type ProducerEngineOptions } from './producer-options.js';
-
-interface TopicState {
-  name: string;
-  topicId: string;
-  /** Leader node id per partition (-1: none known); empty until metadata arrives. */
-  leaders: number[];
-  available: number[];
-  loading: boolean;
-  /** Records waiting for the topic's first metadata, as parallel arrays. */
-  waiting: { records: ProducerRecord[]; owners: Delivery[]; indexes: number[]; sizes: number[]; since: number } | undefined;
-  lastError: unknown;
-}
 
 /** One Produce request being assembled for a broker. */
 interface RequestGroup {
@@ -68,7 +58,7 @@ export class ProducerEngine {
   /** Encoded batches' memory, recycled once the broker acknowledged them (see buffer-pool.ts). */
   private readonly buffers: BufferPool;
   private readonly identity = new ProducerIdentity();
-  private readonly topics = new Map<string, TopicState>();
+  private readonly topics: ProducerTopics;
   private readonly brokerInFlight = new Map<number, number>();
   private inFlightTotal = 0;
   /** Pending epoch change: 'bump' (local, KIP-360) or 'reinit' (new producer id). */
@@ -92,6 +82,10 @@ export class ProducerEngine {
     this.sticky = options.partitioner ?? new StickyPartitioner();
     this.accumulator = new Accumulator({ batchBytes: this.o.batchBytes, maxBufferedBytes: this.o.maxBufferedBytes });
     this.buffers = new BufferPool(Math.min(POOL_MAX_BYTES, this.o.maxBufferedBytes / 4), 2 * this.o.batchBytes + 64 * 1024);
+    this.topics = new ProducerTopics({
+      cluster: this.cluster, accumulator: this.accumulator, sticky: this.sticky, retryBackoffMs: this.o.retryBackoffMs,
+      schedule: (ms) => this.schedule(ms), checkIdle: () => this.checkIdle(),
+    });
   }
 
   /** The producer id and epoch in use (-1 before the first InitProducerId, or without idempotence). */
@@ -127,12 +121,12 @@ export class ProducerEngine {
         owner.fail(i, new InvalidArgumentError(`a record of about ${size} bytes does not fit in a request of maxMessageBytes ${this.o.maxMessageBytes}`));
         continue;
       }
-      const t = this.topicState(defaultTopic ?? r.topic);
+      const t = this.topics.state(defaultTopic ?? r.topic);
       if (t.leaders.length === 0) {
-        this.wait(t, r, owner, i, size, now);
+        this.topics.park(t, r, owner, i, size, now);
         continue;
       }
-      const p = this.partitionFor(r, t, size, owner, i);
+      const p = this.topics.partitionFor(r, t, size, owner, i);
       if (p >= 0 && this.accumulator.append(r, size, p, owner, i, now)) filled = true;
     }
     this.schedule(filled || this.flushing > 0 ? 0 : this.o.lingerMs);
@@ -171,100 +165,6 @@ export class ProducerEngine {
     this.closed = true;
     this.failAll(error);
     this.cancelWake();
-  }
-
-  private topicState(name: string | undefined): TopicState {
-    let t = this.topics.get(name as string);
-    if (t === undefined) {
-      if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('a record needs a topic');
-      t = { name, topicId: '', leaders: [], available: [], loading: false, waiting: undefined, lastError: undefined };
-      this.topics.set(name, t);
-    }
-    return t;
-  }
-
-  /** The record's partition, or -1 after failing it (an explicit partition the topic does not have). */
-  private partitionFor(r: ProducerRecord, t: TopicState, size: number, owner: Delivery, index: number): number {
-    const n = t.leaders.length;
-    try {
-      if ((r.partition === undefined || r.partition === null) && (r.key === undefined || r.key === null)) {
-        // KIP-480: stay on the sticky partition while its batch has room, move on when a new batch would start.
-        let p = this.sticky.partition(t.name, n, t.available);
-        if (!this.accumulator.fits(t.name, p, size)) {
-          this.sticky.onNewBatch(t.name, p);
-          p = this.sticky.partition(t.name, n, t.available);
-        }
-        return p;
-      }
-      return choosePartition(r, t.name, n, this.sticky, t.available);
-    } catch (err) {
-      owner.fail(index, err as Error);
-      return -1;
-    }
-  }
-
-  /** Parks a record until its topic's metadata is known. */
-  private wait(t: TopicState, r: ProducerRecord, owner: Delivery, index: number, size: number, now: number): void {
-    const w = (t.waiting ??= { records: [], owners: [], indexes: [], sizes: [], since: now });
-    w.records.push(r);
-    w.owners.push(owner);
-    w.indexes.push(index);
-    w.sizes.push(size);
-    this.accumulator.adjust(size, 1);
-    this.loadTopic(t);
-  }
-
-  /** Fetches the topic's metadata (the cluster retries and waits for leaders); retried until records expire. */
-  private loadTopic(t: TopicState): void {
-    if (t.loading) return;
-    t.loading = true;
-    this.cluster.topic(t.name).then((meta) => {
-      t.loading = false;
-      t.lastError = undefined;
-      t.topicId = meta.topicId;
-      t.leaders = meta.partitions.map((p) => p.leaderId);
-      t.available = meta.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition);
-      this.releaseWaiting(t);
-      this.schedule(0);
-    }, (err: unknown) => {
-      t.loading = false;
-      t.lastError = err;
-      if (err instanceof KafkaError && !err.retriable && t.waiting) this.failWaiting(t, err);
-      // Retried on the sender's next wake while anything of this topic is still waiting or queued.
-      this.schedule(this.o.retryBackoffMs);
-    });
-  }
-
-  private refreshTopic(name: string): void {
-    this.cluster.invalidate(name);
-    const t = this.topics.get(name);
-    if (t !== undefined) this.loadTopic(t);
-  }
-
-  private releaseWaiting(t: TopicState): void {
-    const w = t.waiting;
-    if (w === undefined) return;
-    t.waiting = undefined;
-    const now = Date.now();
-    for (let i = 0; i < w.records.length; i++) {
-      const r = w.records[i]!;
-      this.accumulator.adjust(-w.sizes[i]!, -1);
-      const p = this.partitionFor(r, t, w.sizes[i]!, w.owners[i]!, w.indexes[i]!);
-      if (p >= 0) this.accumulator.append(r, w.sizes[i]!, p, w.owners[i]!, w.indexes[i]!, now);
-    }
-    this.checkIdle();
-  }
-
-  private failWaiting(t: TopicState, err: Error): void {
-    const w = t.waiting!;
-    t.waiting = undefined;
-    let bytes = 0;
-    for (let i = 0; i < w.records.length; i++) {
-      bytes += w.sizes[i]!;
-      w.owners[i]!.fail(w.indexes[i]!, err);
-    }
-    this.accumulator.adjust(-bytes, -w.records.length);
-    this.checkIdle();
   }
 
   /** Runs the sender after `delayMs` (sooner if already due sooner). */
@@ -364,7 +264,7 @@ export class ProducerEngine {
       // PartitionSequence.hasAcknowledged), otherwise up to maxInFlight.
       if (this.o.idempotent && q.inFlight >= (q.retrying > 0 || !q.sequence.hasAcknowledged ? 1 : this.o.maxInFlight)) continue;
       const leader = t.leaders[q.partition] ?? -1;
-      if (leader < 0) { this.refreshTopic(q.topic); continue; }
+      if (leader < 0) { this.topics.refresh(q.topic); continue; }
       let g = groups.get(leader);
       if (g === undefined) {
         if ((this.brokerInFlight.get(leader) ?? 0) >= this.o.maxInFlight) continue;
@@ -458,7 +358,7 @@ export class ProducerEngine {
     }
     const done = new Set<ProducerBatch>();
     for (const tr of res.responses) {
-      const name = tr.name !== '' ? tr.name : this.nameOfTopicId(tr.topicId);
+      const name = tr.name !== '' ? tr.name : this.topics.nameOfTopicId(tr.topicId);
       for (const pr of tr.partitionResponses) {
         const b = g.batches.find((x) => x.topic === name && x.partition === pr.index && !done.has(x));
         if (b === undefined) continue;
@@ -473,11 +373,6 @@ export class ProducerEngine {
     for (const b of g.batches) {
       if (!done.has(b)) this.retryOrFail(b, new KafkaError(`no answer for ${b.topic}-${b.partition} in the Produce response`, 'ERR_KAFKA_PRODUCE', { retriable: true }));
     }
-  }
-
-  private nameOfTopicId(id: string): string {
-    for (const t of this.topics.values()) if (t.topicId === id) return t.name;
-    return '';
   }
 
   /** The batch is written (or was already: a duplicate); its records get their offsets. */
@@ -520,7 +415,7 @@ export class ProducerEngine {
       return;
     }
     const info = errorByCode(code);
-    if (info.refreshMetadata) this.refreshTopic(b.topic);
+    if (info.refreshMetadata) this.topics.refresh(b.topic);
     this.retryOrFail(b, err, info.retriable);
   }
 
@@ -529,7 +424,7 @@ export class ProducerEngine {
     const e = err instanceof Error ? err : new KafkaError(String(err));
     const retriable = e instanceof KafkaError && e.retriable;
     // A lost connection may mean a lost leader: look again before retrying.
-    if (retriable) for (const topic of new Set(g.batches.map((b) => b.topic))) this.refreshTopic(topic);
+    if (retriable) for (const topic of new Set(g.batches.map((b) => b.topic))) this.topics.refresh(topic);
     for (const b of g.batches) this.retryOrFail(b, e, retriable);
   }
 
@@ -572,12 +467,7 @@ export class ProducerEngine {
         this.fail(b, q, new DeliveryTimeoutError(`${b.topic}-${b.partition}: not written within ${limit} ms`, b.lastError ?? t?.lastError ?? this.identity.lastError));
       }
     }
-    for (const t of this.topics.values()) {
-      if (t.waiting === undefined) continue;
-      if (now - t.waiting.since >= limit) this.failWaiting(t, new DeliveryTimeoutError(`no metadata for topic ${t.name} within ${limit} ms`, t.lastError));
-      else { next = Math.min(next, t.waiting.since + limit); if (!t.loading) this.loadTopic(t); }
-    }
-    return next;
+    return Math.min(next, this.topics.expireWaiting(now, limit));
   }
 
   /** A fatal error: every queued record fails with it. */
@@ -586,7 +476,7 @@ export class ProducerEngine {
     for (const q of this.accumulator.queues) {
       while (q.batches.length > 0) this.fail(this.accumulator.take(q), q, err);
     }
-    for (const t of this.topics.values()) if (t.waiting) this.failWaiting(t, err);
+    this.topics.failAllWaiting(err);
   }
 
   private checkIdle(): void {
