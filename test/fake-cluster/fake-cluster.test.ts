@@ -15,14 +15,16 @@ import type { RecordBatchOptions } from '../../src/protocol/record-batch.js';
 import { FakeCluster, responseFrame } from './fake-cluster.js';
 
 /** Resolves with the rejection of `p` (failing if it fulfils), checked by `check` when given. */
-async function rejects(p: Promise<unknown>, check: (e: unknown) => boolean = () => true): Promise<void> {
+async function rejects(p: Promise<unknown>, check: (e: unknown) => boolean = (e) => e instanceof Error): Promise<void> {
+  let rejected = false;
   let error: unknown;
   try {
     await p;
   } catch (e) {
+    rejected = true;
     error = e;
   }
-  assert.ok(error !== undefined, 'expected a rejection');
+  assert.ok(rejected, 'expected a rejection');
   assert.ok(check(error), `unexpected error: ${String(error)}`);
 }
 
