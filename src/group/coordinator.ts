@@ -21,7 +21,18 @@ export interface CoordinatorOptions {
   retryMaxMs?: number;
   /** Lets the coordinator log or count its retries. */
   onRetry?: (err: unknown) => void;
+  /** Bounds each FindCoordinator round trip, and spaces the no-progress reports. Default 30 s. */
+  requestTimeoutMs?: number;
+  /**
+   * Told (at most once per `requestTimeoutMs`) when a lookup or a {@link GroupCoordinator.call} has failed
+   * {@link STALL_ROUNDS} rounds in a row; the loop keeps retrying. `err` is a retriable {@link KafkaError} with code
+   * `ERR_KAFKA_COORDINATOR_STALLED` naming the group, the broker asked and the last error (its `cause`).
+   */
+  onStall?: (err: KafkaError) => void;
 }
+
+/** Failed rounds in a row after which a retry loop counts as making no progress (and is reported). */
+export const STALL_ROUNDS = 3;
 
 /** Whether `err` means the coordinator we used is gone or moved (rediscover before retrying). */
 export function isCoordinatorMoved(err: unknown): boolean {
@@ -52,6 +63,10 @@ export class GroupCoordinator {
   private current: Broker | undefined;
   private lookup: Promise<Broker> | undefined;
   private readonly options: CoordinatorOptions;
+  /** The broker the last FindCoordinator went to, for reports. */
+  private asked = 'no broker';
+  /** When the last no-progress report went out (-Infinity: never). */
+  private lastStallReport = -Infinity;
 
   constructor(private readonly cluster: Cluster, readonly groupId: string, options: CoordinatorOptions = {}) {
     this.options = options;
@@ -74,8 +89,13 @@ export class GroupCoordinator {
     return this.lookup;
   }
 
+  /**
+   * FindCoordinator until it names a broker we can reach. A group must not give up for good, so retriable errors
+   * are retried with backoff until `signal` aborts; after {@link STALL_ROUNDS} failures in a row `onStall` hears of it.
+   */
   private async findWithRetry(signal?: AbortSignal): Promise<Broker> {
     const backoff = this.backoff();
+    const since = Date.now();
     for (;;) {
       signal?.throwIfAborted();
       try {
@@ -84,18 +104,36 @@ export class GroupCoordinator {
       } catch (err) {
         if (err instanceof KafkaError && !err.retriable) throw err;
         this.options.onRetry?.(err);
-        await sleep(backoff.next(), signal);
+        const pause = backoff.next();
+        this.reportStall('FindCoordinator', backoff.attempt, since, this.asked, err);
+        await sleep(pause, signal);
       }
     }
+  }
+
+  /** Tells `onStall` of a loop that failed `rounds` times in a row, at most once per `requestTimeoutMs`. */
+  private reportStall(what: string, rounds: number, since: number, broker: string, err: unknown): void {
+    const now = Date.now();
+    if (rounds < STALL_ROUNDS || !this.options.onStall || now - this.lastStallReport < this.requestTimeoutMs) return;
+    this.lastStallReport = now;
+    const last = err instanceof Error ? err.message : String(err);
+    this.options.onStall(new KafkaError(
+      `group ${this.groupId}: ${what} made no progress in ${rounds} attempts over ${now - since} ms (broker ${broker}: ${last}); still retrying`,
+      'ERR_KAFKA_COORDINATOR_STALLED', { retriable: true, cause: err }));
+  }
+
+  private get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? 30_000;
   }
 
   /** One FindCoordinator round trip to any broker. */
   private async find(): Promise<Broker> {
     const any = await this.cluster.anyBroker();
+    this.asked = any.address;
     const version = await any.versionFor(FindCoordinator);
     const res = await any.request(FindCoordinator, version >= 4
       ? { keyType: GROUP_KEY_TYPE, coordinatorKeys: [this.groupId] }
-      : { key: this.groupId, keyType: GROUP_KEY_TYPE });
+      : { key: this.groupId, keyType: GROUP_KEY_TYPE }, { timeoutMs: this.requestTimeoutMs });
     const found = version >= 4 ? res.coordinators.find((c) => c.key === this.groupId) : { ...res, key: this.groupId };
     if (!found) throw brokerError(errorCodes.COORDINATOR_NOT_AVAILABLE, { api: 'FindCoordinator', groupId: this.groupId });
     if (found.errorCode !== 0) throw brokerError(found.errorCode, { api: 'FindCoordinator', groupId: this.groupId, brokerMessage: found.errorMessage });
@@ -110,10 +148,12 @@ export class GroupCoordinator {
   /**
    * Runs `fn` against the coordinator, retrying while errors say the coordinator moved (rediscover first) or is
    * loading (same broker, after a pause). Other errors are thrown to the caller, who knows what they mean for the
-   * group (rejoin, fatal). Stops retrying when `signal` aborts or after `deadlineMs`.
+   * group (rejoin, fatal). Stops retrying when `signal` aborts or after `deadlineMs`; without a deadline it keeps
+   * retrying and tells `onStall` after {@link STALL_ROUNDS} failed rounds in a row (each pause is at most `retryMaxMs`).
    */
   async call<T>(fn: (broker: Broker) => Promise<T>, options: { signal?: AbortSignal; deadlineMs?: number } = {}): Promise<T> {
     const until = options.deadlineMs === undefined ? Infinity : Date.now() + options.deadlineMs;
+    const since = Date.now();
     const backoff = this.backoff();
     for (;;) {
       const broker = await this.broker(options.signal);
@@ -126,6 +166,7 @@ export class GroupCoordinator {
         const pause = backoff.next();
         if (Date.now() + pause > until) throw err;
         this.options.onRetry?.(err);
+        this.reportStall('a coordinator request', backoff.attempt, since, broker.address, err);
         await sleep(pause, options.signal);
       }
     }

@@ -35,9 +35,12 @@ export class GroupConsumer {
 
   constructor(cluster: Cluster, handler: GroupHandler, private readonly options: GroupConsumerOptions) {
     const onError = (err: unknown): void => this.onError(err);
-    this.coordinator = new GroupCoordinator(cluster, options.groupId, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs });
+    this.coordinator = new GroupCoordinator(cluster, options.groupId, {
+      retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, requestTimeoutMs: options.requestTimeoutMs, onStall: onError,
+    });
     this.offsets = new OffsetManager(cluster, this.coordinator, {
       groupId: options.groupId, initialOffset: options.initialOffset, identitySource: () => this.membership.stableGeneration,
+      requestTimeoutMs: options.requestTimeoutMs, retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs,
     });
     this.fetcher = new Fetcher(cluster, {
       ...options.fetch, autoOffsetReset: (options.initialOffset ?? 'oldest') === 'oldest' ? 'earliest' : 'latest', onError,
