@@ -94,6 +94,15 @@ export interface OffsetManagerOptions {
    * {@link OffsetManager.identity} is used.
    */
   identitySource?: () => CommitIdentity | undefined;
+  /**
+   * Bounds one start-offset lookup (each ListOffsets request and the lookup's own retries; default 30 s). The
+   * caller retries with its backoff and reports each failure, so a partition whose leader is gone is reported
+   * within about this long instead of being retried silently for 30 s.
+   */
+  requestTimeoutMs?: number;
+  /** Pauses between the lookup's retries (default 100 ms to 1 s). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
 }
 
 function buildCommitTopics(entries: Iterable<[string, OffsetAndEpoch]>): { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[] }[] {
@@ -124,7 +133,8 @@ export class OffsetManager {
   identity: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
 
   constructor(cluster: Cluster, private readonly coordinator: GroupCoordinator, private readonly options: OffsetManagerOptions) {
-    this.admin = new Admin(cluster);
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.admin = new Admin(cluster, timeoutMs, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, retryDeadlineMs: timeoutMs });
   }
 
   /** Records that everything before `next` in the partition is processed (the offset to resume from). */

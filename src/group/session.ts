@@ -242,15 +242,14 @@ export class SessionManager implements MembershipListener {
         starts = await this.offsets.startOffsets([{ topic: tp.topic, partitions: left }]);
       } catch (err) {
         if (this.dispatchStop.signal.aborted) return;
-        // One bad partition (its leader gone, say) must not hold the others: each goes on by itself.
+        // One bad partition (its leader gone, say) must not hold the others: each goes on by itself, and those
+        // that still fail are reported by name below (the topic-wide failure would not say which one it was).
         if (left.length > 1) {
-          this.options.onError?.(new KafkaError(`start offsets of ${tp.topic} [${left.join(',')}] could not be fetched; trying each partition alone: ${String(err)}`,
-            'ERR_KAFKA_START_OFFSETS', { retriable: true, cause: err }));
           await Promise.all(left.map((p) => this.startClaims({ topic: tp.topic, partitions: [p] })));
           return;
         }
         const pause = backoff.next();
-        this.options.onError?.(new KafkaError(`start offsets of ${tp.topic} [${left.join(',')}] could not be fetched; retrying in ${pause} ms: ${String(err)}`,
+        this.options.onError?.(new KafkaError(`start offsets of ${left.map((p) => `${tp.topic}-${p}`).join(', ')} could not be fetched; retrying in ${pause} ms: ${String(err)}`,
           'ERR_KAFKA_START_OFFSETS', { retriable: true, cause: err }));
         try { await sleep(pause, this.dispatchStop.signal); } catch { return; }
         continue;

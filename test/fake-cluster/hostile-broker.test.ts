@@ -51,10 +51,8 @@ async function produce(partition: number, values: string[]): Promise<void> {
 
 const perSecond = (api: string, since: number): number => (c.log.count(api, { since }) * 1000) / Math.max(1, Date.now() - since);
 
-// DEFECT (reported to the fetch/cluster owner, not fixed here): with partition 0's leader missing from the broker
-// list, the group sits in Consuming with no Fetch at all: partition 1, whose leader is fine, is never consumed,
-// and nothing reaches `errors` (measured over 15 s: 0 Fetch, 0 errors, Metadata 2.7/s). The strict check (the
-// healthy partition's record consumed, the bad one reported) fails on today's code; this one checks the rate only.
+// The Metadata rate alone with partition 0's leader missing from the broker list (the strict form, that the other
+// partition flows and this one is reported, is the next test).
 s('Metadata naming a leader missing from the broker list: a consumer sends a few Metadata requests a second', async () => {
   await produce(0, ['a']);
   await produce(1, ['b']);
@@ -69,6 +67,34 @@ s('Metadata naming a leader missing from the broker list: a consumer sends a few
   await new Promise((r) => setTimeout(r, 2_500));
   const rate = perSecond('Metadata', t0);
   assert.ok(rate <= 15, `Metadata ${rate.toFixed(1)}/s`);
+});
+
+// Strict form (before b1dadf5/d9c193b, over 15 s: state Consuming, 0 Fetch requests, neither partition consumed,
+// 0 errors, Metadata 2.7/s): the healthy partition flows, the bad one is reported within a few seconds (the
+// lookup's backoff and requestTimeoutMs, not a 30 s default), and neither Metadata nor ListOffsets storms.
+s('a leader missing for partition 0: partition 1 is consumed and partition 0 is reported', async () => {
+  await produce(0, ['a']);
+  await produce(1, ['b']);
+  c.fault({ api: 'Metadata', action: 'mutate', mutate: (res) => {
+    for (const t of res.topics as Body[]) for (const p of t.partitions as Body[]) if (p.partitionIndex === 0) p.leaderId = 99;
+  } });
+  const g = group();
+  const seen: string[] = [];
+  g.registerHandler(async (m) => { seen.push(m.value!.toString()); });
+  const t0 = Date.now();
+  g.start();
+  await eventually('the partition with a known leader flows', () => seen.includes('b'), 10_000);
+  const e = await g.channels.errors.recv(AbortSignal.timeout(10_000));
+  const reportedMs = Date.now() - t0;
+  assert.match(String(e.value), /t-0|partition 0|leader/);
+  assert.ok(reportedMs <= 6_000, `partition 0 reported after ${reportedMs} ms`);
+  await new Promise((r) => setTimeout(r, 1_000));
+  for (const api of ['Metadata', 'ListOffsets']) {
+    const rate = perSecond(api, t0);
+    const peak = c.log.peakRate(api);
+    assert.ok(rate <= 15 && peak <= 30, `${api}: ${rate.toFixed(1)}/s on average, peak ${peak}/s`);
+  }
+  assert.not.ok(seen.includes('a'), 'nothing from the leaderless partition');
 });
 
 s('InitProducerId answering no error with producer id -1: a few requests a second, the record reported', async () => {

@@ -171,7 +171,7 @@ s('start offsets that cannot be fetched are reported and retried with the backof
   const m = sessionSetUp(fake, started, errors);
   await eventually('claims started', () => started.length === 6);
   assert.ok(started.every((x) => x.endsWith('@g1')), started.join(' '));
-  assert.is(errors.length, 2, 'each failed attempt reported (the whole topic, then one partition alone)');
+  assert.is(errors.length, 1, 'the failed attempt of a partition alone reported (the topic-wide failure only splits the topic)');
   assert.instance((errors[0] as KafkaError).cause, BrokerError);
   assert.is(((errors[0] as KafkaError).cause as BrokerError).errorName, 'UNKNOWN_SERVER_ERROR');
   assert.is(fake.count('JoinGroup'), 2, 'no rebalance for it');
@@ -188,7 +188,7 @@ s('one assigned partition of an unknown topic never blocks the others, and close
   const m = sessionSetUp(fake, started, errors);
   await eventually('the good partitions started', () => started.length === 2);
   assert.equal(started, ['t-0@g1', 't-1@g1']);
-  await eventually('the bad one reported, more than once', () => errors.filter((e) => /gone \[0\]/.test(String((e as Error).message))).length >= 2);
+  await eventually('the bad one reported, more than once', () => errors.filter((e) => /gone-0 /.test(String((e as Error).message))).length >= 2);
   const t0 = Date.now();
   await m.close();
   assert.ok(Date.now() - t0 < 500, `close took ${Date.now() - t0} ms`);
@@ -205,7 +205,7 @@ s('one partition whose start offset cannot be had never holds the other partitio
   const m = sessionSetUp(fake, started, errors);
   await eventually('the five others started', () => started.length === 5);
   assert.not.ok(started.includes('t-3@g1'));
-  await eventually('t-3 reported more than once', () => errors.filter((e) => /t \[3\]/.test(String((e as Error).message))).length >= 2);
+  await eventually('t-3 reported more than once', () => errors.filter((e) => /t-3 /.test(String((e as Error).message))).length >= 2);
   fake.listOffsetsErrors.clear();
   await eventually('t-3 started once its offset could be had', () => started.includes('t-3@g1'));
   assert.is(fake.count('JoinGroup'), 2, 'no rebalance for it');
