@@ -249,7 +249,13 @@ function failingTests(out: string): string[] {
   const found = new Set<string>();
   for (const m of out.matchAll(/FAIL\s+(.+?)\s+"(.+)"\s*$/gm)) found.add(`${m[1]!.trim()} › ${m[2]}`);
   const listed = /^failures:\n((?:\s+- .+\n?)+)/m.exec(out);
-  if (listed) for (const l of listed[1]!.split('\n')) if (l.trim().startsWith('- ')) found.add(l.trim().slice(2));
+  if (listed) {
+    for (const l of listed[1]!.split('\n')) {
+      const entry = l.trim().startsWith('- ') ? l.trim().slice(2) : '';
+      // `suite › title: message` repeats a FAIL line already found; keep only what is new.
+      if (entry !== '' && ![...found].some((f) => entry.startsWith(f))) found.add(entry);
+    }
+  }
   if (found.size === 0) {
     const err = /^(\w*Error: .+)$/m.exec(out);
     if (err) found.add(err[1]!);
