@@ -12,9 +12,6 @@ import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import type { ConsumerGroupConfig } from '../../src/channels/config.js';
 import type { Chan } from '../../src/channels/chan.js';
 import type { Message } from '../../src/channels/message.js';
-import { Broker } from '../../src/client/broker.js';
-import { Produce } from '../../src/protocol/apis/index.js';
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 import { createMockConsumer } from '../../src/testing/index.js';
 
@@ -38,17 +35,8 @@ function group(config: Partial<ConsumerGroupConfig> = {}): ConsumerGroup {
   return g;
 }
 
-async function produce(partition: number, values: string[]): Promise<void> {
-  const leader = c.leaderOf('t', partition);
-  const b = new Broker({ host: '127.0.0.1', port: c.state.ports.get(leader)!, nodeId: leader });
-  try {
-    const res = await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000,
-      topicData: [{ name: 't', topicId: c.topic('t').id, partitionData: [{ index: partition, records: encodeRecordBatch(values.map((value) => ({ value }))) }] }] });
-    assert.is(res.responses[0]!.partitionResponses[0]!.errorCode, 0);
-  } finally {
-    b.destroy();
-  }
-}
+/** Appends `values` to a partition of `t` as one batch. */
+const produce = (partition: number, values: string[]): Promise<void> => c.append('t', partition, values);
 
 const values = (tag: string, p: number, n: number): string[] => Array.from({ length: n }, (_, i) => `${tag}${p}-${i}`);
 

@@ -9,10 +9,7 @@ import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import type { ConsumerGroupConfig } from '../../src/channels/config.js';
 import type { Message } from '../../src/channels/message.js';
-import { Broker } from '../../src/client/broker.js';
-import { Produce } from '../../src/protocol/apis/index.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 let c: FakeCluster;
@@ -35,18 +32,8 @@ function group(config: Partial<ConsumerGroupConfig> = {}): ConsumerGroup {
   return g;
 }
 
-/** Appends `values` to a partition of `t` through its leader, as one batch. */
-async function produce(partition: number, values: string[]): Promise<void> {
-  const leader = c.leaderOf('t', partition);
-  const b = new Broker({ host: '127.0.0.1', port: c.state.ports.get(leader)!, nodeId: leader });
-  try {
-    const records = encodeRecordBatch(values.map((value) => ({ value })));
-    const res = await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: 't', topicId: c.topic('t').id, partitionData: [{ index: partition, records }] }] });
-    assert.is(res.responses[0]!.partitionResponses[0]!.errorCode, 0);
-  } finally {
-    b.destroy();
-  }
-}
+/** Appends `values` to a partition of `t` as one batch. */
+const produce = (partition: number, values: string[]): Promise<void> => c.append('t', partition, values);
 
 const committedAll = (groupId = 'g'): number[] => [0, 1, 2].map((p) => c.committed(groupId, 't', p) ?? -1);
 

@@ -18,7 +18,9 @@
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit and OffsetFetch; a request of any other API closes
  * the connection (its version is not advertised). No transactions, no compaction, no retention, no quotas.
  */
-import { decodeRecordBatches } from '../../src/protocol/record-batch.js';
+import { Broker } from '../../src/client/broker.js';
+import { Produce } from '../../src/protocol/apis/index.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import type { KafkaRecord } from '../../src/protocol/record-batch.js';
 import { Faults, RequestLog, type FaultHandle, type FaultRule, type LoggedRequest } from './faults.js';
 import { BrokerServer } from './server.js';
@@ -196,6 +198,24 @@ export class FakeCluster {
   /** Log end offset (= high watermark) of a partition. */
   endOffset(topic: string, partition: number): number {
     return this.partition(topic, partition).endOffset;
+  }
+
+  /**
+   * Appends `values` to a partition as one batch, through its leader over the wire with our own Broker (acks=all),
+   * as a test's producer would; throws unless the broker answered without error. Faults apply to it like to any
+   * request, so set them after the data a test needs is in.
+   */
+  async append(topic: string, partition: number, values: string[]): Promise<void> {
+    const leader = this.leaderOf(topic, partition);
+    const b = new Broker({ host: '127.0.0.1', port: this.state.ports.get(leader)!, nodeId: leader });
+    try {
+      const res = await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000,
+        topicData: [{ name: topic, topicId: this.topic(topic).id, partitionData: [{ index: partition, records: encodeRecordBatch(values.map((value) => ({ value }))) }] }] });
+      const code = res.responses[0]?.partitionResponses[0]?.errorCode;
+      if (code !== 0) throw new Error(`fake cluster: append to ${topic}-${partition} answered error ${code}`);
+    } finally {
+      b.destroy();
+    }
   }
 
   /** The records stored in a partition, decoded (for assertions). */

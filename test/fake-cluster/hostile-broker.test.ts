@@ -7,10 +7,7 @@ import * as assert from 'uvu/assert';
 import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import { Producer } from '../../src/channels/producer.js';
-import { Broker } from '../../src/client/broker.js';
 import { ProducerError } from '../../src/errors.js';
-import { Produce } from '../../src/protocol/apis/index.js';
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { FakeCluster } from './fake-cluster.js';
 
 type Body = Record<string, any>;
@@ -39,15 +36,8 @@ function group(): ConsumerGroup {
   return g;
 }
 
-async function produce(partition: number, values: string[]): Promise<void> {
-  const leader = c.leaderOf('t', partition);
-  const b = new Broker({ host: '127.0.0.1', port: c.state.ports.get(leader)!, nodeId: leader });
-  try {
-    await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: 't', topicId: c.topic('t').id, partitionData: [{ index: partition, records: encodeRecordBatch(values.map((value) => ({ value }))) }] }] });
-  } finally {
-    b.destroy();
-  }
-}
+/** Appends `values` to a partition of `t` as one batch. */
+const produce = (partition: number, values: string[]): Promise<void> => c.append('t', partition, values);
 
 const perSecond = (api: string, since: number): number => (c.log.count(api, { since }) * 1000) / Math.max(1, Date.now() - since);
 

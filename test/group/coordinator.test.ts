@@ -6,10 +6,7 @@
 import * as assert from 'uvu/assert';
 import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
-import { Broker } from '../../src/client/broker.js';
-import { Produce } from '../../src/protocol/apis/index.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 let c: FakeCluster;
@@ -32,15 +29,7 @@ function group(): ConsumerGroup {
   return g;
 }
 
-async function produce(values: string[]): Promise<void> {
-  const leader = c.leaderOf('t', 0);
-  const b = new Broker({ host: '127.0.0.1', port: c.state.ports.get(leader)!, nodeId: leader });
-  try {
-    await b.request(Produce, { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: 't', topicId: c.topic('t').id, partitionData: [{ index: 0, records: encodeRecordBatch(values.map((value) => ({ value }))) }] }] });
-  } finally {
-    b.destroy();
-  }
-}
+const produce = (values: string[]): Promise<void> => c.append('t', 0, values);
 
 function drainErrors(g: ConsumerGroup): Error[] {
   const out: Error[] = [];
