@@ -276,4 +276,26 @@ s('a reader draining with tryRecv still lets the event loop turn: the feeder wai
   await done;
 });
 
+s('releasing an already released message again does not hand out the next one while another is out', async () => {
+  const { up, claim, feeder } = setUp(4);
+  const done = feeder.start();
+  claim.push(run(0, ['a', 'b', 'c']));
+  const a = up.tryRecv()!;
+  assert.ok(!a.done && text(a.value) === 'a');
+  a.value.release();
+  const b = up.tryRecv()!;
+  assert.ok(!b.done && text(b.value) === 'b');
+  // The session call itself, not Message.release() (which ignores a second call): a stale or foreign message
+  // released to the feeder must not free the partition while 'b' is still being handled.
+  feeder.release(a.value);
+  await settle();
+  assert.is(up.tryRecv(), undefined, "'c' waits for 'b' to be released");
+  b.value.release();
+  const c = up.tryRecv()!;
+  assert.ok(!c.done && text(c.value) === 'c', "'c' comes once 'b' is released");
+  c.value.release();
+  claim.stop('revoked');
+  await done;
+});
+
 s.run();

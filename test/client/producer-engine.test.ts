@@ -336,6 +336,36 @@ s('OUT_OF_ORDER_SEQUENCE_NUMBER on the expected batch: epoch bumped, sequences r
   assert.is(broker.logs.get('t-0')!.length, 7);
 });
 
+s('UNKNOWN_PRODUCER_ID bumps the epoch even on a batch that is not the next expected one (KIP-360)', async () => {
+  const { broker, engine } = setup({ batchBytes: 200 });
+  assert.is((await send(engine, values(30))).errors, null, 'acknowledged: the partition pipelines');
+  // The first batch in flight is refused (retriable), the second is told the broker lost our producer: its
+  // sequence is not the next expected one (the first is not acknowledged), yet only a new epoch recovers.
+  broker.faults.set('t-0', [errorCodes.NOT_LEADER_OR_FOLLOWER, errorCodes.UNKNOWN_PRODUCER_ID]);
+  const report = await send(engine, values(30));
+  assert.is(report.errors, null);
+  assert.is(engine.producerId.epoch, 1, 'epoch bumped');
+  const log = broker.logs.get('t-0')!;
+  assert.is(log.length, 60);
+  assert.is(new Set(log.map((w) => `${w.value}/${w.epoch}/${w.sequence}`)).size, 60);
+  assert.ok(log.slice(30).some((w) => w.epoch === 1), 'written under the new epoch');
+});
+
+s('a batch failed for good after it was sent leaves a sequence gap: the epoch is bumped, the next batch starts at 0', async () => {
+  const { broker, engine } = setup({ deliveryTimeoutMs: 1_000, requestTimeoutMs: 500 });
+  assert.is((await send(engine, values(3))).errors, null, 'the broker holds our sequences 0..2');
+  broker.faults.set('t-0', [errorCodes.INVALID_RECORD]);
+  const failed = await send(engine, values(2));
+  assert.ok(failed.errors!.every((e) => (e as { errorName?: string }).errorName === 'INVALID_RECORD'));
+  // Sequences 3..4 were spent on the failed batch: without a new epoch the next batch (5..) is out of order forever.
+  const later = await send(engine, values(2));
+  assert.is(later.errors, null, 'the next batch is written');
+  assert.is(engine.producerId.epoch, 1);
+  const log = broker.logs.get('t-0')!;
+  assert.is(log.length, 5);
+  assert.equal([log.at(-2)!.epoch, log.at(-2)!.sequence], [1, 0]);
+});
+
 s('PRODUCER_FENCED: a new producer id, then the batch is written', async () => {
   const { broker, engine } = setup();
   await send(engine, values(2));
