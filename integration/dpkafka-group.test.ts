@@ -16,18 +16,15 @@
  * which Sarama 1.38 cannot decode (dpkafka-interop.test.ts shows the error); that pairing fails without us.
  */
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { suite } from '../test/kit.js';
 import { Admin } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { ConsumerGroup } from '../src/channels/consumer-group.js';
 import { Producer } from '../src/channels/producer.js';
 import type { Message } from '../src/channels/message.js';
-import { GroupCoordinator } from '../src/group/coordinator.js';
-import { decodeAssignment } from '../src/group/consumer-protocol.js';
-import { brokers, kafkaClasspath, tools } from './harness/index.js';
+import { brokers } from './harness/index.js';
 import { startDpKafkaPeer } from './harness/go-tools.js';
+import { describe, javaConsumer, waitFor } from './mixed-group-kit.js';
 
 const s = suite('dp-kafka mixed groups', { timeoutMs: 900_000 });
 
@@ -92,54 +89,12 @@ async function dp(name: string, bootstrap: string[], topic: string, group: strin
 }
 
 async function java(name: string, bootstrap: string[], topic: string, group: string, assignor: AssignorName): Promise<Member> {
-  const cls = assignor === 'range' ? 'RangeAssignor' : 'RoundRobinAssignor';
-  const props = [`client.id=${name}`, `partition.assignment.strategy=org.apache.kafka.clients.consumer.${cls}`,
-    `session.timeout.ms=${SESSION_MS}`, 'heartbeat.interval.ms=1000', 'auto.commit.interval.ms=200', 'auto.offset.reset=earliest'];
-  const child: ChildProcess = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dlog4j2.level=warn',
-    '-cp', kafkaClasspath(), tools.consoleConsumer, '--bootstrap-server', bootstrap.join(','), '--topic', topic, '--group', group,
-    ...props.flatMap((p) => ['--consumer-property', p])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const values: string[] = [];
-  const stderr: string[] = [];
-  // Only the records: the tool may print other lines (a shutdown summary) on stdout too.
-  createInterface({ input: child.stdout! }).on('line', (l) => { if (/^(all|left|killed)-\d+$/.test(l)) values.push(l); });
-  createInterface({ input: child.stderr! }).on('line', (l) => { if (stderr.length < 2000) stderr.push(l); });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    name, kind: 'java', values: () => values,
-    leave: async () => { child.kill('SIGTERM'); await exited; }, // its shutdown hook closes the consumer: LeaveGroup
-    kill: async () => { child.kill('SIGKILL'); await exited; },
-    problems: () => [],
-    diagnostics: () => `${name}: ${stderr.slice(-10).join('\n')}`,
-  };
+  const j = javaConsumer({ name, bootstrap, topic, group, sessionMs: SESSION_MS, valuePattern: /^(all|left|killed)-\d+$/,
+    assignorClass: assignor === 'range' ? 'RangeAssignor' : 'RoundRobinAssignor' });
+  return { name, kind: 'java', values: j.values, leave: j.leave, kill: j.kill, problems: () => [], diagnostics: j.diagnostics };
 }
 
 const makers: Record<Kind, typeof ours> = { ours, dp, java };
-
-function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, diag: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = async (): Promise<void> => {
-      let ok = false;
-      try { ok = await cond(); } catch { ok = false; }
-      if (ok) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error(`${what}: not met in ${ms} ms\n${diag()}`));
-      else setTimeout(() => void tick(), 200);
-    };
-    void tick();
-  });
-}
-
-/** The group as the coordinator sees it: its state and each member's client id with the partitions it holds. */
-async function describe(cl: Cluster, group: string): Promise<{ state: string; protocol: string; members: Map<string, number> }> {
-  const broker = await new GroupCoordinator(cl, group).broker();
-  const [g] = await new Admin(cl).describeGroups(broker, [group]);
-  const members = new Map<string, number>();
-  for (const m of g!.members) {
-    const held = m.memberAssignment.length > 0 ? decodeAssignment(Buffer.from(m.memberAssignment)).assignedPartitions : [];
-    members.set(m.clientId, held.reduce((n, tp) => n + tp.partitions.length, 0));
-  }
-  return { state: g!.groupState, protocol: g!.protocolData, members };
-}
 
 interface Row { pairing: string; assignor: string; leader: string; produced: number; consumed: string; lost: number; duplicated: number }
 const table: Row[] = [];

@@ -1,0 +1,84 @@
+/**
+ * Shared pieces of the mixed consumer-group suites (dpkafka-group.test.ts, cooperative-java.test.ts): polling for a
+ * condition, the group as the coordinator describes it, and Kafka's Java console consumer as a group member.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Admin } from '../src/client/admin.js';
+import type { Cluster } from '../src/client/cluster.js';
+import { GroupCoordinator } from '../src/group/coordinator.js';
+import { decodeAssignment } from '../src/group/consumer-protocol.js';
+import { kafkaClasspath, tools } from './harness/index.js';
+
+/** Polls `cond` every 200 ms until it holds; rejects after `ms` with `what` and the diagnostics. */
+export function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, diag: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = async (): Promise<void> => {
+      let ok = false;
+      try { ok = await cond(); } catch { ok = false; }
+      if (ok) resolve();
+      else if (Date.now() - t0 > ms) reject(new Error(`${what}: not met in ${ms} ms\n${diag()}`));
+      else setTimeout(() => void tick(), 200);
+    };
+    void tick();
+  });
+}
+
+/** A group as DescribeGroups reports it: state, protocol (assignor) name, and partitions held per member client id. */
+export interface GroupView { state: string; protocol: string; members: Map<string, number> }
+
+/** The group as the coordinator sees it: its state and each member's client id with the partitions it holds. */
+export async function describe(cl: Cluster, group: string): Promise<GroupView> {
+  const broker = await new GroupCoordinator(cl, group).broker();
+  const [g] = await new Admin(cl).describeGroups(broker, [group]);
+  const members = new Map<string, number>();
+  for (const m of g!.members) {
+    const held = m.memberAssignment.length > 0 ? decodeAssignment(Buffer.from(m.memberAssignment)).assignedPartitions : [];
+    members.set(m.clientId, held.reduce((n, tp) => n + tp.partitions.length, 0));
+  }
+  return { state: g!.groupState, protocol: g!.protocolData, members };
+}
+
+/** A Java console consumer in a group. */
+export interface JavaMember {
+  /** Record values printed so far (only those matching the suite's pattern), in order. */
+  values(): string[];
+  /** SIGTERM: its shutdown hook closes the consumer, which commits and sends LeaveGroup. */
+  leave(): Promise<void>;
+  /** SIGKILL: no LeaveGroup. */
+  kill(): Promise<void>;
+  /** The last lines of its stderr. */
+  diagnostics(): string;
+}
+
+/**
+ * Starts Kafka's ConsoleConsumer (from the harness's Kafka classpath) in `group` on `topic`, printing one value a
+ * line; `assignorClass` is the simple name of a class in `org.apache.kafka.clients.consumer`; `valuePattern` picks
+ * the record lines out of stdout (the tool may print other lines, a shutdown summary); `props` adds consumer
+ * properties.
+ */
+export function javaConsumer(opts: {
+  name: string; bootstrap: string[]; topic: string; group: string; assignorClass: string; sessionMs: number;
+  valuePattern: RegExp; props?: string[];
+}): JavaMember {
+  const props = [`client.id=${opts.name}`, `partition.assignment.strategy=org.apache.kafka.clients.consumer.${opts.assignorClass}`,
+    `session.timeout.ms=${opts.sessionMs}`, 'heartbeat.interval.ms=1000', 'auto.commit.interval.ms=200', 'auto.offset.reset=earliest',
+    ...(opts.props ?? [])];
+  const child: ChildProcess = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dlog4j2.level=warn',
+    '-cp', kafkaClasspath(), tools.consoleConsumer, '--bootstrap-server', opts.bootstrap.join(','), '--topic', opts.topic,
+    '--group', opts.group, ...props.flatMap((p) => ['--consumer-property', p])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const values: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => { if (opts.valuePattern.test(l)) values.push(l); });
+  createInterface({ input: child.stderr! }).on('line', (l) => { if (stderr.length < 2000) stderr.push(l); });
+  let done = false;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => { done = true; resolve(); }));
+  const stop = async (signal: NodeJS.Signals): Promise<void> => { if (!done) child.kill(signal); await exited; };
+  return {
+    values: () => values,
+    leave: () => stop('SIGTERM'),
+    kill: () => stop('SIGKILL'),
+    diagnostics: () => `${opts.name}${done ? ` (exited ${child.exitCode ?? child.signalCode})` : ''}: ${stderr.slice(-10).join('\n')}`,
+  };
+}
