@@ -8,8 +8,10 @@
  *      three members each holding partitions under protocol `cooperative-sticky`, and every record is consumed;
  *   3. one of ours leaves cleanly (the leader in the first scenario, a follower in the second), then a batch: the
  *      two left hold every partition and every record is consumed.
- * Overall every record is consumed exactly once (leaves are clean and commits have time to land). The suite ends by
- * printing the table of produced / consumed per member / lost / duplicated.
+ * Overall every record is consumed exactly once (leaves are clean and commits have time to land). Our handlers take
+ * a while per record, so a partition handed to its new owner in the same rebalance that revokes it from its old one
+ * (not KIP-429) shows up as a duplicate: with our assignor's withholding of moving partitions removed, "ours leads"
+ * fails that way. The suite ends by printing the table of produced / consumed per member / lost / duplicated.
  */
 import * as assert from 'uvu/assert';
 import { suite } from '../test/kit.js';
@@ -27,6 +29,11 @@ const PARTITIONS = 6;
 const BATCH = 60;
 const SESSION_MS = 6000;
 const PHASES = ['first', 'joining', 'joined', 'left'] as const;
+/**
+ * Our handler's time per record: records are still in hand when a partition moves, so a partition handed to its new
+ * owner before the old one has revoked it (and committed) would be read twice.
+ */
+const HANDLE_MS = 20;
 
 interface Member { name: string; values(): string[]; leave(): Promise<void>; diagnostics(): string }
 
@@ -40,7 +47,10 @@ function ours(name: string, bootstrap: string[], topic: string, group: string): 
   const drain = (): void => {
     for (let r = g.channels.errors.tryRecv(); r !== undefined && !r.done; r = g.channels.errors.tryRecv()) errors.push(`${r.value.name}: ${r.value.message}`);
   };
-  g.registerHandler(async (m: Message) => { values.push(m.value!.toString()); });
+  g.registerHandler(async (m: Message) => {
+    values.push(m.value!.toString());
+    await new Promise((r) => setTimeout(r, HANDLE_MS));
+  });
   g.start();
   return {
     name, values: () => values, leave: () => g.close(),
