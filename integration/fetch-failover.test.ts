@@ -35,7 +35,12 @@ s('leader killed mid-read: re-routed, validated, every record read in order', as
     let kill: Promise<void> | undefined;
     let victim = -1;
     while ([...ends].some(([p, e]) => next.get(p)! < Number(e))) {
-      const b = await f.next(AbortSignal.timeout(60_000));
+      const b = await f.next(AbortSignal.timeout(60_000)).catch((err: unknown) => {
+        // Say where it stood: which partitions were left, what the fetcher reported, whom it killed.
+        const left = [...ends].filter(([p, e]) => next.get(p)! < Number(e)).map(([p, e]) => `${p}: ${next.get(p)}/${e}`);
+        throw new Error(`nothing fetched for 60 s (${String(err)}); killed node ${killed} (victim partition ${victim}); left ${left.join(', ')}; `
+          + `stats ${JSON.stringify(f.stats)}; reported: ${errors.map((e) => e.message).join(' | ') || 'nothing'}`);
+      });
       for (const r of fetchedRecords(b)) {
         if (r.offset !== next.get(b.partition)) throw new Error(`partition ${b.partition}: offset ${r.offset}, expected ${next.get(b.partition)}`);
         next.set(b.partition, r.offset + 1);
