@@ -15,13 +15,12 @@
  */
 import * as assert from 'uvu/assert';
 import { suite } from '../test/kit.js';
-import { Admin } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { ConsumerGroup } from '../src/channels/consumer-group.js';
 import { Producer } from '../src/channels/producer.js';
 import type { Message } from '../src/channels/message.js';
 import { brokers } from './harness/index.js';
-import { describe, javaConsumer, waitFor, type GroupView } from './mixed-group-kit.js';
+import { createTopicAndWait, describe, javaConsumer, waitFor, type GroupView } from './mixed-group-kit.js';
 
 const s = suite('cooperative-sticky with Java, live', { timeoutMs: 300_000 });
 
@@ -105,21 +104,7 @@ for (const sc of SCENARIOS) {
         && names.every((x) => (d.members.get(x) ?? 0) > 0) && held === PARTITIONS;
     }, 30_000, diag);
     try {
-      await new Admin(cl).createTopics([{ name: topic, numPartitions: PARTITIONS }], { ignoreExisting: true });
-      let seenMeta = '';
-      await waitFor('topic metadata complete', async () => {
-        const fresh = new Cluster({ bootstrap });
-        try {
-          const n = (await fresh.topic(topic, { deadlineMs: 5000 })).partitions.length;
-          seenMeta = `${n} partitions`;
-          return n === PARTITIONS;
-        } catch (err) {
-          seenMeta = String(err);
-          return false;
-        } finally {
-          await fresh.close();
-        }
-      }, 30_000, () => seenMeta);
+      await createTopicAndWait(bootstrap, topic, PARTITIONS, 30_000);
 
       members.push(sc.first(sc.firstName, bootstrap, topic, group));
       await stableWith(`${sc.firstName} joined`, [sc.firstName]);

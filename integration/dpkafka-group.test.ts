@@ -17,14 +17,13 @@
  */
 import * as assert from 'uvu/assert';
 import { suite } from '../test/kit.js';
-import { Admin } from '../src/client/admin.js';
 import { Cluster } from '../src/client/cluster.js';
 import { ConsumerGroup } from '../src/channels/consumer-group.js';
 import { Producer } from '../src/channels/producer.js';
 import type { Message } from '../src/channels/message.js';
 import { brokers } from './harness/index.js';
 import { startDpKafkaPeer } from './harness/go-tools.js';
-import { describe, javaConsumer, waitFor } from './mixed-group-kit.js';
+import { createTopicAndWait, describe, javaConsumer, waitFor } from './mixed-group-kit.js';
 
 const s = suite('dp-kafka mixed groups', { timeoutMs: 900_000 });
 
@@ -129,21 +128,7 @@ for (const sc of SCENARIOS) {
       const consumedAll = (): string[] => members.flatMap((m) => m.values());
       const expectAll = (what: string): Promise<void> => waitFor(what, () => new Set(consumedAll()).size >= produced, 120_000, diag);
       try {
-        await new Admin(cl).createTopics([{ name: topic, numPartitions: PARTITIONS }], { ignoreExisting: true });
-        let seenMeta = '';
-        await waitFor('topic metadata complete', async () => {
-          const fresh = new Cluster({ bootstrap });
-          try {
-            const n = (await fresh.topic(topic, { deadlineMs: 5000 })).partitions.length;
-            seenMeta = `${n} partitions`;
-            return n === PARTITIONS;
-          } catch (err) {
-            seenMeta = String(err);
-            return false;
-          } finally {
-            await fresh.close();
-          }
-        }, 60_000, () => seenMeta);
+        await createTopicAndWait(bootstrap, topic, PARTITIONS, 60_000);
         const counts = new Map<Kind, number>();
         for (const kind of sc.join) {
           const n = (counts.get(kind) ?? 0) + 1;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Admin } from '../src/client/admin.js';
-import type { Cluster } from '../src/client/cluster.js';
+import { Cluster } from '../src/client/cluster.js';
 import { GroupCoordinator } from '../src/group/coordinator.js';
 import { decodeAssignment } from '../src/group/consumer-protocol.js';
 import { kafkaClasspath, tools } from './harness/index.js';
@@ -23,6 +23,33 @@ export function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms
     };
     void tick();
   });
+}
+
+/**
+ * Creates `topic` with `partitions` and waits until a fresh client sees all of them in metadata (a node can lag the
+ * controller for a moment, and a producer made earlier would auto-create the topic with one partition).
+ */
+export async function createTopicAndWait(bootstrap: string[], topic: string, partitions: number, ms: number): Promise<void> {
+  const cl = new Cluster({ bootstrap });
+  try {
+    await new Admin(cl).createTopics([{ name: topic, numPartitions: partitions }], { ignoreExisting: true });
+  } finally {
+    await cl.close();
+  }
+  let seen = '';
+  await waitFor(`topic ${topic} with ${partitions} partitions in metadata`, async () => {
+    const fresh = new Cluster({ bootstrap });
+    try {
+      const n = (await fresh.topic(topic, { deadlineMs: 5000 })).partitions.length;
+      seen = `${n} partitions`;
+      return n === partitions;
+    } catch (err) {
+      seen = String(err);
+      return false;
+    } finally {
+      await fresh.close();
+    }
+  }, ms, () => seen);
 }
 
 /** A group as DescribeGroups reports it: state, protocol (assignor) name, and partitions held per member client id. */
