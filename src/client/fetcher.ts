@@ -312,19 +312,28 @@ export class Fetcher {
     if (this.isClosed) return;
     if (this.maintaining) { this.dirty = true; return; }
     this.maintaining = true;
-    void this.maintain().finally(() => { this.maintaining = false; });
+    void this.maintain();
   }
 
+  /**
+   * The maintenance passes. `maintaining` is cleared in the same synchronous step as the last `dirty` check: a kick
+   * between them (a loop that startLoops just began failing at once, whose continuation runs before any `.finally`
+   * callback) would set `dirty` for a pass that never comes, leaving its partitions in `route` for good.
+   */
   private async maintain(): Promise<void> {
     let failed = false;
-    do {
-      this.dirty = false;
-      const results = await Promise.allSettled([this.route()]);
-      const more = await Promise.allSettled([this.resolvePositions('reset'), this.resolvePositions('validate')]);
-      for (const r of [...results, ...more]) if (r.status === 'rejected') { failed = true; this.report(r.reason); }
-      this.startLoops();
-      // A failed pass waits out the backoff below even when it asked for another (a re-route): never a tight loop.
-    } while (this.dirty && !failed && !this.isClosed);
+    try {
+      do {
+        this.dirty = false;
+        const results = await Promise.allSettled([this.route()]);
+        const more = await Promise.allSettled([this.resolvePositions('reset'), this.resolvePositions('validate')]);
+        for (const r of [...results, ...more]) if (r.status === 'rejected') { failed = true; this.report(r.reason); }
+        this.startLoops();
+        // A failed pass waits out the backoff below even when it asked for another (a re-route): never a tight loop.
+      } while (this.dirty && !failed && !this.isClosed);
+    } finally {
+      this.maintaining = false;
+    }
     if (failed && !this.isClosed) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.kick(), this.backoff.next());
@@ -380,10 +389,17 @@ export class Fetcher {
             retry(st, brokerError(pm.errorCode || errorCodes.LEADER_NOT_AVAILABLE, { api: 'Metadata', topic, partition: st.partition }));
             continue;
           }
+          let leader: Broker;
           try {
-            await this.cluster.leader(topic, st.partition, { deadlineMs: 0 });
+            leader = await this.cluster.leader(topic, st.partition, { deadlineMs: 0 });
           } catch (err) {
             retry(st, err);
+            continue;
+          }
+          if (leader.nodeId !== pm.leaderId) {
+            // That look refreshed metadata (the topic was stale) and it names another leader than `meta`: the
+            // partition stays in route and the pass's backoff brings the next look, at metadata that agrees.
+            firstError ??= new KafkaError(`the leader of ${topic}-${st.partition} moved from ${pm.leaderId} to ${leader.nodeId} while it was looked up`, 'ERR_KAFKA_LEADER_MOVED', { retriable: true });
             continue;
           }
           const epochMoved = st.leaderEpoch >= 0 && pm.leaderEpoch > st.leaderEpoch;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
 import type { Cluster, TopicMeta } from '../../src/client/cluster.js';
 import { Fetcher, fetchedRecords, LogTruncationError } from '../../src/client/fetcher.js';
-import { BrokerError, type KafkaError } from '../../src/errors.js';
+import { BrokerError, KafkaError } from '../../src/errors.js';
 import { Fetch } from '../../src/protocol/apis/fetch.js';
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js';
 import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js';
@@ -357,6 +357,50 @@ s('a compressed batch that inflates past the consumer byte bound (maxBufferedByt
     const err = (() => { try { [...fetchedRecords(b)]; return null; } catch (e) { return e; } })();
     assert.instance(err, DecodeError);
     assert.match((err as Error).message, /exceeds the 8388608-byte limit/);
+  } finally {
+    await f.close();
+  }
+});
+
+// A killed leader: routed to it, then the broker list no longer holds it (another user of the Cluster refreshed), so
+// the loop started for it fails at once (no request). Its re-route must start another maintenance pass even though it lands
+// while the pass that started the loop is finishing; otherwise the partition waits in `route` for good.
+s('a loop for a leader gone from the broker list fails at once: the partition is routed again and read from the new leader', async () => {
+  const { cluster, meta } = fakeCluster((c) => (c.node === 2 && c.api === 'Fetch' && fetchOffsetOf(c) === 0 ? fetchResponse([{ records: batch(0, 3) }]) : fetchResponse([])));
+  meta.leader = 3;
+  const c = cluster as unknown as { broker: (id: number) => unknown; leader: (...a: unknown[]) => Promise<unknown> };
+  const known = c.broker;
+  const leader = c.leader;
+  c.leader = async (...a) => (meta.leader === 3 ? { nodeId: 3 } : leader(...a)); // routed to 3, which then leaves the broker list
+  let unknownAsked = 0;
+  c.broker = (id) => {
+    if (id !== 3) return known(id);
+    unknownAsked++;
+    meta.leader = 2; // the next metadata names the new leader
+    throw new KafkaError('broker 3 is not in the cluster metadata', 'ERR_KAFKA_UNKNOWN_BROKER', { retriable: true });
+  };
+  const f = new Fetcher(cluster, { maxWaitMs: 10 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const b = await f.next(AbortSignal.timeout(3_000)).catch((err: unknown) => { throw new Error(`nothing fetched (${String(err)}); broker 3 asked ${unknownAsked} times`); });
+    assert.equal([...fetchedRecords(b)].map((r) => r.offset), [0, 1, 2]);
+    assert.ok(unknownAsked >= 1);
+  } finally {
+    await f.close();
+  }
+});
+
+s('metadata refreshed between the topic look and the leader look (the leader moved): the partition is fetched from the new leader only', async () => {
+  const { cluster, calls, meta } = fakeCluster((c) => (c.api === 'Fetch' && fetchOffsetOf(c) === 0 ? fetchResponse([{ records: batch(0, 3) }]) : fetchResponse([])));
+  const c = cluster as unknown as { leader: (...a: unknown[]) => Promise<unknown> };
+  const leader = c.leader;
+  c.leader = async (...a) => { meta.leader = 2; return leader(...a); }; // its refresh names broker 2
+  const f = new Fetcher(cluster, { maxWaitMs: 10 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const b = await f.next(AbortSignal.timeout(3_000));
+    assert.is(b.partition, 0);
+    assert.equal(calls.filter((x) => x.api === 'Fetch').map((x) => x.node).filter((n) => n !== 2), [], 'no fetch from the old leader');
   } finally {
     await f.close();
   }
