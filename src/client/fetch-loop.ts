@@ -110,14 +110,17 @@ export class FetchLoop {
         continue;
       }
       h.reserved += budget;
+      let failure: { err: unknown } | undefined;
       try {
         await this.fetchOnce(wanted, budget);
         this.backoff.reset();
       } catch (err) {
-        await this.requestFailed(err, all);
+        failure = { err };
       } finally {
         h.reserved -= budget;
       }
+      // Released before the backoff: a loop whose leader is down must not hold the other loops' room while it waits.
+      if (failure) await this.requestFailed(failure.err, all);
     }
   }
 
