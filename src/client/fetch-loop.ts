@@ -43,6 +43,8 @@ export interface FetchLoopHost {
   readonly closed: boolean;
   /** Bytes promised to requests in flight on every loop (so loops together stay within the total bound). */
   reserved: number;
+  /** Loops running (each reserves at most an even share of `maxBufferedBytes`). */
+  readonly loopCount: number;
   broker(nodeId: number): Broker;
   /** Partitions in `fetch` phase led by `nodeId`. */
   partitionsOf(nodeId: number): PartitionState[];
@@ -102,7 +104,10 @@ export class FetchLoop {
       const all = h.partitionsOf(this.nodeId);
       if (all.length === 0) return; // nothing led by this broker any more
       const now = Date.now();
-      const budget = Math.min(h.settings.fetchMaxBytes, h.settings.maxBufferedBytes - h.buffer.bytes - h.reserved);
+      // At most an even share of the total bound: an idle loop long-polling with the whole room (and taking it back
+      // in the step that frees it) kept the other loops from ever sending, so a dead leader was never noticed.
+      const share = Math.ceil(h.settings.maxBufferedBytes / Math.max(1, h.loopCount));
+      const budget = Math.min(h.settings.fetchMaxBytes, share, h.settings.maxBufferedBytes - h.buffer.bytes - h.reserved);
       const wanted = budget > 0 ? all.filter((s) => !s.buf.paused && s.retryAt <= now && s.buf.bytes < h.settings.maxPartitionBufferedBytes) : [];
       if (wanted.length === 0) {
         const nextRetry = Math.min(...all.map((s) => (s.retryAt > now ? s.retryAt - now : 1_000)));

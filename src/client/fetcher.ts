@@ -277,6 +277,7 @@ export class Fetcher {
     return {
       settings: this.settings, buffer: this.buffer, reserved: 0,
       get closed() { return self.isClosed; },
+      get loopCount() { return self.loops.size; },
       broker: (id) => this.cluster.broker(id),
       partitionsOf: (id) => [...this.states.values()].filter((s) => s.phase === 'fetch' && s.leaderId === id),
       reroute: (st, topicToo) => {

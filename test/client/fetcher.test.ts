@@ -435,6 +435,31 @@ s('a loop backing off after a failed request (its leader is down) holds no prefe
   assert.ok(read >= 500, `partition 1: ${read} records in 1.5 s (${served} fetches answered)`);
 });
 
+s('an idle loop long-polling does not hold the whole prefetch room: the other broker\'s partition is fetched', async () => {
+  const { cluster } = fakeCluster((c) => {
+    if (c.node === 1) return new Promise((r) => setTimeout(() => r(fetchResponse([])), 100)); // partition 0: read to its end
+    const r = fetchResponse([{ records: batch(fetchOffsetOf(c), 10) }]);
+    r.responses[0]!.partitions[0]!.partitionIndex = 1;
+    return r;
+  }, 2);
+  const c = cluster as unknown as { topic: () => Promise<TopicMeta>; leader: (t: string, p: number) => Promise<unknown> };
+  const topic = c.topic;
+  c.topic = async () => { const t = await topic(); t.partitions[0]!.leaderId = 1; t.partitions[1]!.leaderId = 2; return t; };
+  c.leader = async (_t, p) => cluster.broker(p === 0 ? 1 : 2);
+  const f = new Fetcher(cluster, { maxWaitMs: 100, maxBufferedBytes: 64 << 10 });
+  try {
+    f.assign([{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 1, offset: 0 }]);
+    let read = 0;
+    while (read < 100) {
+      const b = await f.next(AbortSignal.timeout(3_000));
+      read += [...fetchedRecords(b)].length;
+      f.consumed(b, b.nextOffset);
+    }
+  } finally {
+    await f.close();
+  }
+});
+
 // Retriable broker errors are what a restart or an election looks like: reported only once they lasted requestTimeoutMs.
 s('a partition answered NOT_LEADER_OR_FOLLOWER while metadata keeps naming the same leader: backed off, reported after requestTimeoutMs, the other flows', async () => {
   const r = await againstCorrupt(() => ({ errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER }), { requestTimeoutMs: 500 });
