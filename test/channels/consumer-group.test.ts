@@ -11,26 +11,18 @@ import type { ConsumerGroupConfig } from '../../src/channels/config.js';
 import type { Message } from '../../src/channels/message.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
+import { FakeGroups } from './fake-group.js';
 
 let c: FakeCluster;
-let groups: ConsumerGroup[] = [];
+const groups = new FakeGroups(() => c);
 const s = suite('channel ConsumerGroup on the fake cluster', { timeoutMs: 30_000 });
 s.before.each(async () => { c = await FakeCluster.start({ brokers: 3, topics: { t: 3 } }); });
 s.after.each(async () => {
-  await Promise.allSettled(groups.map((g) => g.close({ signal: AbortSignal.timeout(3_000) })));
-  groups = [];
+  await groups.closeAll();
   await c.close();
 });
 
-function group(config: Partial<ConsumerGroupConfig> = {}): ConsumerGroup {
-  const g = new ConsumerGroup({
-    brokerAddrs: c.bootstrap, topic: 't', groupName: 'g', minRetryPeriod: 20, maxRetryPeriod: 200, retryBackoffMs: 20,
-    heartbeatIntervalMs: 100, messageConsumeTimeout: 1_000, rebalanceTimeoutMs: 2_000, autoCommitIntervalMs: 100,
-    fetchMaxWaitMs: 50, requestTimeoutMs: 3_000, ...config,
-  });
-  groups.push(g);
-  return g;
-}
+const group = (config: Partial<ConsumerGroupConfig> = {}): ConsumerGroup => groups.make(config);
 
 /** Appends `values` to a partition of `t` as one batch. */
 const produce = (partition: number, values: string[]): Promise<void> => c.append('t', partition, values);
