@@ -21,6 +21,10 @@ import { ListGroups } from './list-groups.js';
 import { DeleteGroups } from './delete-groups.js';
 import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { ConsumerGroupDescribe } from './consumer-group-describe.js';
+import { ShareGroupHeartbeat } from './share-group-heartbeat.js';
+import { ShareGroupDescribe } from './share-group-describe.js';
+import { ShareFetch } from './share-fetch.js';
+import { ShareAcknowledge } from './share-acknowledge.js';
 import { InitProducerId } from './init-producer-id.js';
 import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
@@ -54,6 +58,10 @@ export { ListGroups } from './list-groups.js';
 export { DeleteGroups } from './delete-groups.js';
 export { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 export { ConsumerGroupDescribe } from './consumer-group-describe.js';
+export { ShareGroupHeartbeat } from './share-group-heartbeat.js';
+export { ShareGroupDescribe } from './share-group-describe.js';
+export { ShareFetch } from './share-fetch.js';
+export { ShareAcknowledge } from './share-acknowledge.js';
 export { InitProducerId } from './init-producer-id.js';
 export { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 export { AddOffsetsToTxn } from './add-offsets-to-txn.js';
@@ -89,6 +97,10 @@ export const apis = {
   DeleteGroups,
   ConsumerGroupHeartbeat,
   ConsumerGroupDescribe,
+  ShareGroupHeartbeat,
+  ShareGroupDescribe,
+  ShareFetch,
+  ShareAcknowledge,
   InitProducerId,
   AddPartitionsToTxn,
   AddOffsetsToTxn,
