@@ -147,6 +147,16 @@ export class StateTransitionError extends KafkaError {
   }
 }
 
+/**
+ * The runtime lacks something the client needs and cannot do without: a global `Buffer`, Web Crypto, or sockets
+ * (no `transport` was given and `node:net` cannot be loaded). The message names the fix. Never retriable.
+ */
+export class UnsupportedRuntimeError extends KafkaError {
+  constructor(message: string, options: KafkaErrorOptions = {}) {
+    super(message, 'ERR_KAFKA_UNSUPPORTED_RUNTIME', { retriable: false, cause: options.cause });
+  }
+}
+
 /** A `kafka-channels/testing` expectation that did not hold (e.g. no message sent in time). */
 export class MockExpectationError extends KafkaError {
   constructor(message: string) {
