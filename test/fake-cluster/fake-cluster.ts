@@ -178,6 +178,19 @@ export class FakeCluster {
     return n;
   }
 
+  /**
+   * Stops reading the client connections of a broker (or of all) until {@link resumeReading}: the kernel's
+   * buffers fill and the client's socket reports backpressure.
+   */
+  pauseReading(id?: number): void {
+    for (const [nodeId, s] of this.servers) if (id === undefined || id === nodeId) s.pauseReading(true);
+  }
+
+  /** Reads the connections {@link pauseReading} stopped again. */
+  resumeReading(id?: number): void {
+    for (const [nodeId, s] of this.servers) if (id === undefined || id === nodeId) s.pauseReading(false);
+  }
+
   /** Open client connections to a broker (or to all). */
   connectionCount(id?: number): number {
     let n = 0;

@@ -115,16 +115,33 @@ export function targets(rule: FaultRule, topic: string, partition: number): bool
   return (rule.topic === undefined || rule.topic === topic) && (rule.partition === undefined || rule.partition === partition);
 }
 
+/** A request frame as it came off the socket, before the broker got to it (a connection is answered in order). */
+export interface Arrival {
+  at: number;
+  broker: number;
+  connection: number;
+  apiKey: number;
+  /** Requests of the same connection received before this one and not answered yet at that moment. */
+  unanswered: number;
+}
+
 /** The log of every request (bodies kept for the last `limit`), with counters and rates per API. */
 export class RequestLog {
   /** The most recent requests, oldest first (at most `limit`). */
   readonly entries: LoggedRequest[] = [];
+  /** Request frames as they arrived (the last `limit`): what a client had written, and how deep it pipelined. */
+  readonly arrivals: Arrival[] = [];
   /** Every request's time, API key and broker, for counts and rates (never trimmed). */
   private readonly stamps: { at: number; apiKey: number; broker: number }[] = [];
   private readonly limit: number;
 
   constructor(limit = 20_000) {
     this.limit = limit;
+  }
+
+  arrive(a: Arrival): void {
+    this.arrivals.push(a);
+    if (this.arrivals.length > this.limit) this.arrivals.splice(0, this.arrivals.length - this.limit);
   }
 
   push(req: LoggedRequest): void {

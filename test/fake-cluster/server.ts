@@ -70,6 +70,9 @@ function partitionsOf(state: ClusterState, broker: number, apiKey: number, versi
 /** Partition-level APIs: an `error` fault applies per partition; for the others, at the top level. */
 const PER_PARTITION = new Set([0, 1, 2, 3, 8, 9, 23]);
 
+/** Requests of a connection received and not answered yet: those queued and the one being handled. */
+const unanswered = (c: { queue: Buffer[]; busy: boolean; wedged: boolean }): number => (c.wedged ? 0 : c.queue.length + (c.busy ? 1 : 0));
+
 interface Conn { id: number; socket: Socket; queue: Buffer[]; busy: boolean; wedged: boolean; abort: AbortController }
 
 /** One broker of the fake cluster. */
@@ -116,6 +119,14 @@ export class BrokerServer {
     if (server) await new Promise((r) => server.close(r));
   }
 
+  /** Stops (true) or resumes (false) reading every client connection: a peer whose receive buffers fill. */
+  pauseReading(paused: boolean): void {
+    for (const c of this.conns) {
+      if (paused) c.socket.pause();
+      else c.socket.resume();
+    }
+  }
+
   /** Closes every client connection (the listener stays up). */
   dropConnections(): number {
     const n = this.conns.size;
@@ -138,7 +149,10 @@ export class BrokerServer {
     socket.on('close', () => { conn.abort.abort(); this.conns.delete(conn); });
     socket.on('data', (chunk: Buffer) => {
       try {
-        decoder.push(chunk, (frame) => { conn.queue.push(Buffer.from(frame)); });
+        decoder.push(chunk, (frame) => {
+          if (frame.length >= 2) this.log.arrive({ at: Date.now(), broker: this.nodeId, connection: conn.id, apiKey: frame.readInt16BE(0), unanswered: unanswered(conn) });
+          conn.queue.push(Buffer.from(frame));
+        });
       } catch {
         this.closeConn(conn);
         return;
