@@ -7,6 +7,7 @@ import type { Cluster } from '../client/cluster.js';
 import { Fetcher, type FetcherOptions } from '../client/fetcher.js';
 import { GroupCoordinator } from './coordinator.js';
 import { GroupMembership, type Generation, type MembershipOptions } from './membership.js';
+import { ConsumerGroupMembership, type GroupProtocol, type RemoteAssignorName } from './kip848-membership.js';
 import { OffsetManager, RebalanceNeededError, type InitialOffset } from './offsets.js';
 import { SessionManager, type GroupHandler, type GroupSession } from './session.js';
 import type { TopicPartitions } from './consumer-protocol.js';
@@ -22,12 +23,17 @@ export interface GroupConsumerOptions extends MembershipOptions {
   fetch?: Omit<FetcherOptions, 'autoOffsetReset' | 'onError'>;
   /** Errors the consumer recovers from, and handler failures. */
   onError?: (err: unknown) => void;
+  /** `classic` (JoinGroup/SyncGroup, the default) or `consumer` (KIP-848's ConsumerGroupHeartbeat). */
+  groupProtocol?: GroupProtocol;
+  /** With `consumer`: the broker's assignor to ask for (null: the broker's default). */
+  groupRemoteAssignor?: RemoteAssignorName | null;
 }
 
 /** One member of a consumer group running a {@link GroupHandler}. Constructing it does no I/O. */
 export class GroupConsumer {
   readonly coordinator: GroupCoordinator;
-  readonly membership: GroupMembership;
+  /** The group protocol's membership: classic or KIP-848; the sessions below see the same listener calls. */
+  readonly membership: GroupMembership | ConsumerGroupMembership;
   readonly offsets: OffsetManager;
   readonly fetcher: Fetcher;
   private readonly sessions: SessionManager;
@@ -46,7 +52,9 @@ export class GroupConsumer {
       ...options.fetch, autoOffsetReset: (options.initialOffset ?? 'oldest') === 'oldest' ? 'earliest' : 'latest', onError,
     });
     this.sessions = new SessionManager(handler, this.offsets, this.fetcher, { revokeTimeoutMs: options.revokeTimeoutMs, retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, onError });
-    this.membership = new GroupMembership(cluster, this.coordinator, this.sessions, options);
+    this.membership = options.groupProtocol === 'consumer'
+      ? new ConsumerGroupMembership(cluster, this.coordinator, this.sessions, { ...options, serverAssignor: options.groupRemoteAssignor ?? null })
+      : new GroupMembership(cluster, this.coordinator, this.sessions, options);
   }
 
   private onError(err: unknown): void {

@@ -522,7 +522,8 @@ export class GroupMembership {
   }
 }
 
-async function raceDeadline(p: Promise<unknown> | undefined, deadline: number): Promise<void> {
+/** Waits for `p` until `deadline` (epoch ms) at most. */
+export async function raceDeadline(p: Promise<unknown> | undefined, deadline: number): Promise<void> {
   if (!p) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); })]);

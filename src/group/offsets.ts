@@ -218,9 +218,24 @@ export class OffsetManager {
     return run;
   }
 
+  private currentIdentity(): CommitIdentity | undefined {
+    return this.options.identitySource ? this.options.identitySource() : this.identity;
+  }
+
   private async send(batch: Map<string, OffsetAndEpoch>): Promise<void> {
-    const id = this.options.identitySource ? this.options.identitySource() : this.identity;
+    const id = this.currentIdentity();
     if (!id) throw new KafkaError('the group is rebalancing: marked offsets stay pending until it is stable', 'ERR_KAFKA_NO_STABLE_GENERATION', { retriable: true });
+    try {
+      await this.sendAs(batch, id);
+    } catch (err) {
+      // KIP-848: the member epoch moved on while the commit was on its way: once more with the new one (Java's too).
+      const now = this.currentIdentity();
+      if (!(err instanceof BrokerError && err.errorCode === errorCodes.STALE_MEMBER_EPOCH) || !now || now.generationId === id.generationId) throw err;
+      await this.sendAs(batch, now);
+    }
+  }
+
+  private async sendAs(batch: Map<string, OffsetAndEpoch>, id: CommitIdentity): Promise<void> {
     const topics = buildCommitTopics(batch);
     await this.coordinator.call(async (broker) => {
       const r = await broker.request(OffsetCommit, {
