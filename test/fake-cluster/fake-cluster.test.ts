@@ -219,6 +219,23 @@ s('drop: no answer (our request times out); reset: the connection closes; delay;
   assert.is((await b2.request(Metadata, md)).topics[0]!.errorCode, 0);
 });
 
+s('delay until: held until released, later requests on the connection wait behind it (pending counts both); reset-after: written, answer lost', async () => {
+  const b = broker(1);
+  let release!: () => void;
+  const h = c.fault({ api: 'Produce', times: 1, action: 'delay', until: new Promise<void>((r) => { release = r; }) });
+  const first = produce(b, 't', 0, batch(['held']));
+  const second = produce(b, 't', 0, batch(['behind']));
+  for (let i = 0; i < 100 && c.pending('Produce') < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal([c.pending('Produce'), c.pending('Produce', 2), c.pending('Metadata'), c.log.count('Produce'), c.endOffset('t', 0)], [2, 0, 0, 1, 0], 'both in flight, one handled, none written');
+  release();
+  assert.equal([(await first).baseOffset, (await second).baseOffset], [0n, 1n]);
+  assert.equal([h.fired, c.pending()], [1, 0]);
+  c.fault({ api: 'Produce', times: 1, action: 'reset-after' });
+  await rejects(produce(b, 't', 0, batch(['lost answer'])), (e: unknown) => e instanceof ConnectionError);
+  assert.equal(c.records('t', 0).map((r) => r.value!.toString()), ['held', 'behind', 'lost answer'], 'written before the connection closed');
+  assert.equal(c.batches('t', 0).map((x) => [x.baseOffset, x.recordCount, x.producerId]), [[0, 1, -1], [1, 1, -1], [2, 1, -1]]);
+});
+
 s('moveLeader: old leader refuses, new one accepts, metadata shows the bumped epoch; stopBroker re-elects', async () => {
   const cluster = new Cluster({ bootstrap: c.bootstrap, retryMinMs: 10, retryMaxMs: 50 });
   open.push(cluster);

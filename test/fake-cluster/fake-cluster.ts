@@ -21,8 +21,8 @@
 import { Broker } from '../../src/client/broker.js';
 import { Produce } from '../../src/protocol/apis/index.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js';
-import type { KafkaRecord } from '../../src/protocol/record-batch.js';
-import { Faults, RequestLog, type FaultHandle, type FaultRule, type LoggedRequest } from './faults.js';
+import type { KafkaRecord, RecordBatch } from '../../src/protocol/record-batch.js';
+import { apiKeyOf, Faults, RequestLog, type FaultHandle, type FaultRule, type LoggedRequest } from './faults.js';
 import { BrokerServer } from './server.js';
 import { ClusterState, type FakeClusterOptions, type FakeTopic } from './state.js';
 
@@ -198,6 +198,17 @@ export class FakeCluster {
     return n;
   }
 
+  /**
+   * Requests received and not yet answered (being handled, held by a `delay` fault, or queued behind one: Kafka
+   * answers a connection in order), of one API or all, on one broker or all: what clients have in flight.
+   */
+  pending(api?: string | number, broker?: number): number {
+    const key = api === undefined ? undefined : apiKeyOf(api);
+    let n = 0;
+    for (const [nodeId, s] of this.servers) if (broker === undefined || broker === nodeId) n += s.pending(key);
+    return n;
+  }
+
   /** Forgets fetch sessions (of one broker or all), as a broker's session cache evicting them would. */
   evictFetchSessions(broker?: number): number {
     return this.state.sessions.evict(broker);
@@ -229,6 +240,14 @@ export class FakeCluster {
     } finally {
       b.destroy();
     }
+  }
+
+  /**
+   * The batches stored in a partition, decoded (producer id, epoch, base sequence, base offset as written; their
+   * `records()` for the records), oldest first.
+   */
+  batches(topic: string, partition: number): RecordBatch[] {
+    return this.partition(topic, partition).batches.flatMap((b) => decodeRecordBatches(b.bytes));
   }
 
   /** The records stored in a partition, decoded (for assertions). */

@@ -6,8 +6,11 @@
  * uses one (`times`, default unlimited). Actions:
  * - `drop`: the request is never answered, and nor is any later one on that connection (a hung broker: the
  *   client's request timeout is what ends it; Kafka answers in order, so an answer skipped would be a lie);
- * - `delay`: handled normally after `ms` milliseconds;
+ * - `delay`: handled normally after `ms` milliseconds, or once `until` settles (a request held until a test
+ *   releases it; later requests on its connection wait behind it, as Kafka answers a connection in order);
  * - `reset`: the connection is closed on receipt;
+ * - `reset-after`: handled normally (a Produce is written), then the connection is closed instead of answering:
+ *   the answer is lost after the effect;
  * - `error`: answered with error `code`: on the matching partitions for partition APIs (the others are handled
  *   normally; nothing is appended for a refused Produce partition), at the top level for the others;
  * - `raw`: `bytes` (or `bytes(request)`) written to the socket verbatim instead of the answer (size prefix
@@ -39,7 +42,7 @@ export interface LoggedRequest {
   fault?: FaultAction;
 }
 
-export type FaultAction = 'drop' | 'delay' | 'reset' | 'error' | 'raw' | 'mutate';
+export type FaultAction = 'drop' | 'delay' | 'reset' | 'reset-after' | 'error' | 'raw' | 'mutate';
 
 /** One fault rule. */
 export interface FaultRule {
@@ -57,6 +60,8 @@ export interface FaultRule {
   action: FaultAction;
   /** `delay`: milliseconds. */
   ms?: number;
+  /** `delay`: hold the request until this settles (then `ms`, if given, is not waited for). */
+  until?: Promise<unknown>;
   /** `error`: the Kafka error code. */
   code?: number;
   /** `raw`: what to write. */

@@ -16,6 +16,7 @@ import { Writer } from '../../src/protocol/writer.js';
 import { targets, type FaultHandle, type Faults, type LoggedRequest, type RequestLog } from './faults.js';
 import { advertised, apiVersions, createTopics, fetch, initProducerId, listOffsets, metadata, offsetForLeaderEpoch, produce, type Handler, type HandlerContext } from './handlers-data.js';
 import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from './handlers-group.js';
+import { saslAuthenticate, saslHandshake } from './handlers-sasl.js';
 import type { ClusterState } from './state.js';
 
 type Body = Record<string, any>;
@@ -23,6 +24,7 @@ type Body = Record<string, any>;
 const HANDLERS: Record<number, Handler> = {
   18: apiVersions, 3: metadata, 19: createTopics, 0: produce, 22: initProducerId, 1: fetch, 2: listOffsets, 23: offsetForLeaderEpoch,
   10: findCoordinator, 11: joinGroup, 14: syncGroup, 12: heartbeat, 13: leaveGroup, 8: offsetCommit, 9: offsetFetch,
+  17: saslHandshake, 36: saslAuthenticate,
 };
 
 /** A whole response frame (size prefix, header, body) for `api` at `version`: what a `raw` fault may send. */
@@ -73,7 +75,7 @@ const PER_PARTITION = new Set([0, 1, 2, 3, 8, 9, 23]);
 /** Requests of a connection received and not answered yet: those queued and the one being handled. */
 const unanswered = (c: { queue: Buffer[]; busy: boolean; wedged: boolean }): number => (c.wedged ? 0 : c.queue.length + (c.busy ? 1 : 0));
 
-interface Conn { id: number; socket: Socket; queue: Buffer[]; busy: boolean; wedged: boolean; abort: AbortController }
+interface Conn { id: number; socket: Socket; queue: Buffer[]; busy: boolean; wedged: boolean; abort: AbortController; current: number | undefined }
 
 /** One broker of the fake cluster. */
 export class BrokerServer {
@@ -119,6 +121,20 @@ export class BrokerServer {
     if (server) await new Promise((r) => server.close(r));
   }
 
+  /**
+   * Requests received and not yet answered (being handled, held by a `delay`, or queued behind one on their
+   * connection), of one API key or all: what the client has in flight here.
+   */
+  pending(apiKey?: number): number {
+    let n = 0;
+    for (const c of this.conns) {
+      if (c.wedged) continue;
+      if (c.current !== undefined && (apiKey === undefined || c.current === apiKey)) n++;
+      for (const f of c.queue) if (f.length >= 2 && (apiKey === undefined || f.readInt16BE(0) === apiKey)) n++;
+    }
+    return n;
+  }
+
   /** Stops (true) or resumes (false) reading every client connection: a peer whose receive buffers fill. */
   pauseReading(paused: boolean): void {
     for (const c of this.conns) {
@@ -141,7 +157,7 @@ export class BrokerServer {
   }
 
   private accept(socket: Socket): void {
-    const conn: Conn = { id: this.nextConn(), socket, queue: [], busy: false, wedged: false, abort: new AbortController() };
+    const conn: Conn = { id: this.nextConn(), socket, queue: [], busy: false, wedged: false, abort: new AbortController(), current: undefined };
     this.conns.add(conn);
     const decoder = new FrameDecoder();
     socket.setNoDelay(true);
@@ -168,7 +184,12 @@ export class BrokerServer {
       while (conn.queue.length > 0 && !conn.socket.destroyed) {
         const frame = conn.queue.shift()!;
         if (conn.wedged) continue;
-        await this.handle(conn, frame);
+        conn.current = frame.length >= 2 ? frame.readInt16BE(0) : undefined;
+        try {
+          await this.handle(conn, frame);
+        } finally {
+          conn.current = undefined;
+        }
       }
     } finally {
       conn.busy = false;
@@ -214,8 +235,10 @@ export class BrokerServer {
       return this.write(conn, typeof bytes === 'function' ? bytes(req) : (bytes ?? Buffer.alloc(0)));
     }
     if (action === 'delay') {
+      const until = fault!.rule.until;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, fault!.rule.ms ?? 0);
+        const t = until ? undefined : setTimeout(resolve, fault!.rule.ms ?? 0);
+        until?.then(() => resolve(), () => resolve());
         conn.abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
       });
       if (conn.socket.destroyed) return;
@@ -230,6 +253,7 @@ export class BrokerServer {
     }
     if (body !== undefined && action === 'mutate') body = fault!.rule.mutate!(body, req) ?? body;
     this.observe(req, body);
+    if (action === 'reset-after') return this.closeConn(conn);
     if (body === undefined) return;
     this.write(conn, responseFrame(api, version, req.header.correlationId, body));
   }
