@@ -126,6 +126,7 @@ export interface Arrival {
   broker: number;
   connection: number;
   apiKey: number;
+  version: number;
   /** Requests of the same connection received before this one and not answered yet at that moment. */
   unanswered: number;
 }

@@ -166,7 +166,7 @@ export class BrokerServer {
     socket.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk, (frame) => {
-          if (frame.length >= 2) this.log.arrive({ at: Date.now(), broker: this.nodeId, connection: conn.id, apiKey: frame.readInt16BE(0), unanswered: unanswered(conn) });
+          if (frame.length >= 4) this.log.arrive({ at: Date.now(), broker: this.nodeId, connection: conn.id, apiKey: frame.readInt16BE(0), version: frame.readInt16BE(2), unanswered: unanswered(conn) });
           conn.queue.push(Buffer.from(frame));
         });
       } catch {
