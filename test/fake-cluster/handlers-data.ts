@@ -35,6 +35,7 @@ export type Handler = (ctx: HandlerContext) => Body | undefined | Promise<Body |
 export const SPOKEN: readonly ApiDef[] = [
   apis.ApiVersions, apis.Metadata, apis.CreateTopics, apis.Produce, apis.InitProducerId, apis.Fetch, apis.ListOffsets, apis.OffsetForLeaderEpoch,
   apis.FindCoordinator, apis.JoinGroup, apis.SyncGroup, apis.Heartbeat, apis.LeaveGroup, apis.OffsetCommit, apis.OffsetFetch,
+  apis.ConsumerGroupHeartbeat,
   apis.SaslHandshake, apis.SaslAuthenticate,
 ];
 

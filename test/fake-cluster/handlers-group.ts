@@ -5,6 +5,7 @@
  */
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import type { HandlerContext } from './handlers-data.js';
+import { consumerGroup848 } from './consumer-groups-848.js';
 
 type Body = Record<string, any>;
 
@@ -73,7 +74,8 @@ export function offsetCommit(ctx: HandlerContext): Body {
   const byId = version >= 10;
   const refused = notHere(ctx, body.groupId);
   const group = refused ? undefined : state.groups.get(body.groupId);
-  const denied = refused || group!.checkCommit(body.memberId ?? '', body.generationIdOrMemberEpoch ?? -1);
+  const g848 = refused ? undefined : consumerGroup848(state, body.groupId);
+  const denied = refused || (g848 ?? group!).checkCommit(body.memberId ?? '', body.generationIdOrMemberEpoch ?? -1);
   const topics = (body.topics as Body[]).map((t) => {
     const name = state.topicName(t.name, t.topicId, byId);
     return {

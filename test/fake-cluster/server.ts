@@ -16,6 +16,7 @@ import { Writer } from '../../src/protocol/writer.js';
 import { targets, type FaultHandle, type Faults, type LoggedRequest, type RequestLog } from './faults.js';
 import { advertised, apiVersions, createTopics, fetch, initProducerId, listOffsets, metadata, offsetForLeaderEpoch, produce, type Handler, type HandlerContext } from './handlers-data.js';
 import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from './handlers-group.js';
+import { consumerGroupHeartbeat } from './consumer-groups-848.js';
 import { saslAuthenticate, saslHandshake } from './handlers-sasl.js';
 import type { ClusterState } from './state.js';
 
@@ -24,6 +25,7 @@ type Body = Record<string, any>;
 const HANDLERS: Record<number, Handler> = {
   18: apiVersions, 3: metadata, 19: createTopics, 0: produce, 22: initProducerId, 1: fetch, 2: listOffsets, 23: offsetForLeaderEpoch,
   10: findCoordinator, 11: joinGroup, 14: syncGroup, 12: heartbeat, 13: leaveGroup, 8: offsetCommit, 9: offsetFetch,
+  68: consumerGroupHeartbeat,
   17: saslHandshake, 36: saslAuthenticate,
 };
 
