@@ -17,6 +17,7 @@ import { describeValue } from '../client/record-check.js';
 import type { CompressionName } from '../protocol/compression/index.js';
 import type { TlsConfig } from '../client/tls-options.js';
 import type { OAuthBearerToken, SaslConfig as ClientSaslConfig } from '../client/sasl/index.js';
+import { GROUP_PROTOCOLS, REMOTE_ASSIGNORS, type GroupProtocol, type RemoteAssignorName } from '../group/kip848-membership.js';
 
 /** Where a new group starts reading a partition it has no committed offset for. dp-kafka default: oldest. */
 export type OffsetReset = 'oldest' | 'newest';
@@ -151,10 +152,18 @@ export interface ConsumerGroupConfig extends ClientConfig {
   maxPartitionBufferedBytes?: number;
   /** Capacity of the `errors` channel. Default 20 (dp-kafka's ErrorChanBufferSize); 0 … 1,000,000. */
   errorsCapacity?: number;
+  /**
+   * The group protocol: 'classic' (JoinGroup/SyncGroup, client-side `assignors`; the default until Kafka makes
+   * the switch) or 'consumer' (KIP-848: ConsumerGroupHeartbeat, the broker assigns and sets the heartbeat
+   * interval; Kafka 4.0+). With 'consumer', `assignors` and `heartbeatIntervalMs` are refused: the broker owns them.
+   */
+  groupProtocol?: GroupProtocol;
+  /** With groupProtocol 'consumer': the broker's assignor, 'uniform' or 'range' (unset: the broker's default, uniform). */
+  groupRemoteAssignor?: RemoteAssignorName;
 }
 
-type Resolved<T> = Readonly<Required<Omit<T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId'>>> &
-  Readonly<Pick<T, Extract<keyof T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId'>>>;
+type Resolved<T> = Readonly<Required<Omit<T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor'>>> &
+  Readonly<Pick<T, Extract<keyof T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor'>>>;
 
 /** A producer config with every default filled in and acks as a number. */
 export type ResolvedProducerConfig = Omit<Resolved<ProducerConfig>, 'acks'> & { readonly acks: 0 | 1 | -1 };
@@ -241,12 +250,13 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
   maxBufferedBytes: PREFETCH_DEFAULTS.maxBufferedBytes,
   maxPartitionBufferedBytes: PREFETCH_DEFAULTS.maxPartitionBufferedBytes,
   errorsCapacity: 20,
+  groupProtocol: 'classic' as GroupProtocol,
 });
 
 const OPTIONAL_KEYS = ['securityConfig', 'sasl', 'logger', 'groupInstanceId'] as const;
 const REQUIRED_CLIENT_KEYS = ['brokerAddrs', 'topic'] as const;
 const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 3), ...Object.keys(PRODUCER_DEFAULTS)]);
-const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...OPTIONAL_KEYS, ...Object.keys(CONSUMER_GROUP_DEFAULTS)]);
+const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...OPTIONAL_KEYS, 'groupRemoteAssignor', ...Object.keys(CONSUMER_GROUP_DEFAULTS)]);
 
 const MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
 const ASSIGNORS: readonly string[] = ['roundrobin', 'range', 'cooperative-sticky'];
@@ -442,10 +452,11 @@ function resolveConsumerGroup(config: ConsumerGroupConfig): ResolvedConsumerGrou
   checkNumbers(p, cfg, ['numWorkers', 'batchSize', 'batchWaitTime', 'messageConsumeTimeout', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'autoCommitIntervalMs']);
   const session = (cfg.messageConsumeTimeout ?? CONSUMER_GROUP_DEFAULTS.messageConsumeTimeout) as number;
   const heartbeat = (cfg.heartbeatIntervalMs ?? CONSUMER_GROUP_DEFAULTS.heartbeatIntervalMs) as number;
-  if (typeof session === 'number' && typeof heartbeat === 'number' && session > 0 && heartbeat >= session) {
+  if (cfg.groupProtocol !== 'consumer' && typeof session === 'number' && typeof heartbeat === 'number' && session > 0 && heartbeat >= session) {
     p.add(`heartbeatIntervalMs (${heartbeat}) must be less than messageConsumeTimeout (${session}), the session timeout`);
   }
   checkAssignors(p, cfg.assignors);
+  checkGroupProtocol(p, cfg);
   checkString(p, 'groupInstanceId', cfg.groupInstanceId, false);
   checkOneOf(p, 'isolationLevel', cfg.isolationLevel, ['read_uncommitted', 'read_committed']);
   checkNumbers(p, cfg, ['fetchMaxWaitMs', 'fetchMaxBytes', 'maxPartitionFetchBytes', 'maxBufferedBytes', 'maxPartitionBufferedBytes', 'errorsCapacity']);
@@ -461,6 +472,18 @@ function checkAssignors(p: Problems, v: unknown): void {
   if (!Array.isArray(v) || v.length === 0) return p.add('assignors must be a non-empty array');
   for (const a of v) checkOneOf(p, 'assignors[]', a, ASSIGNORS);
   if (new Set(v).size !== v.length) p.add('assignors must not repeat a name');
+}
+
+/** KIP-848's settings, and what the 'consumer' protocol leaves to the broker (as Java's consumer refuses them too). */
+function checkGroupProtocol(p: Problems, cfg: Record<string, unknown>): void {
+  checkOneOf(p, 'groupProtocol', cfg.groupProtocol, GROUP_PROTOCOLS);
+  checkOneOf(p, 'groupRemoteAssignor', cfg.groupRemoteAssignor, REMOTE_ASSIGNORS);
+  if (cfg.groupProtocol === 'consumer') {
+    if (cfg.assignors !== undefined) p.add(`assignors are the classic protocol's client-side assignors; with groupProtocol 'consumer' the broker assigns: use groupRemoteAssignor`);
+    if (cfg.heartbeatIntervalMs !== undefined) p.add(`heartbeatIntervalMs is set by the broker with groupProtocol 'consumer' (group.consumer.heartbeat.interval.ms)`);
+  } else if (cfg.groupRemoteAssignor !== undefined) {
+    p.add(`groupRemoteAssignor needs groupProtocol 'consumer' (the classic protocol assigns on the client: use assignors)`);
+  }
 }
 
 /** The capacity of a consumer group's `upstream` channel: max(numWorkers, batchSize), as dp-kafka sizes it. */

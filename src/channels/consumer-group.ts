@@ -114,6 +114,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
       groupId: c.groupName, topics: [c.topic], assignors: c.assignors.map((n) => builtInAssignor(n)),
       sessionTimeoutMs: c.messageConsumeTimeout, heartbeatIntervalMs: c.heartbeatIntervalMs, rebalanceTimeoutMs: c.rebalanceTimeoutMs,
       groupInstanceId: c.groupInstanceId ?? null, retryMinMs: c.retryBackoffMs, initialOffset: c.offset,
+      groupProtocol: c.groupProtocol, groupRemoteAssignor: c.groupRemoteAssignor ?? null,
       autoCommitIntervalMs: c.autoCommitIntervalMs, revokeTimeoutMs: c.messageConsumeTimeout,
       fetch: { isolation: c.isolationLevel, maxWaitMs: c.fetchMaxWaitMs, fetchMaxBytes: c.fetchMaxBytes, partitionMaxBytes: c.maxPartitionFetchBytes,
         maxBufferedBytes: c.maxBufferedBytes, maxPartitionBufferedBytes: c.maxPartitionBufferedBytes, requestTimeoutMs: c.requestTimeoutMs },
