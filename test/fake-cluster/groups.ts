@@ -1,7 +1,8 @@
 /**
- * The classic group protocol's coordinator state (Kafka's GroupCoordinator, KIP-394 member ids, no static
- * membership): Empty → PreparingRebalance → CompletingRebalance → Stable, one generation per completed join.
- * - JoinGroup with an empty member id (v4+) gets MEMBER_ID_REQUIRED and a member id, pending until it rejoins;
+ * The classic group protocol's coordinator state (Kafka's GroupCoordinator, KIP-394 member ids; of static
+ * membership, KIP-345, only this: a join with a group instance id gets its member id at once): Empty → PreparingRebalance → CompletingRebalance → Stable, one generation per completed join.
+ * - JoinGroup with an empty member id (v4+, no group instance id) gets MEMBER_ID_REQUIRED and a member id,
+ *   pending until it rejoins;
  * - a join parks until every member (and pending member) has joined, or the largest rebalance timeout passed
  *   (members that did not rejoin are removed); the leader gets the member list;
  * - SyncGroup parks until the leader's assignment arrives; Heartbeat answers REBALANCE_IN_PROGRESS while a
@@ -75,7 +76,7 @@ export class Group {
     this.initialDelayMs = initialDelayMs;
   }
 
-  join(req: { memberId: string; clientId: string; sessionTimeoutMs: number; rebalanceTimeoutMs: number; protocolType: string; protocols: { name: string; metadata: Buffer }[] }, version: number): Promise<JoinResult> | JoinResult {
+  join(req: { memberId: string; groupInstanceId?: string | null; clientId: string; sessionTimeoutMs: number; rebalanceTimeoutMs: number; protocolType: string; protocols: { name: string; metadata: Buffer }[] }, version: number): Promise<JoinResult> | JoinResult {
     const fail = (errorCode: number, memberId = req.memberId): JoinResult => ({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] });
     if (req.sessionTimeoutMs < 1 || req.sessionTimeoutMs > 1_800_000) return fail(errorCodes.INVALID_SESSION_TIMEOUT);
     if (this.members.size > 0 && this.protocolType !== null && req.protocolType !== this.protocolType) return fail(errorCodes.INCONSISTENT_GROUP_PROTOCOL);
@@ -83,7 +84,7 @@ export class Group {
     let member: Member | undefined;
     if (req.memberId === '') {
       const id = `${req.clientId}-${randomUUID()}`;
-      if (version >= 4) {
+      if (version >= 4 && !req.groupInstanceId) {
         this.pending.set(id, now + req.sessionTimeoutMs);
         return fail(errorCodes.MEMBER_ID_REQUIRED, id);
       }

@@ -37,7 +37,7 @@ export async function joinGroup(ctx: HandlerContext): Promise<Body> {
   if (refused) return { throttleTimeMs: 0, errorCode: refused, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: body.memberId, members: [] };
   const group = ctx.state.groups.get(body.groupId);
   const r = await group.join({
-    memberId: body.memberId, clientId: ctx.clientId, sessionTimeoutMs: body.sessionTimeoutMs, rebalanceTimeoutMs: body.rebalanceTimeoutMs,
+    memberId: body.memberId, groupInstanceId: body.groupInstanceId ?? null, clientId: ctx.clientId, sessionTimeoutMs: body.sessionTimeoutMs, rebalanceTimeoutMs: body.rebalanceTimeoutMs,
     protocolType: body.protocolType, protocols: (body.protocols as Body[]).map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
   }, ctx.version);
   return { throttleTimeMs: 0, skipAssignment: false, ...r, protocolName: r.protocolName ?? (ctx.version >= 7 ? null : '') };
