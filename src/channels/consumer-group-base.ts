@@ -4,6 +4,7 @@
  * the close order. Subclasses say how to initialise, how a consume session begins and ends, and how healthy the
  * brokers are: `ConsumerGroup` with the group protocol over the real client, `MockConsumerGroup` with a queue.
  */
+import { untilAborted } from './abort.js';
 import { Chan } from './chan.js';
 import { resolveConsumerGroupConfig, upstreamCapacity, type ConsumerGroupConfig, type ResolvedConsumerGroupConfig } from './config.js';
 import { pushError } from './error-channel.js';
@@ -201,7 +202,7 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
       await this.workers?.done;
     })();
     try {
-      await (signal === undefined ? drained : Promise.race([drained, rejectOnAbort(signal)]));
+      await untilAborted(drained, signal);
     } finally {
       this.workersStop.abort();
       if (!this.channels.upstream.closed) this.channels.upstream.close();
@@ -248,6 +249,10 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
   }
 }
 
+/**
+ * A promise rejected with `signal.reason` when it aborts. Its listener stays on the signal: prefer
+ * {@link untilAborted} (./abort.ts), which removes it (under Deno a listened AbortSignal.timeout keeps the process alive).
+ */
 export function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise<never>((_, reject) => {
     if (signal.aborted) reject(signal.reason);

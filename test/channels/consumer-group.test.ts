@@ -5,6 +5,7 @@
  * real broker's tests are in integration/consumer-group.test.ts and group-*.test.ts.
  */
 import * as assert from 'uvu/assert';
+import { getEventListeners } from 'node:events';
 import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import type { ConsumerGroupConfig } from '../../src/channels/config.js';
@@ -137,6 +138,15 @@ s('close leaves the group at once and is bounded; upstream and closed close', as
   assert.is(c.group('g').members.size, 0);
   assert.ok(g.channels.closed.closed && g.channels.upstream.closed);
   assert.is(c.state.groups.expired.length, 0, 'left, not expired');
+});
+
+s('close({ signal }) leaves no listener on the caller\'s signal (under Deno a listened AbortSignal.timeout holds the process until it fires)', async () => {
+  const g = group();
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  const signal = AbortSignal.timeout(60_000);
+  await g.close({ signal });
+  assert.is(getEventListeners(signal, 'abort').length, 0);
 });
 
 s('leaders moving, fetch sessions evicted and a broker stopping: consuming goes on, nothing lost or repeated', async () => {
