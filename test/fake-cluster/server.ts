@@ -18,6 +18,7 @@ import { advertised, apiVersions, createTopics, fetch, initProducerId, listOffse
 import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from './handlers-group.js';
 import { consumerGroupHeartbeat } from './consumer-groups-848.js';
 import { saslAuthenticate, saslHandshake } from './handlers-sasl.js';
+import { SHARE_HANDLERS } from './share-groups.js';
 import type { ClusterState } from './state.js';
 
 type Body = Record<string, any>;
@@ -27,6 +28,7 @@ const HANDLERS: Record<number, Handler> = {
   10: findCoordinator, 11: joinGroup, 14: syncGroup, 12: heartbeat, 13: leaveGroup, 8: offsetCommit, 9: offsetFetch,
   68: consumerGroupHeartbeat,
   17: saslHandshake, 36: saslAuthenticate,
+  ...SHARE_HANDLERS,
 };
 
 /** A whole response frame (size prefix, header, body) for `api` at `version`: what a `raw` fault may send. */
