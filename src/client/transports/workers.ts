@@ -76,7 +76,15 @@ export interface WorkersTransportOptions {
    * only `startTls` takes the name to check (`expectedServerHostname`).
    */
   secureTransport?: 'on' | 'starttls';
+  /**
+   * Bytes written and not yet taken by the stream above which `write` returns false (default 64 KiB, like a Node
+   * socket's buffer). The stream's own signal (`desiredSize`, `ready`) counts too; this bound holds even where a
+   * runtime's sink takes every chunk at once (workerd's says `desiredSize` 1 with 100 KB pending).
+   */
+  highWaterMark?: number;
 }
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 
 /**
  * TLS options the Workers API cannot honour. The runtime verifies the broker against its own trust store (in
@@ -100,10 +108,12 @@ export function workersTransport(connect: WorkersConnect, options: WorkersTransp
   if (typeof connect !== 'function') throw new InvalidArgumentError('workersTransport: connect must be the connect function of cloudflare:sockets');
   const mode = options.secureTransport ?? 'on';
   if (mode !== 'on' && mode !== 'starttls') throw new InvalidArgumentError(`workersTransport: secureTransport must be 'on' or 'starttls', not ${JSON.stringify(mode)}`);
-  return { connect: (o) => open(connect, mode, o) };
+  const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (!Number.isSafeInteger(hwm) || hwm < 1) throw new InvalidArgumentError(`workersTransport: highWaterMark must be a positive integer of bytes, not ${String(hwm)}`);
+  return { connect: (o) => open(connect, mode, hwm, o) };
 }
 
-async function open(connect: WorkersConnect, mode: 'on' | 'starttls', o: TransportConnectOptions): Promise<TransportSocket> {
+async function open(connect: WorkersConnect, mode: 'on' | 'starttls', highWaterMark: number, o: TransportConnectOptions): Promise<TransportSocket> {
   const where = `${o.host}:${o.port}`;
   const tls = o.tls as Record<string, unknown> | undefined;
   if (tls !== undefined) {
@@ -134,7 +144,7 @@ async function open(connect: WorkersConnect, mode: 'on' | 'starttls', o: Transpo
     socket.close().catch(() => undefined);
     throw err;
   }
-  return new WorkersStreamSocket(socket);
+  return new WorkersStreamSocket(socket, highWaterMark);
 }
 
 /** A socket whose promises nobody awaits must not report unhandled rejections. */
@@ -172,11 +182,15 @@ class WorkersStreamSocket implements TransportSocket {
   private readonly listeners: Record<EventName, Listener[]> = { data: [], drain: [], close: [], error: [] };
   private reader: SocketReader | undefined;
   private reading = false;
-  private waitingDrain = false;
+  /** write() returned false: 'drain' is owed once there is room again. */
+  private needDrain = false;
+  private watchingReady = false;
+  /** Bytes handed to the writer whose write has not settled. */
+  private unflushed = 0;
   /** 'ending': end() was called, writes refused, the queue still flushing. */
   private state: 'open' | 'ending' | 'closed' = 'open';
 
-  constructor(private readonly socket: WorkersSocket) {
+  constructor(private readonly socket: WorkersSocket, private readonly highWaterMark: number) {
     this.writer = socket.writable.getWriter();
   }
 
@@ -186,20 +200,42 @@ class WorkersStreamSocket implements TransportSocket {
       queueMicrotask(() => callback?.(err));
       return false;
     }
-    this.writer.write(chunk).then(() => callback?.(null), (err: unknown) => {
+    const size = chunk.byteLength;
+    this.unflushed += size;
+    this.writer.write(chunk).then(() => {
+      this.unflushed -= size;
+      callback?.(null);
+      this.maybeDrain();
+    }, (err: unknown) => {
+      this.unflushed -= size;
       const error = asError(err);
       callback?.(error);
       this.fail(error);
     });
-    const room = (this.writer.desiredSize ?? 0) > 0;
-    if (!room && !this.waitingDrain) {
-      this.waitingDrain = true;
+    if (this.hasRoom()) return true;
+    this.needDrain = true;
+    if (!this.watchingReady) {
+      this.watchingReady = true;
       this.writer.ready.then(() => {
-        this.waitingDrain = false;
-        if (this.state === 'open') this.emit('drain');
-      }, () => { this.waitingDrain = false; }); // an errored stream: the write's rejection reports it
+        this.watchingReady = false;
+        this.maybeDrain();
+      }, () => { this.watchingReady = false; }); // an errored stream: the write's rejection reports it
     }
-    return room;
+    return false;
+  }
+
+  /**
+   * Room for more: under our byte bound and the stream not asking to wait. With nothing of ours pending there is
+   * always room, so a stream whose high-water mark is 0 (`ready` pending while empty) cannot wedge the writer.
+   */
+  private hasRoom(): boolean {
+    return this.unflushed === 0 || (this.unflushed < this.highWaterMark && (this.writer.desiredSize ?? 0) > 0);
+  }
+
+  private maybeDrain(): void {
+    if (!this.needDrain || this.state !== 'open' || !this.hasRoom()) return;
+    this.needDrain = false;
+    this.emit('drain');
   }
 
   end(): void {

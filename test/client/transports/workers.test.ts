@@ -91,6 +91,31 @@ s('back-pressure: past the writable\'s high-water mark write() returns false, \'
   }
 });
 
+s('back-pressure where the stream never pushes back (as workerd\'s sink): the transport\'s own byte bound refuses past highWaterMark', async () => {
+  const fake = await FakeCluster.start({ brokers: 1, topics: { big: 1 } });
+  try {
+    const { connect } = socketsDouble({ highWaterMark: 1 << 30 });
+    const c = counting(workersTransport(connect, { highWaterMark: 4096 }));
+    const values = Array.from({ length: 20 }, (_, i) => `${i}:`.padEnd(20_000, 'y'));
+    assert.ok((await roundTrip(fake, c.transport, 'big', values)).every((v, i) => v === values[i]));
+    assert.ok(c.full > 0 && c.drains > 0, `full ${c.full}, drains ${c.drains}`);
+    assert.throws(() => workersTransport(connect, { highWaterMark: 0 }), (e: unknown) => e instanceof InvalidArgumentError);
+  } finally {
+    await fake.close();
+  }
+});
+
+s('a stream whose high-water mark is 0 (ready pending even when empty) does not wedge the writer', async () => {
+  const fake = await FakeCluster.start({ brokers: 1, topics: { t: 1 } });
+  try {
+    const { connect } = socketsDouble({ highWaterMark: 0 });
+    const values = Array.from({ length: 30 }, (_, i) => `z${i}`);
+    assert.equal(await roundTrip(fake, workersTransport(connect), 't', values), values);
+  } finally {
+    await fake.close();
+  }
+});
+
 s('the broker closing the connection: \'close\' once, and the client reconnects through the transport', async () => {
   const fake = await FakeCluster.start({ brokers: 1, topics: { t: 1 } });
   try {
