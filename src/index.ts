@@ -30,3 +30,7 @@ export type { HealthCheck, HealthStatus, BrokerHealth } from './channels/health.
 export { Cluster, type ClusterOptions } from './client/cluster.js';
 export { Admin, OffsetSpec, ConfigResource, type NewTopic } from './client/admin.js';
 export { retryDelay, sleep } from './client/backoff.js';
+
+// Runtimes: how connections are opened (the `transport` option of Producer, ConsumerGroup and Cluster). The default
+// is node:net / node:tls, loaded on first use; see Transport for a worked example on another runtime.
+export type { Transport, TransportSocket, TransportConnectOptions, SocketReader } from './client/transport.js';

@@ -17,6 +17,7 @@ export async function clusterOptionsFor(config: ResolvedProducerConfig | Resolve
     retryMinMs: config.retryBackoffMs,
     tls: config.securityConfig ? await resolveTlsOptions(toTlsConfig(config.securityConfig)) : undefined,
     sasl: config.sasl ? toClientSaslConfig(config.sasl) : undefined,
+    transport: config.transport,
   };
 }
 

@@ -16,6 +16,7 @@ import {
 import { describeValue } from '../client/record-check.js';
 import type { CompressionName } from '../protocol/compression/index.js';
 import type { TlsConfig } from '../client/tls-options.js';
+import { checkTransport, type Transport } from '../client/transport.js';
 import type { OAuthBearerToken, SaslConfig as ClientSaslConfig } from '../client/sasl/index.js';
 import { GROUP_PROTOCOLS, REMOTE_ASSIGNORS, type GroupProtocol, type RemoteAssignorName } from '../group/kip848-membership.js';
 
@@ -85,6 +86,13 @@ export interface ClientConfig {
   /** Refresh topic metadata at least this often. Default 5 min (Java's metadata.max.age.ms); >0 … 2^31-1 ms. */
   metadataMaxAgeMs?: number;
   logger?: Logger;
+  /**
+   * How connections to the brokers are opened. Default: `node:net` (`node:tls` with `securityConfig`), loaded on
+   * the first connection. Give one on runtimes without them (an edge worker): see {@link Transport} for an example.
+   * The client hands it `securityConfig` as Node TLS options in `tls`; a transport that cannot do TLS should
+   * reject such a connect with a clear error.
+   */
+  transport?: Transport;
 }
 
 export interface ProducerConfig extends ClientConfig {
@@ -162,8 +170,8 @@ export interface ConsumerGroupConfig extends ClientConfig {
   groupRemoteAssignor?: RemoteAssignorName;
 }
 
-type Resolved<T> = Readonly<Required<Omit<T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor'>>> &
-  Readonly<Pick<T, Extract<keyof T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor'>>>;
+type Resolved<T> = Readonly<Required<Omit<T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor' | 'transport'>>> &
+  Readonly<Pick<T, Extract<keyof T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor' | 'transport'>>>;
 
 /** A producer config with every default filled in and acks as a number. */
 export type ResolvedProducerConfig = Omit<Resolved<ProducerConfig>, 'acks'> & { readonly acks: 0 | 1 | -1 };
@@ -253,9 +261,9 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
   groupProtocol: 'classic' as GroupProtocol,
 });
 
-const OPTIONAL_KEYS = ['securityConfig', 'sasl', 'logger', 'groupInstanceId'] as const;
+const OPTIONAL_KEYS = ['securityConfig', 'sasl', 'logger', 'transport', 'groupInstanceId'] as const;
 const REQUIRED_CLIENT_KEYS = ['brokerAddrs', 'topic'] as const;
-const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 3), ...Object.keys(PRODUCER_DEFAULTS)]);
+const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 4), ...Object.keys(PRODUCER_DEFAULTS)]);
 const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...OPTIONAL_KEYS, 'groupRemoteAssignor', ...Object.keys(CONSUMER_GROUP_DEFAULTS)]);
 
 const MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
@@ -373,6 +381,7 @@ function checkClient(p: Problems, cfg: Record<string, unknown>): number {
   checkSecurity(p, cfg.securityConfig);
   checkSasl(p, cfg.sasl);
   checkLogger(p, cfg.logger);
+  checkTransport(p.add, 'transport', cfg.transport);
   return brokers;
 }
 

@@ -12,6 +12,7 @@
  * set belongs to the group, not to an assignment: a paused partition assigned later (after a rebalance, or a
  * restart with `start()`) starts paused, until `resume`.
  */
+import { requireBuffer } from '../runtime/builtins.js';
 import type { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
 import { builtInAssignor } from '../group/assignors/index.js';
@@ -43,6 +44,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
 
   /** Validates `config` (one InvalidArgumentError lists every problem) and initialises in the background. */
   constructor(config: ConsumerGroupConfig) {
+    requireBuffer('ConsumerGroup');
     super(config);
     this.probe = healthProbeFor(this.config);
     void retryForever(() => this.initialise(), {

@@ -8,12 +8,11 @@
  * `ProducerEngine.send` (partitioner, accumulator, one Produce request per broker) → delivery reports, whose
  * failures go to `errors` without ever blocking (see error-channel.ts).
  */
-import { Buffer } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import type { Cluster } from '../client/cluster.js';
 import { ProducerEngine } from '../client/producer-engine.js';
 import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
+import { randomUuid, requireBuffer } from '../runtime/builtins.js';
 import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
 import { untilAborted } from './abort.js';
@@ -56,6 +55,7 @@ export class Producer implements IProducer {
 
   /** Validates `config` (an InvalidArgumentError lists every problem) and starts initialising in the background. */
   constructor(config: ProducerConfig, options: { requestId?: string } = {}) {
+    requireBuffer('Producer');
     this.config = resolveProducerConfig(config);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('producer options must be an object such as { requestId }');
     if (options.requestId !== undefined && (typeof options.requestId !== 'string' || options.requestId.length === 0)) {
@@ -70,7 +70,7 @@ export class Producer implements IProducer {
       closed: new Chan<never>(),
     };
     // Values encoded once here, not per record.
-    this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUUID()) }] : [];
+    this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUuid()) }] : [];
     this.defaults = this.defaultsFor(this.headers);
     this.probe = healthProbeFor(this.config);
     this.healthCheck = () => checkHealth('producer', {

@@ -8,6 +8,7 @@
  * together do not retry in lockstep; the result is capped at `maxRetryPeriod`.
  * With the defaults (200 ms, 32 s): 200, 400, 800, …, 25 600 ms, then 200 ms again.
  */
+import { unrefTimer } from '../runtime/builtins.js';
 
 /** A source of uniform numbers in [0, 1), like `Math.random`; injectable so tests can seed the jitter. */
 export type RandomSource = () => number;
@@ -100,7 +101,7 @@ export function sleep(ms: number, signal?: AbortSignal, options: { unref?: boole
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    if (options.unref) timer.unref();
+    if (options.unref) unrefTimer(timer); // a number where timers are web timers (Deno, workers): left as is
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

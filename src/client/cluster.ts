@@ -10,6 +10,8 @@ import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js
 import type { ResponseOf } from '../protocol/schema-types.js';
 import { Backoff, sleep } from './backoff.js';
 import { Broker, type BrokerOptions } from './broker.js';
+import { checkTransport } from './transport.js';
+import { requireBuffer } from '../runtime/builtins.js';
 
 export interface PartitionMeta {
   topic: string;
@@ -102,6 +104,8 @@ export class Cluster {
   controllerId = -1;
 
   constructor(options: ClusterOptions) {
+    requireBuffer('Cluster');
+    checkTransport((problem) => { throw new InvalidArgumentError(problem); }, 'transport', options.transport);
     this.options = options;
     this.seeds = parseBootstrap(options.bootstrap).map((a) => new Broker({ ...this.brokerOptions(), host: a.host, port: a.port }));
   }

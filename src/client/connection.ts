@@ -9,10 +9,10 @@
  * This layer knows frames, not APIs: callers pass a whole request frame (size prefix, request header, body) and
  * get the whole response frame back (response header first). Encoding lives in `broker.ts` and src/protocol.
  */
-import { channel } from 'node:diagnostics_channel';
 import { ClosedError, ConnectionError, KafkaError, RequestTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from './frame-decoder.js';
 import { nodeTransport, type Transport, type TransportSocket } from './transport.js';
+import { diagnosticsChannel as channel } from '../runtime/diagnostics.js';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 
 /**

@@ -6,7 +6,6 @@
  * - a null key sticks to one partition until its batch is closed, then moves on (KIP-480), so null-key records
  *   fill a few large batches instead of many tiny ones.
  */
-import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors.js';
 
 const SEED = 0x9747b28c;

@@ -5,9 +5,16 @@
  * client certificate needs both `cert` and `key` (mutual TLS); TLS 1.2 at least. Problems are reported together
  * as one {@link InvalidArgumentError} before any socket is opened.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../errors.js';
+import { loadNodeBuiltin } from '../runtime/builtins.js';
+
+/**
+ * node:crypto's parsers check certificates and keys up front where the runtime has them (loaded on first use, never
+ * statically); elsewhere the material is passed on unchecked and the transport's TLS handshake judges it.
+ */
+type PemParsers = Pick<typeof NodeCrypto, 'createPrivateKey' | 'X509Certificate'>;
 
 /** TLS settings as users give them (dp-kafka's RootCACerts, ClientCert, ClientKey, InsecureSkipVerify). */
 export interface TlsConfig {
@@ -41,8 +48,9 @@ export function expandPem(value: string): string {
 }
 
 const defaultReadFile: ReadTextFile = async (path) => {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(path, 'utf8');
+  const fs = await loadNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  if (fs === undefined) throw new Error('this runtime has no file system (node:fs/promises); give the PEM inline');
+  return fs.readFile(path, 'utf8');
 };
 
 async function load(label: string, value: string, readFile: ReadTextFile, problems: string[]): Promise<string | undefined> {
@@ -55,9 +63,10 @@ async function load(label: string, value: string, readFile: ReadTextFile, proble
   }
 }
 
-function checkCertificates(label: string, pem: string, problems: string[]): void {
+function checkCertificates(crypto: PemParsers | undefined, label: string, pem: string, problems: string[]): void {
+  if (crypto === undefined) return;
   try {
-    new X509Certificate(pem);
+    new crypto.X509Certificate(pem);
   } catch (err) {
     problems.push(`tls.${label}: not a PEM certificate (${(err as Error).message})`);
   }
@@ -70,10 +79,11 @@ function checkCertificates(label: string, pem: string, problems: string[]): void
 export async function resolveTlsOptions(config: TlsConfig, readFile: ReadTextFile = defaultReadFile): Promise<TlsConnectionOptions> {
   const problems: string[] = [];
   const options: TlsConnectionOptions = { minVersion: 'TLSv1.2' };
+  const crypto = await loadNodeBuiltin<PemParsers>('node:crypto');
   const cas = config.ca === undefined ? [] : (typeof config.ca === 'string' ? [config.ca] : [...config.ca]).filter((c) => c.trim() !== '');
   if (cas.length > 0) {
     const loaded = await Promise.all(cas.map((c, i) => load(cas.length > 1 ? `ca[${i}]` : 'ca', c, readFile, problems)));
-    loaded.forEach((pem, i) => pem !== undefined && checkCertificates(cas.length > 1 ? `ca[${i}]` : 'ca', pem, problems));
+    loaded.forEach((pem, i) => pem !== undefined && checkCertificates(crypto, cas.length > 1 ? `ca[${i}]` : 'ca', pem, problems));
     options.ca = loaded.filter((p): p is string => p !== undefined);
   }
   const cert = config.cert?.trim() ? config.cert : undefined;
@@ -82,10 +92,10 @@ export async function resolveTlsOptions(config: TlsConfig, readFile: ReadTextFil
     problems.push(`tls: a client certificate needs both cert and key (${cert ? 'key' : 'cert'} is missing)`);
   } else if (cert !== undefined && key !== undefined) {
     const [certPem, keyPem] = await Promise.all([load('cert', cert, readFile, problems), load('key', key, readFile, problems)]);
-    if (certPem !== undefined) checkCertificates('cert', certPem, problems);
-    if (keyPem !== undefined) {
+    if (certPem !== undefined) checkCertificates(crypto, 'cert', certPem, problems);
+    if (keyPem !== undefined && crypto !== undefined) {
       try {
-        createPrivateKey({ key: keyPem, passphrase: config.passphrase });
+        crypto.createPrivateKey({ key: keyPem, passphrase: config.passphrase });
       } catch (err) {
         problems.push(`tls.key: not a usable PEM private key (${(err as Error).message})`);
       }

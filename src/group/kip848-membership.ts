@@ -21,7 +21,7 @@
  * The session layer sees what it sees under the classic protocol: revoke / lose / assign with a
  * {@link Generation} (generationId = member epoch, rebalance protocol `cooperative`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../runtime/builtins.js';
 import { BrokerError, InvalidArgumentError, KafkaError, UnsupportedVersionError } from '../errors.js';
 import { ConsumerGroupHeartbeat } from '../protocol/apis/consumer-group-heartbeat.js';
 import { brokerError, errorByCode, errorCodes } from '../protocol/error-codes.js';
@@ -226,7 +226,7 @@ export class ConsumerGroupMembership {
       throw new UnsupportedVersionError(`the broker does not speak ConsumerGroupHeartbeat (KIP-848): use groupProtocol 'classic' with it (${err.message})`);
     }
     this.version = version;
-    if (version >= 1 && !this.memberId) this.memberId = randomBytes(16).toString('base64url'); // KIP-1082
+    if (version >= 1 && !this.memberId) this.memberId = randomBase64url(16); // KIP-1082
     const leaving = epoch < 0;
     const owned = leaving ? null : await this.ownedForRequest();
     const sentEpoch = this.memberEpoch;

@@ -16,7 +16,6 @@
  * so the loop above is the same for all. A mechanism object serves one authentication; make a new one per
  * connection (and per KIP-368 re-authentication).
  */
-import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../../errors.js';
 import { OAuthBearerMechanism, type OAuthBearerOptions } from './oauthbearer.js';
 import { PlainMechanism, type PlainOptions } from './plain.js';

@@ -3,7 +3,6 @@
  * optional SASL extensions (KIP-342). On success the server replies with nothing; on failure it replies with an
  * error JSON (`{"status":"invalid_token",...}`), which we surface as an AuthenticationError.
  */
-import { Buffer } from 'node:buffer';
 import { AuthenticationError, InvalidArgumentError } from '../../errors.js';
 import type { SaslMechanism } from './index.js';
 

@@ -2,7 +2,6 @@
  * SASL/PLAIN (RFC 4616): one message, `[authzid] NUL username NUL password`, and nothing back from the server.
  * Sends the password in clear: use it over TLS.
  */
-import { Buffer } from 'node:buffer';
 import { AuthenticationError, InvalidArgumentError } from '../../errors.js';
 import type { SaslMechanism } from './index.js';
 

@@ -8,9 +8,8 @@
  *   C: c=biws,r=<nonce>,p=<ClientProof>                      client-final
  *   S: v=<ServerSignature> | e=<error>                       server-final
  */
-import { Buffer } from 'node:buffer';
-import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError, InvalidArgumentError } from '../../errors.js';
+import { randomBase64url, webCrypto } from '../../runtime/builtins.js';
 import type { SaslMechanism } from './index.js';
 
 /** The hash behind the mechanism. Kafka offers SHA-256 and SHA-512; SHA-1 is here for RFC 5802's test vector. */
@@ -18,6 +17,8 @@ export type ScramHash = 'sha1' | 'sha256' | 'sha512';
 
 const MECHANISM_NAMES: Record<ScramHash, string> = { sha1: 'SCRAM-SHA-1', sha256: 'SCRAM-SHA-256', sha512: 'SCRAM-SHA-512' };
 const KEY_LENGTHS: Record<ScramHash, number> = { sha1: 20, sha256: 32, sha512: 64 };
+/** Web Crypto's names of the hashes (the key derivation and HMACs run on Web Crypto: Node, Bun, Deno, workerd). */
+const WEB_HASHES: Record<ScramHash, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' };
 
 /** Kafka's minimum (ScramMechanism.minIterations); RFC 7677 asks for at least 4096 as well. */
 const MIN_ITERATIONS = 4096;
@@ -66,7 +67,7 @@ export class ScramMechanism implements SaslMechanism {
     this.options = options;
     this.name = MECHANISM_NAMES[options.hash];
     // base64url: printable and free of ',' as RFC 5802 requires of a nonce.
-    this.clientNonce = options.nonce ?? randomBytes(24).toString('base64url');
+    this.clientNonce = options.nonce ?? randomBase64url(24);
   }
 
   get done(): boolean {
@@ -115,15 +116,15 @@ export class ScramMechanism implements SaslMechanism {
 
     const { hash, password } = this.options;
     // Kafka applies no SASLprep: the password is hashed as its UTF-8 bytes.
-    const salted = await pbkdf2Async(Buffer.from(password, 'utf8'), saltBytes, iterations, KEY_LENGTHS[hash], hash);
+    const salted = await pbkdf2(Buffer.from(password, 'utf8'), saltBytes, iterations, hash);
     const withoutProof = `c=${Buffer.from(this.gs2Header, 'utf8').toString('base64')},r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
-    const clientKey = hmac(hash, salted, 'Client Key');
-    const storedKey = createHash(hash).update(clientKey).digest();
-    const clientSignature = hmac(hash, storedKey, authMessage);
+    const clientKey = await hmac(hash, salted, 'Client Key');
+    const storedKey = Buffer.from(await webCrypto().subtle.digest(WEB_HASHES[hash], clientKey));
+    const clientSignature = await hmac(hash, storedKey, authMessage);
     const proof = Buffer.allocUnsafe(clientKey.length);
     for (let i = 0; i < proof.length; i++) proof[i] = clientKey[i]! ^ clientSignature[i]!;
-    this.expectedServerSignature = hmac(hash, hmac(hash, salted, 'Server Key'), authMessage);
+    this.expectedServerSignature = await hmac(hash, await hmac(hash, salted, 'Server Key'), authMessage);
     this.state = 'client-final-sent';
     return Buffer.from(`${withoutProof},p=${proof.toString('base64')}`, 'utf8');
   }
@@ -136,7 +137,7 @@ export class ScramMechanism implements SaslMechanism {
     if (v === undefined) throw this.fail(`malformed server-final message ${JSON.stringify(serverFinal)}`);
     const got = Buffer.from(v, 'base64');
     const want = this.expectedServerSignature!;
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+    if (!constantTimeEqual(got, want)) {
       throw this.fail('the server signature does not verify: the server does not know the credential');
     }
     this.state = 'done';
@@ -163,12 +164,24 @@ function parseAttributes(message: string, mechanism: string): Map<string, string
   return out;
 }
 
-function hmac(hash: ScramHash, key: Buffer, data: string): Buffer {
-  return createHmac(hash, key).update(data, 'utf8').digest();
+/** HMAC over Web Crypto (`data` as UTF-8 text when a string). */
+async function hmac(hash: ScramHash, key: Uint8Array, data: string | Uint8Array): Promise<Buffer> {
+  const subtle = webCrypto().subtle;
+  const k = await subtle.importKey('raw', key, { name: 'HMAC', hash: WEB_HASHES[hash] }, false, ['sign']);
+  return Buffer.from(await subtle.sign('HMAC', k, typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
 }
 
-function pbkdf2Async(password: Buffer, salt: Buffer, iterations: number, keyLength: number, hash: ScramHash): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    pbkdf2(password, salt, iterations, keyLength, hash, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+/** RFC 5802's Hi(): PBKDF2 with the mechanism's HMAC, one hash length of output (Web Crypto runs it off the event loop). */
+async function pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, hash: ScramHash): Promise<Buffer> {
+  const subtle = webCrypto().subtle;
+  const k = await subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
+  return Buffer.from(await subtle.deriveBits({ name: 'PBKDF2', hash: WEB_HASHES[hash], salt, iterations }, k, KEY_LENGTHS[hash] * 8));
+}
+
+/** Compares two byte strings in time that depends on their length only (the server signature check). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }

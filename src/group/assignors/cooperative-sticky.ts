@@ -18,7 +18,6 @@
  * partitions); a partition is never handed back to a former owner no longer subscribed to its topic (Java does so,
  * or fails with a NullPointerException); claims on partitions that do not exist are ignored.
  */
-import { Buffer } from 'node:buffer';
 import { compareStrings, type ConsumerProtocolAssignment } from '../consumer-protocol.js';
 import type { Assignor, GroupAssignment, GroupMember, MemberSubscription, RebalanceProtocol } from './index.js';
 import { checkMembers, PartitionIndex, removeOne, subscribedPartitionCounts } from './common.js';

@@ -11,7 +11,7 @@
  * internal of Node, so everything is feature-checked: on a runtime without it (Bun, Deno, a future Node), or on
  * any failure, `contextFor` returns undefined and the caller uses the public one-shot call. Nothing is lost.
  */
-import * as zlib from 'node:zlib';
+import { nodeBuiltin } from '../../runtime/builtins.js';
 
 interface NativeHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
@@ -23,7 +23,8 @@ export interface ZstdStream {
   on(event: 'error', f: (err: Error) => void): unknown;
   close(): void;
 }
-const native = zlib as unknown as {
+/** node:zlib found without a static import (see zstd.ts); an empty stand-in where the runtime has none. */
+const native = (nodeBuiltin<object>('node:zlib') ?? { constants: {} }) as unknown as {
   createZstdCompress?: (options: object) => ZstdStream;
   createZstdDecompress?: () => ZstdStream;
   zstdCompressSync?: (data: Uint8Array) => Buffer;
@@ -38,7 +39,9 @@ function driveable(stream: ZstdStream): { handle: NativeHandle; state: Uint32Arr
   return { handle, state };
 }
 
-const PROBE = Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe');
+let probeBytes: Buffer | undefined;
+/** Bytes to check a new context with (made on first use: the package loads even where Buffer is missing). */
+const probe = (): Buffer => (probeBytes ??= Buffer.from('kafka-channels zstd context probe, kafka-channels zstd context probe'));
 
 /**
  * A node:zlib zstd stream whose native handle we write frames to directly. Once a write fails the context is
@@ -108,7 +111,7 @@ export class ZstdContext extends DrivenStream {
 
   /** A context over a node:zlib zstd stream, if it has the internals we drive and they round-trip a probe. */
   static over(stream: ZstdStream, endFlag: number): ZstdContext | undefined {
-    return DrivenStream.probed(stream, (parts) => new ZstdContext(stream, parts, endFlag), (ctx) => native.zstdDecompressSync?.(ctx.compress(PROBE)).equals(PROBE) === true);
+    return DrivenStream.probed(stream, (parts) => new ZstdContext(stream, parts, endFlag), (ctx) => native.zstdDecompressSync?.(ctx.compress(probe())).equals(probe()) === true);
   }
 
   /** One complete zstd frame of `data`, in a new Buffer. Throws if the native handle failed; then it is dead. */
@@ -197,8 +200,8 @@ export class ZstdDecompressContext extends DrivenStream {
     const endFlag = native.constants.ZSTD_e_end;
     if (typeof native.createZstdDecompress !== 'function' || typeof native.zstdCompressSync !== 'function' || endFlag === undefined) return undefined;
     const stream = native.createZstdDecompress();
-    const frame = native.zstdCompressSync(PROBE);
-    return DrivenStream.probed(stream, (parts) => new ZstdDecompressContext(stream, parts, endFlag), (ctx) => ctx.decompress(frame, -1, 1 << 10).equals(PROBE));
+    const frame = native.zstdCompressSync(probe());
+    return DrivenStream.probed(stream, (parts) => new ZstdDecompressContext(stream, parts, endFlag), (ctx) => ctx.decompress(frame, -1, 1 << 10).equals(probe()));
   }
 
   /**

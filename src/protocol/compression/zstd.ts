@@ -8,9 +8,8 @@
  * zstdFrameSpans checked the framing) and otherwise our pure-TS decoder (zstd-decoder.ts), so every runtime can
  * read what brokers and the Java client (zstd-jni) write.
  */
-import * as zlib from 'node:zlib';
-import { promisify } from 'node:util';
 import { DecodeError } from '../../errors.js';
+import { nodeBuiltin } from '../../runtime/builtins.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
 import { zstdDecompressPure, zstdFrameSpans } from './zstd-decoder.js';
 import { zstdCompressPure } from './zstd-encoder.js';
@@ -18,7 +17,11 @@ import { contextFor, decompressContext, dropDecompressContext, retireContexts } 
 
 type SyncCodec = (data: Uint8Array, options?: object) => Buffer;
 type AsyncCodec = (data: Uint8Array, options: object, cb: (err: Error | null, out: Buffer) => void) => void;
-const native = zlib as unknown as {
+/**
+ * node:zlib where the runtime has it, found without a static import (`process.getBuiltinModule`: every Node with
+ * zstd in zlib has it); otherwise an empty stand-in, and the pure-TS coder runs.
+ */
+const native = (nodeBuiltin<object>('node:zlib') ?? { constants: {} }) as unknown as {
   zstdCompressSync?: SyncCodec; zstdDecompressSync?: SyncCodec; zstdCompress?: AsyncCodec; zstdDecompress?: AsyncCodec;
   constants: { ZSTD_c_compressionLevel?: number; ZSTD_c_windowLog?: number };
 };
@@ -139,15 +142,20 @@ function nativeDecompress(frame: Uint8Array, contentSize: number, maxBytes: numb
 /** On libuv's pool when node:zlib has zstd; otherwise the synchronous path. */
 export async function zstdCompressAsync(data: Uint8Array, level?: number): Promise<Buffer> {
   if (!hasNativeZstd || native.zstdCompress === undefined) return zstdCompress(data, level);
-  return promisify(native.zstdCompress)(data, compressOptions(level, windowLogFor(data.length)));
+  return callAsync(native.zstdCompress, data, compressOptions(level, windowLogFor(data.length)));
 }
 
 export async function zstdDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Promise<Buffer> {
   if (!hasNativeZstd || native.zstdDecompress === undefined) return zstdDecompress(data, maxBytes);
   if (!isOneFrame(zstdFrameSpans(data), data)) return zstdDecompress(data, maxBytes);
   try {
-    return await promisify(native.zstdDecompress)(data, { maxOutputLength: maxBytes });
+    return await callAsync(native.zstdDecompress, data, { maxOutputLength: maxBytes });
   } catch (err) {
     throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
   }
+}
+
+/** One node:zlib callback-style call as a promise. */
+function callAsync(codec: AsyncCodec, data: Uint8Array, options: object): Promise<Buffer> {
+  return new Promise((resolve, reject) => codec(data, options, (err, out) => (err ? reject(err) : resolve(out))));
 }
