@@ -1,12 +1,36 @@
+/**
+ * The session manager (claims, revoke, lose, cooperative hand-over) committing through the fake cluster's group
+ * coordinator (test/fake-cluster) with our Cluster client; member m-1 is seated in the group at the generation
+ * each test commits with (group-hooks.ts).
+ */
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
+import { Cluster } from '../../src/client/cluster.js';
 import { GroupCoordinator } from '../../src/group/coordinator.js';
 import type { Generation } from '../../src/group/membership.js';
 import { OffsetManager } from '../../src/group/offsets.js';
 import { SessionManager, type Claim, type GroupHandler, type GroupSession } from '../../src/group/session.js';
-import { FakeCoordinator } from './fake-coordinator.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
+import { committedOffsets, seatMember, setCommitted } from '../fake-cluster/group-hooks.js';
 
 const s = suite('group sessions', { timeoutMs: 10_000 });
+
+let fake: FakeCluster;
+let cluster: Cluster;
+s.before.each(async () => {
+  fake = await FakeCluster.start({ topics: { t: 6 } });
+  cluster = new Cluster({ bootstrap: fake.bootstrap, retryMinMs: 2, retryMaxMs: 5 });
+});
+s.after.each(async () => {
+  await cluster.close({ timeoutMs: 0 });
+  await fake.close();
+});
+
+/** What group g committed for t-`partition`, as a bigint (undefined: nothing). */
+const committed = (partition: number): bigint | undefined => {
+  const o = fake.committed('g', 't', partition);
+  return o === undefined ? undefined : BigInt(o);
+};
 
 const gen = (generationId: number, rebalanceProtocol: 'eager' | 'cooperative' = 'eager'): Generation => ({
   generationId, memberId: 'm-1', groupInstanceId: null, leaderId: 'm-1', protocolName: 'range', rebalanceProtocol, isLeader: true,
@@ -34,18 +58,19 @@ function worker(log: string[], options: { ignoreAbort?: boolean; finishMs?: numb
   };
 }
 
-function setUp(handler: GroupHandler, revokeTimeoutMs = 2_000): { fake: FakeCoordinator; sm: SessionManager; errors: unknown[] } {
-  const fake = new FakeCoordinator();
-  const om = new OffsetManager(fake.cluster, new GroupCoordinator(fake.cluster, 'g'), { groupId: 'g' });
+/** A session manager committing as m-1, seated in group g at `generation`. */
+function setUp(handler: GroupHandler, revokeTimeoutMs = 2_000, generation = 1): { sm: SessionManager; errors: unknown[] } {
+  seatMember(fake, 'g', { memberId: 'm-1', generation });
+  const om = new OffsetManager(cluster, new GroupCoordinator(cluster, 'g'), { groupId: 'g' });
   const errors: unknown[] = [];
   const sm = new SessionManager(handler, om, undefined, { revokeTimeoutMs, onError: (e) => errors.push(e) });
-  return { fake, sm, errors };
+  return { sm, errors };
 }
 
 s('assign: start offsets from the group, setup before the claims run', async () => {
   const log: string[] = [];
-  const { fake, sm } = setUp(worker(log));
-  fake.committed.set('t-1', 50n);
+  const { sm } = setUp(worker(log));
+  setCommitted(fake, 'g', 't', 1, 50);
   await sm.assign([{ topic: 't', partitions: [0, 1] }], [{ topic: 't', partitions: [0, 1] }], gen(1));
   await sm.started;
   assert.equal(log, ['setup g1', 'consume 0@0 g1', 'consume 1@50 g1']);
@@ -56,7 +81,7 @@ s('assign: start offsets from the group, setup before the claims run', async () 
 
 s('revoke waits for in-flight work, commits what it marked, then ends the session (eager)', async () => {
   const log: string[] = [];
-  const { fake, sm } = setUp(worker(log, { finishMs: 50 }));
+  const { sm } = setUp(worker(log, { finishMs: 50 }), 2_000, 3);
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(3));
   await sm.started;
   const session = sm.current!;
@@ -64,47 +89,47 @@ s('revoke waits for in-flight work, commits what it marked, then ends the sessio
   await sm.revoke([{ topic: 't', partitions: [0] }], gen(3));
   assert.ok(log.at(-2)!.startsWith('done 0'));
   assert.is(log.at(-1), 'cleanup g3 aborted=true');
-  const commit = fake.log.filter((l) => l.api === 'OffsetCommit').at(-1)!.body;
-  const committed = fake.committed.get('t-0')!;
-  assert.ok(committed > 1n, `committed ${committed}`);
+  const commit = fake.log.of('OffsetCommit').at(-1)!.body;
+  const t0 = committed(0)!;
+  assert.ok(t0 > 1n, `committed ${t0}`);
   assert.is(commit.generationIdOrMemberEpoch, 3);
   assert.ok(session.signal.aborted);
   assert.is(sm.current, undefined);
   // Everything the handler marked, including the message that finished after the abort, was committed.
-  assert.is(`done 0 next=${committed}`, log.at(-2));
-  assert.is(fake.count('OffsetCommit'), 1);
+  assert.is(`done 0 next=${t0}`, log.at(-2));
+  assert.is(fake.log.count('OffsetCommit'), 1);
   sm.close();
 });
 
 s('a handler that ignores the abort is given up after revokeTimeoutMs; marks so far are committed', async () => {
   const log: string[] = [];
-  const { fake, sm } = setUp(worker(log, { ignoreAbort: true }), 60);
+  const { sm } = setUp(worker(log, { ignoreAbort: true }), 60);
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(1));
   await sm.started;
   const t0 = Date.now();
   await sm.revoke([{ topic: 't', partitions: [0] }], gen(1));
   const ms = Date.now() - t0;
   assert.ok(ms >= 55 && ms < 1_000, `revoke took ${ms} ms`);
-  assert.ok((fake.committed.get('t-0') ?? 0n) > 0n);
+  assert.ok((committed(0) ?? 0n) > 0n);
   assert.not.ok(log.some((l) => l.startsWith('done 0')));
   sm.close();
 });
 
 s('lose stops claims without committing', async () => {
   const log: string[] = [];
-  const { fake, sm } = setUp(worker(log));
+  const { sm } = setUp(worker(log));
   await sm.assign([{ topic: 't', partitions: [0, 1] }], [{ topic: 't', partitions: [0, 1] }], gen(1));
   await sm.started;
   await new Promise((r) => setTimeout(r, 20));
   await sm.lose([{ topic: 't', partitions: [0, 1] }]);
-  assert.is(fake.count('OffsetCommit'), 0);
+  assert.is(fake.log.count('OffsetCommit'), 0);
   assert.ok(log.includes('cleanup g1 aborted=true'));
   sm.close();
 });
 
 s('cooperative: only revoked claims stop; the others keep running into the next generation', async () => {
   const log: string[] = [];
-  const { fake, sm } = setUp(worker(log));
+  const { sm } = setUp(worker(log), 2_000, 2);
   let stayed: Claim | undefined;
   const base = worker(log);
   (sm as unknown as { handler: GroupHandler }).handler.consumeClaim = (session, claim) => {
@@ -116,8 +141,7 @@ s('cooperative: only revoked claims stop; the others keep running into the next 
   await sm.revoke([{ topic: 't', partitions: [1] }], gen(2, 'cooperative'));
   assert.ok(log.some((l) => l.startsWith('done 1')));
   assert.not.ok(stayed!.signal.aborted, 'partition 0 keeps going');
-  assert.is(fake.committed.size, 1, 'only the revoked partition was committed');
-  assert.ok(fake.committed.has('t-1'));
+  assert.equal([...committedOffsets(fake, 'g').keys()], ['t-1'], 'only the revoked partition was committed');
   await sm.assign([], [{ topic: 't', partitions: [0] }], gen(2, 'cooperative'));
   assert.ok(log.includes('cleanup g1 aborted=true'));
   assert.is(sm.current!.generationId, 2);
