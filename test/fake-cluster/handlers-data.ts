@@ -74,7 +74,8 @@ export function metadata(ctx: HandlerContext): Body {
   const topics = names.map((name) => {
     let t = state.topics.get(name);
     if (!t && name !== '' && state.options.autoCreateTopics && body.allowAutoTopicCreation) t = state.createTopic(name, state.options.defaultPartitions ?? 1);
-    if (!t) return { errorCode: errorCodes.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [] };
+    // An injected error wins over "unknown" (Kafka checks authorization before existence).
+    if (!t) return { errorCode: ctx.errorFor(name, -1) || errorCodes.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', isInternal: false, partitions: [] };
     // An `error` fault naming a partition hits that partition; one naming only the topic hits the topic.
     const topicError = ctx.errorFor(name, -1);
     return { errorCode: topicError, name, topicId: t.id, isInternal: false, partitions: partitionMeta(ctx, t, topicError ? undefined : 0), topicAuthorizedOperations: -2147483648 };
