@@ -26,6 +26,12 @@ export type { Handler, BatchHandler, Commiter, HandlerContext } from './channels
 export { shouldCommit } from './channels/handlers.js';
 export type { HealthCheck, HealthStatus, BrokerHealth } from './channels/health.js';
 
+// Share groups (KIP-932): records shared by any number of workers, each acknowledged on its own.
+export { ShareGroup, type ShareGroupChannels } from './channels/share-group.js';
+export { SHARE_GROUP_DEFAULTS, type ShareGroupConfig } from './channels/share-group-config.js';
+export { RejectRecordError, type ShareMessage, type ShareAcknowledgement } from './channels/share-message.js';
+export type { ShareHandler, ShareBatchHandler } from './channels/share-workers.js';
+
 // Lower layers, for users who want the client without channels.
 export { Cluster, type ClusterOptions } from './client/cluster.js';
 export { Admin, OffsetSpec, ConfigResource, type NewTopic } from './client/admin.js';

@@ -261,7 +261,7 @@ export function rejectOnAbort(signal: AbortSignal): Promise<never> {
 }
 
 /** A handler must be a function and the options `{ signal? }`: refused at the call (issue 17), never found out later. */
-function checkRegistration(method: string, handler: unknown, options: unknown): void {
+export function checkRegistration(method: string, handler: unknown, options: unknown): void {
   if (typeof handler !== 'function') throw new InvalidArgumentError(`${method}: the handler must be a function, got ${handler === null ? 'null' : typeof handler}`);
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${method}: options must be an object such as { signal }`);
   const signal = (options as RegisterOptions).signal;
