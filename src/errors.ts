@@ -124,6 +124,32 @@ export class ProducerError extends KafkaError {
   }
 }
 
+/**
+ * The open transaction cannot commit (KIP-98). `abortable` true: abort it and start a new one (a record that could
+ * not be written, TRANSACTION_ABORTABLE, a refused offset commit); false: the transactional producer is finished
+ * (see {@link ProducerFencedError}, INVALID_TXN_STATE, an authorization failure) and can only be closed.
+ */
+export class TransactionError extends KafkaError {
+  constructor(message: string, readonly abortable: boolean, options: KafkaErrorOptions & { code?: string } = {}) {
+    super(message, options.code ?? (abortable ? 'ERR_KAFKA_TXN_ABORTABLE' : 'ERR_KAFKA_TXN_FATAL'), { retriable: false, cause: options.cause });
+  }
+}
+
+/** Another producer with the same `transactionalId` took over (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): this one is finished. */
+export class ProducerFencedError extends TransactionError {
+  constructor(transactionalId: string, cause?: unknown) {
+    super(`transactional id ${JSON.stringify(transactionalId)}: a newer producer with this id fenced this one; it writes nothing more`, false,
+      { code: 'ERR_KAFKA_PRODUCER_FENCED', cause });
+  }
+}
+
+/** A transactional method called in the wrong state: commit without begin, begin twice, a send outside a transaction. */
+export class TransactionStateError extends KafkaError {
+  constructor(message: string) {
+    super(message, 'ERR_KAFKA_TXN_STATE', { retriable: false });
+  }
+}
+
 /** The new leader's log ends before our fetch position (KIP-320): records were truncated; reading resumes there. */
 export class LogTruncationError extends KafkaError {
   constructor(readonly topic: string, readonly partition: number, readonly fetchOffset: number, readonly truncatedTo: number) {

@@ -117,6 +117,14 @@ export interface ProducerConfig extends ClientConfig {
    * dp-kafka; false saves its ~47 bytes per record when no consumer reads it.
    */
   traceHeader?: boolean;
+  /**
+   * Turns transactions on (KIP-98): a stable id per producer instance (the same id after a restart, so the new
+   * instance aborts what the old one left open and fences it). Implies idempotence and acks 'all'. Then records
+   * are sent inside `beginTransaction()` … `commitTransaction()` only. 1 … 32,767 bytes.
+   */
+  transactionalId?: string;
+  /** The coordinator aborts a transaction left open this long; also bounds each begin/commit/abort wait. Default 60 s (Java's); 1 … 2^31-1 ms. */
+  transactionTimeoutMs?: number;
 }
 
 export interface ConsumerGroupConfig extends ClientConfig {
@@ -174,7 +182,7 @@ type Resolved<T> = Readonly<Required<Omit<T, 'securityConfig' | 'sasl' | 'logger
   Readonly<Pick<T, Extract<keyof T, 'securityConfig' | 'sasl' | 'logger' | 'groupInstanceId' | 'groupRemoteAssignor' | 'transport'>>>;
 
 /** A producer config with every default filled in and acks as a number. */
-export type ResolvedProducerConfig = Omit<Resolved<ProducerConfig>, 'acks'> & { readonly acks: 0 | 1 | -1 };
+export type ResolvedProducerConfig = Omit<Resolved<ProducerConfig>, 'acks' | 'transactionalId'> & { readonly acks: 0 | 1 | -1; readonly transactionalId?: string };
 /** A consumer-group config with every default filled in. */
 export type ResolvedConsumerGroupConfig = Resolved<ConsumerGroupConfig>;
 
@@ -202,6 +210,7 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   outputCapacity: 1000,
   deliveryTimeoutMs: PRODUCER_SETTINGS.deliveryTimeoutMs.default,
   traceHeader: true,
+  transactionTimeoutMs: PRODUCER_SETTINGS.transactionTimeoutMs.default,
 });
 
 /**
@@ -218,6 +227,7 @@ export const SETTING_RANGES: Readonly<Record<string, NumberRange>> = Object.free
   batchBytes: PRODUCER_SETTINGS.batchBytes.range,
   maxMessageBytes: PRODUCER_SETTINGS.maxMessageBytes.range,
   deliveryTimeoutMs: PRODUCER_SETTINGS.deliveryTimeoutMs.range,
+  transactionTimeoutMs: PRODUCER_SETTINGS.transactionTimeoutMs.range,
   // channel layer
   minRetryPeriod: timer(POSITIVE),
   maxRetryPeriod: timer(POSITIVE),
@@ -263,7 +273,7 @@ export const CONSUMER_GROUP_DEFAULTS = Object.freeze({
 
 const OPTIONAL_KEYS = ['securityConfig', 'sasl', 'logger', 'transport', 'groupInstanceId'] as const;
 const REQUIRED_CLIENT_KEYS = ['brokerAddrs', 'topic'] as const;
-const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 4), ...Object.keys(PRODUCER_DEFAULTS)]);
+const PRODUCER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, ...OPTIONAL_KEYS.slice(0, 4), 'transactionalId', ...Object.keys(PRODUCER_DEFAULTS)]);
 const CONSUMER_KEYS = new Set<string>([...REQUIRED_CLIENT_KEYS, 'groupName', ...OPTIONAL_KEYS, 'groupRemoteAssignor', ...Object.keys(CONSUMER_GROUP_DEFAULTS)]);
 
 const MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
@@ -419,13 +429,23 @@ function readSafely<T>(what: string, resolve: () => T): T {
   }
 }
 
+/** KIP-98: a transactional producer is idempotent with acks 'all'; its id is a non-empty string (a Kafka string: 32,767 bytes). */
+function checkTransactionalId(p: Problems, cfg: Record<string, unknown>): void {
+  const id = cfg.transactionalId;
+  if (typeof id !== 'string' || id.length === 0) p.add('transactionalId must be a non-empty string');
+  else if (new TextEncoder().encode(id).length > PRODUCER_SETTINGS.transactionalId.maxBytes) p.add(`transactionalId must be at most ${PRODUCER_SETTINGS.transactionalId.maxBytes} bytes`);
+  if (cfg.idempotent === false) p.add('transactionalId needs idempotence (idempotent: false was given)');
+  if (cfg.acks !== undefined && cfg.acks !== 'all' && cfg.acks !== -1) p.add(`transactionalId needs acks 'all', got ${describeValue(cfg.acks)}`);
+}
+
 function resolveProducer(config: ProducerConfig): ResolvedProducerConfig {
   const p = new Problems();
   if (!isObject(config)) throw new InvalidArgumentError('producer config must be an object');
   const cfg = config as unknown as Record<string, unknown>;
   checkUnknownKeys(p, cfg, PRODUCER_KEYS);
   const brokers = checkClient(p, cfg);
-  checkNumbers(p, cfg, ['maxMessageBytes', 'lingerMs', 'batchBytes', 'outputCapacity', 'deliveryTimeoutMs']);
+  checkNumbers(p, cfg, ['maxMessageBytes', 'lingerMs', 'batchBytes', 'outputCapacity', 'deliveryTimeoutMs', 'transactionTimeoutMs']);
+  if (cfg.transactionalId !== undefined) checkTransactionalId(p, cfg);
   checkOneOf(p, 'compression', cfg.compression, COMPRESSION_NAMES);
   checkOneOf(p, 'acks', cfg.acks, [0, 1, -1, 'all']);
   if (cfg.idempotent !== undefined && typeof cfg.idempotent !== 'boolean') p.add('idempotent must be a boolean');

@@ -13,7 +13,7 @@ import { ProducerEngine } from '../client/producer-engine.js';
 import type { DeliveryReport, SendContext } from '../client/accumulator.js';
 import { retryForever, sleep } from '../client/backoff.js';
 import { randomUuid, requireBuffer } from '../runtime/builtins.js';
-import { ClosedError, InvalidArgumentError, KafkaError, ProducerError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, KafkaError, ProducerError, TransactionStateError } from '../errors.js';
 import { Compression } from '../protocol/compression/index.js';
 import { untilAborted } from './abort.js';
 import { Chan } from './chan.js';
@@ -25,6 +25,7 @@ import { checkHealth, type HealthCheck } from './health.js';
 import type { CloseOptions, IProducer, ProducerChannels } from './interfaces.js';
 import type { ProducerMessage } from './message.js';
 import { admitMessage, signalProblem, type OutputItem, type SendableMessage } from './producer-input.js';
+import { ProducerTransactions, type GroupMetadata, type OffsetToCommit } from './producer-transactions.js';
 
 /** dp-kafka's trace header: one id per producer, sent with every message. */
 export const REQUEST_ID_HEADER = 'request-id';
@@ -50,6 +51,10 @@ export class Producer implements IProducer {
   private readonly probe: BrokerHealthProbe;
   private readonly healthCheck: () => Promise<HealthCheck>;
   private closing: Promise<void> | undefined;
+  /** With `transactionalId`: the transactions (producer-transactions.ts). */
+  private readonly txns: ProducerTransactions | undefined;
+  /** The forward loop holds messages taken from `output` and not yet in the engine. */
+  private inForward = false;
   /** Errors dropped because nobody read `errors` (counted, as the design promises). */
   droppedErrors = 0;
 
@@ -73,6 +78,9 @@ export class Producer implements IProducer {
     this.headers = this.config.traceHeader ? [{ key: REQUEST_ID_HEADER, value: Buffer.from(options.requestId ?? randomUuid()) }] : [];
     this.defaults = this.defaultsFor(this.headers);
     this.probe = healthProbeFor(this.config);
+    this.txns = this.config.transactionalId === undefined ? undefined : new ProducerTransactions({
+      config: this.config, initialise: () => this.initialise(), forwarded: () => this.forwarded(), reportError: (e) => void pushError(this.channels.errors, e),
+    });
     this.healthCheck = () => checkHealth('producer', {
       isInitialised: () => this.isInitialised(), initialise: (signal) => this.initialise(signal), probe: () => this.probe.check(),
       minBrokersHealthy: this.config.minBrokersHealthy, timeoutMs: this.config.requestTimeoutMs,
@@ -114,6 +122,7 @@ export class Producer implements IProducer {
       compression: Compression[this.config.compression], lingerMs: this.config.lingerMs, batchBytes: this.config.batchBytes,
       maxMessageBytes: this.config.maxMessageBytes, requestTimeoutMs: this.config.requestTimeoutMs,
       deliveryTimeoutMs: this.config.deliveryTimeoutMs, retryBackoffMs: this.config.retryBackoffMs,
+      transactions: this.txns?.manager(cluster),
     });
     this.forwarding = this.forward(this.engine);
     this.channels.ready.close();
@@ -127,8 +136,10 @@ export class Producer implements IProducer {
   private async forward(engine: ProducerEngine): Promise<void> {
     const output = this.channels.output;
     for (;;) {
+      this.inForward = false;
       const first = await output.recv();
       if (first.done) return;
+      this.inForward = true;
       const items = [first.value];
       output.drainInto(items, DRAIN_MAX);
       const messages = this.admit(items);
@@ -142,6 +153,12 @@ export class Producer implements IProducer {
       }
       if (!room) await engine.waitForSpace();
     }
+  }
+
+  /** Resolves once every message written to `output` so far is in the engine (a commit's records are all there). */
+  private async forwarded(): Promise<void> {
+    // One macrotask first: a message just handed to a waiting forward loop is taken in a microtask after the send.
+    do await sleep(1); while (this.channels.output.length > 0 || this.inForward);
   }
 
   /** Replaces each message by the one to send (bytes or a string become the value) and drops, reporting, the bad. */
@@ -173,7 +190,8 @@ export class Producer implements IProducer {
   private onDelivery(report: DeliveryReport, messages: readonly ProducerMessage[]): void {
     if (report.errors === null) return;
     report.errors.forEach((err, i) => {
-      if (err !== undefined) this.report(messages[i], err);
+      // Records an abort dropped are not reported: the application chose it (transaction-manager.ts abortedError).
+      if (err !== undefined && (err as KafkaError).code !== 'ERR_KAFKA_TXN_ABORTED') this.report(messages[i], err);
     });
   }
 
@@ -199,6 +217,8 @@ export class Producer implements IProducer {
   send(message: SendableMessage | Uint8Array | string, signal?: AbortSignal): Promise<void> {
     const m = admitMessage(message);
     if (m instanceof InvalidArgumentError) return Promise.reject(m);
+    const refused = this.txns?.sendProblem();
+    if (refused !== undefined) return Promise.reject(refused);
     const bad = signalProblem(signal);
     if (bad !== undefined) return Promise.reject(bad);
     return this.channels.output.send(m, signal);
@@ -232,6 +252,50 @@ export class Producer implements IProducer {
       return Promise.reject(new InvalidArgumentError(`${method}: options could not be read: ${err instanceof Error ? err.message : String(err)}`));
     }
     return this.send(message, signal);
+  }
+
+  /**
+   * Opens a transaction (needs `transactionalId`; the first call initialises the producer id, aborting what an
+   * earlier instance with this id left open). Messages sent until commit or abort belong to it; sends outside
+   * one are refused with TransactionStateError. Rejects with TransactionStateError when one is already open.
+   */
+  beginTransaction(): Promise<void> {
+    return this.transactional('beginTransaction', (t) => t.begin());
+  }
+
+  /**
+   * Waits until every message sent in the transaction is written, then commits it. A TransactionError with
+   * `abortable` true means: call abortTransaction() and start again; false (ProducerFencedError): the producer is
+   * finished, close it.
+   */
+  commitTransaction(): Promise<void> {
+    return this.transactional('commitTransaction', (t) => t.commit());
+  }
+
+  /** Aborts the open transaction: messages not yet sent are dropped, those written are never read by read_committed consumers. */
+  abortTransaction(): Promise<void> {
+    return this.transactional('abortTransaction', (t) => t.abort());
+  }
+
+  /** Begins a transaction, runs `fn`, commits; aborts (and rethrows) when `fn` throws or the commit fails abortably. */
+  transaction<T>(fn: (producer: this) => Promise<T> | T): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(new InvalidArgumentError(`transaction: expects a function, got ${fn === null ? 'null' : typeof fn}`));
+    return this.transactional('transaction', (t) => t.run(() => fn(this)));
+  }
+
+  /**
+   * Commits a consumer group's offsets inside the open transaction (KIP-447): they are committed with its records,
+   * or not at all. `offsets`: the next offset to read per partition; `group`: the member's group id, generation
+   * and member id (a member of an older generation is refused, so a zombie cannot commit).
+   */
+  sendOffsetsToTransaction(offsets: readonly OffsetToCommit[], group: GroupMetadata): Promise<void> {
+    return this.transactional('sendOffsetsToTransaction', (t) => t.sendOffsets(offsets, group));
+  }
+
+  private async transactional<T>(what: string, run: (t: ProducerTransactions) => Promise<T>): Promise<T> {
+    if (this.txns === undefined) throw new TransactionStateError(`${what}: the producer has no transactionalId`);
+    if (this.closing !== undefined) throw new ClosedError('the producer is closed');
+    return run(this.txns);
   }
 
   /** OK / WARNING / CRITICAL by dp-kafka's rules. */
@@ -268,6 +332,7 @@ export class Producer implements IProducer {
         await this.channels.ready.wait(AbortSignal.timeout(this.config.deliveryTimeoutMs));
       }
       await this.forwarding;
+      await this.txns?.closing();
       await this.engine?.close();
     })();
     let gaveUp = false;
@@ -284,6 +349,7 @@ export class Producer implements IProducer {
       this.engine?.destroy(new ClosedError('the producer closed before the message was delivered'));
     } finally {
       this.abort.abort(new ClosedError('the producer is closed'));
+      this.txns?.stop();
       // After the signal, requests still in flight are not waited for: they fail at once (and their records are
       // reported), so close() ends with its signal rather than a request timeout later.
       await Promise.allSettled([this.cluster?.close(gaveUp ? { timeoutMs: 0 } : {}), this.probe.close()]);

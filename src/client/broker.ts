@@ -71,8 +71,9 @@ interface LaneState {
   reauthTimer: NodeJS.Timeout | undefined;
 }
 
-const CLIENT_SOFTWARE_NAME = 'kafka-channels';
-const CLIENT_SOFTWARE_VERSION = '0.1.0';
+/** Sent in ApiVersions v3+ (KIP-511); also by the transaction manager's feature probe. */
+export const CLIENT_SOFTWARE_NAME = 'kafka-channels';
+export const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
 function requestWriter<D extends ApiDef>(api: D, version: number, body: RequestOf<D>, clientId: string | null): Writer {
   const w = new Writer(256);

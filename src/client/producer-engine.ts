@@ -23,6 +23,7 @@ import { BufferPool } from './buffer-pool.js';
 import { ProducerIdentity, stampProducerState } from './idempotence.js';
 import { StickyPartitioner } from './partitioner.js';
 import { ProducerTopics } from './producer-topics.js';
+import type { TransactionManager } from './transaction-manager.js';
 import { DeliveryTimeoutError, resolveOptions, type ProducerCluster, type ProducerEngineOptions, type ResolvedProducerOptions } from './producer-options.js';
 
 export { DeliveryTimeoutError, type ProducerCluster, type ProducerEngineOptions } from './producer-options.js';
@@ -59,6 +60,8 @@ export class ProducerEngine {
   private readonly buffers: BufferPool;
   private readonly identity = new ProducerIdentity();
   private readonly topics: ProducerTopics;
+  /** Set for a transactional producer: it gates sends and partitions, and hears of failures (transaction-manager.ts). */
+  private readonly txn: TransactionManager | undefined;
   private readonly brokerInFlight = new Map<number, number>();
   private inFlightTotal = 0;
   /** Pending epoch change: 'bump' (local, KIP-360) or 'reinit' (new producer id). */
@@ -86,6 +89,9 @@ export class ProducerEngine {
       cluster: this.cluster, accumulator: this.accumulator, sticky: this.sticky, retryBackoffMs: this.o.retryBackoffMs,
       schedule: (ms) => this.schedule(ms), checkIdle: () => this.checkIdle(),
     });
+    this.txn = options.transactions;
+    this.txn?.attach({ flush: () => this.flush(), wake: () => this.schedule(0), abortQueued: (e) => this.abortQueued(e), failAll: (e) => this.failAll(e),
+      newEpoch: () => this.afterEpochChange() }, this.identity);
   }
 
   /** The producer id and epoch in use (-1 before the first InitProducerId, or without idempotence). */
@@ -101,6 +107,7 @@ export class ProducerEngine {
    */
   send(records: readonly ProducerRecord[], callback?: DeliveryCallback, defaults?: SendContext): boolean {
     if (this.closed) throw new ClosedError('the producer is closed');
+    this.txn?.checkSend();
     if (!Array.isArray(records)) throw new InvalidArgumentError(`send takes an array of records, got ${describeValue(records)}`);
     const owner = new Delivery(records, callback, defaults);
     const defaultTopic = defaults?.topic;
@@ -212,6 +219,7 @@ export class ProducerEngine {
    * InitProducerId, or the epoch change once nothing is in flight, when needed.
    */
   private identityReady(): boolean {
+    if (this.txn !== undefined) return this.txn.sending;
     if (this.identityBusy) return false;
     if (this.identity.hasId && this.epochChange === undefined) return true;
     if (this.accumulator.bufferedRecords === 0 && !this.identity.hasId) return false;
@@ -244,7 +252,7 @@ export class ProducerEngine {
   }
 
   private requestEpochChange(kind: 'bump' | 'reinit'): void {
-    if (!this.o.idempotent) return;
+    if (!this.o.idempotent || this.txn !== undefined) return;
     if (this.epochChange !== 'reinit') this.epochChange = kind;
   }
 
@@ -265,6 +273,11 @@ export class ProducerEngine {
       if (this.o.idempotent && q.inFlight >= (q.retrying > 0 || !q.sequence.hasAcknowledged ? 1 : this.o.maxInFlight)) continue;
       const leader = t.leaders[q.partition] ?? -1;
       if (leader < 0) { this.topics.refresh(q.topic); continue; }
+      const gate = this.txn?.gate(q.topic, q.partition) ?? true;
+      if (gate !== true) {
+        while (gate instanceof Error && q.batches.length > 0) this.fail(this.accumulator.take(q), q, gate);
+        continue;
+      }
       let g = groups.get(leader);
       if (g === undefined) {
         if ((this.brokerInFlight.get(leader) ?? 0) >= this.o.maxInFlight) continue;
@@ -329,7 +342,7 @@ export class ProducerEngine {
       td.partitionData.push({ index: b.partition, records: b.encoded! });
     }
     const body: RequestOf<typeof Produce> = {
-      transactionalId: null, acks: this.o.acks, timeoutMs: this.o.requestTimeoutMs, topicData: [...byTopic.values()],
+      transactionalId: this.txn?.transactionalId ?? null, acks: this.o.acks, timeoutMs: this.o.requestTimeoutMs, topicData: [...byTopic.values()],
     };
     this.brokerInFlight.set(g.nodeId, (this.brokerInFlight.get(g.nodeId) ?? 0) + 1);
     this.inFlightTotal++;
@@ -340,7 +353,7 @@ export class ProducerEngine {
       const broker = this.cluster.broker(g.nodeId);
       pending = this.o.acks === 0
         ? broker.request(Produce, body, { lane: 'produce', expectResponse: false })
-        : broker.request(Produce, body, { lane: 'produce', timeoutMs: Math.min(this.o.requestTimeoutMs + 5_000, MAX_TIMER_MS) });
+        : broker.request(Produce, body, { lane: 'produce', timeoutMs: Math.min(this.o.requestTimeoutMs + 5_000, MAX_TIMER_MS), version: this.txn?.produceVersion });
     } catch (err) {
       pending = Promise.reject(err);
     }
@@ -396,6 +409,7 @@ export class ProducerEngine {
   private onPartitionError(b: ProducerBatch, code: number, message: string | null): void {
     const err = brokerError(code, { api: 'Produce', topic: b.topic, partition: b.partition, brokerMessage: message });
     const q = this.accumulator.queue(b.topic, b.partition);
+    if (this.txn?.refuses(code)) return this.retryOrFail(b, err, false); // the transaction decides (fail → batchFailed)
     if (this.o.idempotent && (code === OUT_OF_ORDER || code === UNKNOWN_PRODUCER)) {
       // Out of order behind a batch that failed first: retrying in order closes the gap. Otherwise the broker
       // lost our state or a batch is missing for good: a new epoch starts the sequences again. A batch behind
@@ -447,6 +461,7 @@ export class ProducerEngine {
     if (b.requeued) q.retrying--;
     // A batch that may have reached the broker leaves a sequence gap behind it: start a new epoch.
     if (this.o.idempotent && b.attempts > 0) this.requestEpochChange('bump');
+    this.txn?.batchFailed(err, b.attempts > 0);
     b.fail(err);
     this.accumulator.release(b);
     this.checkIdle();
@@ -473,6 +488,11 @@ export class ProducerEngine {
   /** A fatal error: every queued record fails with it. */
   private failAll(err: Error): void {
     this.closedForGood = true;
+    this.abortQueued(err);
+  }
+
+  /** Fails every record not sent yet (queued, retrying, or waiting for metadata) with `err`. */
+  private abortQueued(err: Error): void {
     for (const q of this.accumulator.queues) {
       while (q.batches.length > 0) this.fail(this.accumulator.take(q), q, err);
     }

@@ -7,6 +7,7 @@ import { InvalidArgumentError, KafkaError, DeliveryTimeoutError } from '../error
 import type { CompressionCodec } from '../protocol/compression/index.js';
 import type { Broker } from './broker.js';
 import type { StickyPartitioner } from './partitioner.js';
+import type { TransactionManager } from './transaction-manager.js';
 import { CLIENT_SETTINGS, COMPRESSION_NAMES, PRODUCER_SETTINGS, checkOneOf, checkRange } from './settings.js';
 
 /** What the engine needs of the cluster (src/client/cluster.ts `Cluster` provides it). */
@@ -46,13 +47,15 @@ export interface ProducerEngineOptions {
   retryBackoffMs?: number;
   retryBackoffMaxMs?: number;
   partitioner?: StickyPartitioner;
+  /** Makes the producer transactional (transaction-manager.ts); needs idempotence. */
+  transactions?: TransactionManager;
 }
 
 /** Defined with every other error class in src/errors.ts; re-exported where it is raised. */
 export { DeliveryTimeoutError };
 
 /** Options with every default filled in. */
-export type ResolvedProducerOptions = Required<Omit<ProducerEngineOptions, 'cluster' | 'partitioner' | 'idempotent' | 'compression'>> & {
+export type ResolvedProducerOptions = Required<Omit<ProducerEngineOptions, 'cluster' | 'partitioner' | 'idempotent' | 'compression' | 'transactions'>> & {
   idempotent: boolean;
   compression: number;
 };
@@ -71,6 +74,7 @@ export function resolveOptions(o: ProducerEngineOptions): ResolvedProducerOption
   for (const k of NUMERIC) if (checkRange(add, k, o[k], P[k].range)) r[k] = o[k] ?? P[k].default;
   for (const k of CLIENT_NUMERIC) if (checkRange(add, k, o[k], CLIENT_SETTINGS[k].range)) r[k] = o[k] ?? CLIENT_SETTINGS[k].default;
   if (r.idempotent && r.acks !== -1) problems.push('idempotence needs acks=-1 (all)');
+  if (o.transactions !== undefined && !r.idempotent) problems.push('a transactional producer needs idempotence (acks -1)');
   if (r.idempotent && r.maxInFlight > 5) problems.push('idempotence allows at most 5 requests in flight per broker');
   if (!Number.isInteger(r.compression) || r.compression < 0 || r.compression >= COMPRESSION_NAMES.length) problems.push(`unknown compression codec ${String(r.compression)}`);
   if (problems.length > 0) throw new InvalidArgumentError(problems);

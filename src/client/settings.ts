@@ -63,6 +63,8 @@ export const PRODUCER_SETTINGS = {
   maxInFlight: { default: 5, range: int(1, 100), doc: 'Produce requests in flight per broker (at most 5 with idempotence)' },
   deliveryTimeoutMs: { default: 120_000, range: timer(POSITIVE), doc: 'a record not written by then fails (Java delivery.timeout.ms, KIP-91)' },
   retryBackoffMaxMs: { default: 1_000, range: timer(1), doc: 'longest pause between retries of a batch (KIP-580)' },
+  transactionalId: { default: undefined as string | undefined, maxBytes: 32_767, doc: 'a stable id per producer instance turns transactions on (KIP-98; Java transactional.id); implies idempotence and acks -1' },
+  transactionTimeoutMs: { default: 60_000, range: int(1, INT32_MAX), doc: 'the coordinator aborts a transaction left open this long; also bounds each begin/commit/abort wait (Java transaction.timeout.ms)' },
 } as const;
 
 /** Collects one line per problem, each naming the setting. */

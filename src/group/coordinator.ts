@@ -16,6 +16,8 @@ import type { Cluster } from '../client/cluster.js';
 const GROUP_KEY_TYPE = 0;
 
 export interface CoordinatorOptions {
+  /** FindCoordinator's key type: 0 (a consumer group, the default) or 1 (a transactional id, KIP-98). */
+  keyType?: 0 | 1;
   /** Pauses between retries (the library's cyclic backoff). Defaults 100 ms .. 1 s. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -132,8 +134,8 @@ export class GroupCoordinator {
     this.asked = any.address;
     const version = await any.versionFor(FindCoordinator);
     const res = await any.request(FindCoordinator, version >= 4
-      ? { keyType: GROUP_KEY_TYPE, coordinatorKeys: [this.groupId] }
-      : { key: this.groupId, keyType: GROUP_KEY_TYPE }, { timeoutMs: this.requestTimeoutMs });
+      ? { keyType: this.options.keyType ?? GROUP_KEY_TYPE, coordinatorKeys: [this.groupId] }
+      : { key: this.groupId, keyType: this.options.keyType ?? GROUP_KEY_TYPE }, { timeoutMs: this.requestTimeoutMs });
     const found = version >= 4 ? res.coordinators.find((c) => c.key === this.groupId) : { ...res, key: this.groupId };
     if (!found) throw brokerError(errorCodes.COORDINATOR_NOT_AVAILABLE, { api: 'FindCoordinator', groupId: this.groupId });
     if (found.errorCode !== 0) throw brokerError(found.errorCode, { api: 'FindCoordinator', groupId: this.groupId, brokerMessage: found.errorMessage });

@@ -37,6 +37,7 @@ export const SPOKEN: readonly ApiDef[] = [
   apis.FindCoordinator, apis.JoinGroup, apis.SyncGroup, apis.Heartbeat, apis.LeaveGroup, apis.OffsetCommit, apis.OffsetFetch,
   apis.ConsumerGroupHeartbeat,
   apis.SaslHandshake, apis.SaslAuthenticate,
+  apis.AddPartitionsToTxn, apis.AddOffsetsToTxn, apis.EndTxn, apis.TxnOffsetCommit,
   apis.ShareGroupHeartbeat, apis.ShareFetch, apis.ShareAcknowledge,
 ];
 

@@ -19,6 +19,7 @@ import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offset
 import { consumerGroupHeartbeat } from './consumer-groups-848.js';
 import { saslAuthenticate, saslHandshake } from './handlers-sasl.js';
 import { SHARE_HANDLERS } from './share-groups.js';
+import { transactionHandlers } from './transactions.js';
 import type { ClusterState } from './state.js';
 
 type Body = Record<string, any>;
@@ -30,6 +31,7 @@ const HANDLERS: Record<number, Handler> = {
   17: saslHandshake, 36: saslAuthenticate,
   ...SHARE_HANDLERS,
 };
+Object.assign(HANDLERS, transactionHandlers(HANDLERS)); // transactions.ts: KIP-98 / KIP-890
 
 /** A whole response frame (size prefix, header, body) for `api` at `version`: what a `raw` fault may send. */
 export function responseFrame(api: ApiDef, version: number, correlationId: number, body: Body): Buffer {
