@@ -4,7 +4,7 @@
  * values for `Producer` and `ConsumerGroup`. Every call is either accepted or refused with InvalidArgumentError;
  * nothing escapes to the process (no uncaught exception, no unhandled rejection); every message that entered
  * `output` is written or reported on `errors` (none lost silently); close() resolves; RSS stays bounded.
- * Messages flow through the real forward loop, engine and encoder into the in-memory sink (produce-sink.ts).
+ * Messages flow through a real Producer (forward loop, engine, encoder) into the shared fake cluster (test/fake-cluster).
  */
 import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
@@ -15,7 +15,8 @@ import { resolveConsumerGroupConfig, resolveProducerConfig, PRODUCER_DEFAULTS, C
 import { ProducerEngine } from '../../src/client/producer-engine.js';
 import { seededRandom } from '../../src/client/backoff.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { CrashGuard, ProduceSink } from '../client/produce-sink.js';
+import { CrashGuard } from '../fake-cluster/crash-guard.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 const s = suite('fuzz: public API', { timeoutMs: 20_000 });
 const SEED = 0x5eed17;
@@ -89,13 +90,12 @@ async function outcome(what: string, call: () => unknown): Promise<'accepted' | 
 
 s(`${MESSAGES} random messages: each accepted or refused with InvalidArgumentError; each entered one written or on errors`, async () => {
   const rss0 = process.memoryUsage().rss;
-  const sink = new ProduceSink(3);
-  const p = new Producer({ brokerAddrs: ['127.0.0.1:1'], topic: 'fuzz', minBrokersHealthy: 1, minRetryPeriod: 60_000, maxRetryPeriod: 60_000, traceHeader: false });
-  const engine = new ProducerEngine({ cluster: sink, lingerMs: 0 });
-  const inner = p as unknown as { engine: ProducerEngine; forwarding: Promise<void>; forward(e: ProducerEngine): Promise<void> };
-  inner.engine = engine;
-  inner.forwarding = inner.forward(engine);
-  p.channels.ready.close();
+  const fake = await FakeCluster.start({ brokers: 1, topics: { fuzz: 3 } });
+  try {
+  const written = (): number => [0, 1, 2].reduce((n, partition) => n + fake.records('fuzz', partition).length, 0);
+  const p = new Producer({ brokerAddrs: fake.bootstrap, topic: 'fuzz', minBrokersHealthy: 1, minRetryPeriod: 20, maxRetryPeriod: 200, traceHeader: false, lingerMs: 0 });
+  await p.channels.ready.wait();
+  const engine = (p as unknown as { engine: ProducerEngine }).engine;
   let reported = 0;
   const reading = (async () => { for await (const _ of p.channels.errors) reported++; })();
 
@@ -120,18 +120,21 @@ s(`${MESSAGES} random messages: each accepted or refused with InvalidArgumentErr
     counts[result]++;
     if (result === 'accepted') counts.entered++;
   }
-  await eventually('every message that entered output is written or reported', () => sink.records.length + reported + p.droppedErrors === counts.entered, 10_000, 10);
+  await eventually('every message that entered output is written or reported', () => written() + reported + p.droppedErrors === counts.entered, 10_000, 10);
   await p.close({ signal: AbortSignal.timeout(5_000) });
   await reading;
   assert.ok(p.channels.closed.closed, 'close() resolved');
   assert.is(engine.accumulator.bufferedBytes, 0, 'the memory bound\'s count is back to 0 (never NaN)');
   assert.is(engine.accumulator.bufferedRecords, 0);
   const rssDelta = (process.memoryUsage().rss - rss0) / 2 ** 20;
-  console.log(`    fuzz seed ${SEED.toString(16)}: ${counts.accepted} accepted, ${counts.refused} refused (InvalidArgumentError), ${sink.records.length} written, ${reported + p.droppedErrors} on errors, RSS delta ${rssDelta.toFixed(1)} MiB`);
+  console.log(`    fuzz seed ${SEED.toString(16)}: ${counts.accepted} accepted, ${counts.refused} refused (InvalidArgumentError), ${written()} written, ${reported + p.droppedErrors} on errors, RSS delta ${rssDelta.toFixed(1)} MiB`);
   assert.ok(counts.accepted > MESSAGES / 10 && counts.refused > MESSAGES / 10, 'the fuzz exercises both outcomes');
-  assert.ok(sink.records.length > 0);
+  assert.ok(written() > 0);
   assert.ok(rssDelta < 150, `RSS grew ${rssDelta.toFixed(1)} MiB`);
   assert.is(guard.escaped(), '');
+  } finally {
+    await fake.close();
+  }
 });
 
 const PRODUCER_KEYS = [...Object.keys(PRODUCER_DEFAULTS), 'brokerAddrs', 'topic', 'securityConfig', 'sasl', 'logger', 'typo'];

@@ -4,8 +4,8 @@
  * `channels.output` directly is checked where the producer loop drains it, a bad one goes to `errors` and the loop
  * goes on; bytes or a string on `output` is the record's value, as dp-kafka's `pChannels.Output <- []byte(msg)`.
  *
- * Argument checks need no broker (the producer points at a closed port). The drain path runs the real forward loop
- * and engine over an in-memory cluster (produce-sink.ts), attached in place of the connection.
+ * Argument checks need no broker (the producer points at a closed port). The drain path runs a real Producer (forward
+ * loop, engine, encoder) against the shared fake cluster (test/fake-cluster).
  */
 import * as assert from 'uvu/assert';
 import { Buffer } from 'node:buffer';
@@ -14,15 +14,17 @@ import { Producer } from '../../src/channels/producer.js';
 import { MockConsumerGroup } from '../../src/testing/consumer.js';
 import { ProducerEngine } from '../../src/client/producer-engine.js';
 import { InvalidArgumentError, ProducerError } from '../../src/errors.js';
-import { CrashGuard, ProduceSink } from '../client/produce-sink.js';
+import { CrashGuard } from '../fake-cluster/crash-guard.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 const s = suite('producer: input boundary', { timeoutMs: 8_000 });
 let guard: CrashGuard;
 let open: Array<{ close(options?: { signal?: AbortSignal }): Promise<void> }> = [];
-s.before.each(() => { guard = new CrashGuard().install(); open = []; });
+let fakes: FakeCluster[] = [];
+s.before.each(() => { guard = new CrashGuard().install(); open = []; fakes = []; });
 s.after.each(async () => {
   await Promise.allSettled(open.map((c) => c.close({ signal: AbortSignal.timeout(1_000) })));
+  await Promise.all(fakes.map((c) => c.close()));
   guard.remove();
 });
 
@@ -34,15 +36,20 @@ function producer(): Producer {
   return p;
 }
 
-/** A producer whose forward loop runs into a real engine over the in-memory sink (what `initialise` would set up). */
-function connected(sink = new ProduceSink(1)): { p: Producer; sink: ProduceSink } {
-  const p = producer();
-  const engine = new ProducerEngine({ cluster: sink, lingerMs: 0 });
-  const inner = p as unknown as { engine: ProducerEngine; forwarding: Promise<void>; forward(e: ProducerEngine): Promise<void> };
-  inner.engine = engine;
-  inner.forwarding = inner.forward(engine);
-  p.channels.ready.close();
-  return { p, sink };
+/** What partition 0 of `orders` holds: value and headers as text. */
+interface Written { value: string | null; headers: Array<[string, string | null]> }
+
+/** A real Producer of `orders` (one partition) on a fake cluster, initialised; `written()` is what the broker holds. */
+async function connected(): Promise<{ p: Producer; written: () => Written[]; values: () => Array<string | null> }> {
+  const c = await FakeCluster.start({ brokers: 1, topics: { orders: 1 } });
+  fakes.push(c);
+  const p = new Producer({ brokerAddrs: c.bootstrap, topic: 'orders', minBrokersHealthy: 1, minRetryPeriod: 20, maxRetryPeriod: 200, traceHeader: false, lingerMs: 0 });
+  open.push(p);
+  await p.channels.ready.wait();
+  const written = (): Written[] => c.records('orders', 0).map((r) => ({
+    value: r.value?.toString() ?? null, headers: r.headers.map((h): [string, string | null] => [h.key, h.value?.toString() ?? null]),
+  }));
+  return { p, written, values: () => written().map((r) => r.value) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<InvalidArgumentError> {
@@ -124,11 +131,11 @@ s('a constructor option of the wrong type is refused', () => {
 });
 
 s('headers given as an object are sent as headers, in key order (send and output alike)', async () => {
-  const { p, sink } = connected();
+  const { p, written } = await connected();
   await p.send({ value: 'a', headers: { kind: 'text', raw: Buffer.from([0x41]), none: null } });
   await p.channels.output.send({ value: 'b', headers: { via: 'output' } });
-  await eventually('both written', () => sink.records.length === 2);
-  assert.equal(sink.records.map((r) => [r.value, r.headers]), [
+  await eventually('both written', () => written().length === 2);
+  assert.equal(written().map((r) => [r.value, r.headers]), [
     ['a', [['kind', 'text'], ['raw', 'A'], ['none', null]]],
     ['b', [['via', 'output']]],
   ]);
@@ -136,23 +143,23 @@ s('headers given as an object are sent as headers, in key order (send and output
 });
 
 s('bytes or a string written to output is the record value (the seed\'s pChannels.Output <- []byte(msg))', async () => {
-  const { p, sink } = connected();
+  const { p, values } = await connected();
   await p.channels.output.send(Buffer.from('seed bytes'));
   await p.channels.output.send(new Uint8Array([0x68, 0x69]));
   await p.channels.output.send('seed text');
   await p.send('via send' as never);
-  await eventually('all written', () => sink.records.length === 4);
-  assert.equal(sink.values(), ['seed bytes', 'hi', 'seed text', 'via send']);
+  await eventually('all written', () => values().length === 4);
+  assert.equal(values(), ['seed bytes', 'hi', 'seed text', 'via send']);
   assert.is(guard.escaped(), '');
 });
 
 s('a bad message written to output goes to errors with its cause; the loop goes on and close() resolves', async () => {
-  const { p, sink } = connected();
+  const { p, values } = await connected();
   const bad: unknown[] = [{ value: 42 }, null, 42, { value: 'v', headers: 'abc' }, { value: 'v', timestamp: 'yesterday' }, undefined, { value: 7n }];
   await p.channels.output.send({ value: 'before' });
   for (const m of bad) await p.channels.output.send(m as never);
   await p.channels.output.send({ value: 'after' });
-  await eventually('good ones written', () => sink.records.length === 2);
+  await eventually('good ones written', () => values().length === 2);
   const errors: Error[] = [];
   await eventually('every bad one reported', () => {
     for (let e = p.channels.errors.tryRecv(); e !== undefined && !e.done; e = p.channels.errors.tryRecv()) errors.push(e.value);
@@ -164,8 +171,8 @@ s('a bad message written to output goes to errors with its cause; the loop goes 
     assert.is((err as ProducerError).produced, bad[i], 'the message itself is on the error');
   });
   await p.send({ value: 'later' });
-  await eventually('later written', () => sink.records.length === 3);
-  assert.equal(sink.values(), ['before', 'after', 'later']);
+  await eventually('later written', () => values().length === 3);
+  assert.equal(values(), ['before', 'after', 'later']);
   await p.close({ signal: AbortSignal.timeout(3_000) });
   assert.ok(p.channels.closed.closed);
   assert.is(guard.escaped(), '');

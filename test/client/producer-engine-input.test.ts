@@ -6,15 +6,42 @@
  */
 import * as assert from 'uvu/assert';
 import { suite } from '../kit.js';
-import { ProducerEngine } from '../../src/client/producer-engine.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { ProducerEngine, type ProducerEngineOptions } from '../../src/client/producer-engine.js';
 import type { DeliveryReport, ProducerRecord } from '../../src/client/accumulator.js';
 import { InvalidArgumentError, KafkaError } from '../../src/errors.js';
-import { CrashGuard, ProduceSink } from './produce-sink.js';
+import { errorCodes } from '../../src/protocol/error-codes.js';
+import { CrashGuard } from '../fake-cluster/crash-guard.js';
+import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 
 const s = suite('producer engine: input boundary', { timeoutMs: 5_000 });
 let guard: CrashGuard;
-s.before.each(() => { guard = new CrashGuard().install(); });
-s.after.each(() => { guard.remove(); });
+let open: Array<() => Promise<void> | void> = [];
+s.before.each(() => { guard = new CrashGuard().install(); open = []; });
+s.after.each(async () => {
+  for (const close of open.reverse()) await close();
+  guard.remove();
+});
+
+/**
+ * An engine on a fake cluster (topic `t`, `partitions` partitions) through our Cluster; `values(p)` is what
+ * partition p holds, `outOfOrder()` how many batches the broker refused as OUT_OF_ORDER_SEQUENCE_NUMBER (a gap).
+ */
+async function onFake(options: Partial<ProducerEngineOptions> = {}, partitions = 2) {
+  const fake = await FakeCluster.start({ topics: { t: partitions } });
+  const cluster = new Cluster({ bootstrap: fake.bootstrap, retryMinMs: 5, retryMaxMs: 20 });
+  const engine = new ProducerEngine({ cluster, ...options });
+  let outOfOrder = 0;
+  fake.onAnswer((req, res) => {
+    if (req.api !== 'Produce' || !res) return;
+    for (const t of res.responses as Array<{ partitionResponses: Array<{ errorCode: number }> }>) {
+      for (const r of t.partitionResponses) if (r.errorCode === errorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER) outOfOrder++;
+    }
+  });
+  open.push(() => fake.close(), () => cluster.close({ timeoutMs: 500 }), () => engine.destroy());
+  const values = (partition: number) => fake.records('t', partition).map((r) => r.value?.toString() ?? null);
+  return { fake, engine, values, outOfOrder: () => outOfOrder };
+}
 
 const send = (engine: ProducerEngine, records: unknown[]): Promise<DeliveryReport> =>
   new Promise((resolve) => engine.send(records as ProducerRecord[], resolve, { topic: 't' }));
@@ -41,8 +68,7 @@ const BAD: [string, Record<string, unknown> | unknown, RegExp][] = [
 ];
 
 s('a malformed record fails alone in the delivery report, at send; the others of the call are written', async () => {
-  const sink = new ProduceSink();
-  const engine = new ProducerEngine({ cluster: sink, lingerMs: 0 });
+  const { engine, values } = await onFake({ lingerMs: 0 });
   const records = [{ value: 'first' }, ...BAD.map(([, r]) => r), { value: 'last' }];
   const report = await send(engine, records);
   assert.ok(report.errors, 'the bad records failed');
@@ -53,18 +79,18 @@ s('a malformed record fails alone in the delivery report, at send; the others of
   });
   assert.is(report.errors![0], undefined);
   assert.is(report.errors![records.length - 1], undefined);
-  assert.equal(sink.values().sort(), ['first', 'last']);
+  assert.equal([...values(0), ...values(1)].sort(), ['first', 'last']);
   await engine.close();
   assert.is(guard.escaped(), '');
 });
 
-s('send with something else than an array of records throws InvalidArgumentError at the call', () => {
-  const engine = new ProducerEngine({ cluster: new ProduceSink() });
+s('send with something else than an array of records throws InvalidArgumentError at the call', async () => {
+  const { engine } = await onFake();
   assert.throws(() => engine.send('abc' as never, undefined, { topic: 't' }), (e: unknown) => e instanceof InvalidArgumentError && /array of records/.test((e as Error).message));
 });
 
 s('a record without a topic (and no default) fails in its report instead of throwing out of send', async () => {
-  const engine = new ProducerEngine({ cluster: new ProduceSink() });
+  const { engine } = await onFake();
   const report = await new Promise<DeliveryReport>((resolve) => engine.send([{ value: 'v' }], resolve));
   assert.match(report.errors?.[0]?.message ?? '', /a record needs a topic/);
   await engine.close();
@@ -76,8 +102,7 @@ for (const [what, mutate] of [
   ['timestamp (Infinity: sizing it would never finish)', (r: Record<string, unknown>) => { r.timestamp = Infinity; }],
 ] as const) {
   s(`a batch that cannot be encoded (record ${what} changed after send) fails its own records and nothing else`, async () => {
-    const sink = new ProduceSink(2);
-    const engine = new ProducerEngine({ cluster: sink, lingerMs: 20 });
+    const { engine, values, outOfOrder } = await onFake({ lingerMs: 20 }, 2);
     // Two partitions: p0 gets the record changed before the sender encodes it, p1 a good one.
     const bad: Record<string, unknown> = { value: 'changed', partition: 0 };
     const pending = send(engine, [bad, { value: 'p1-a', partition: 1 }, { value: 'p0-neighbour', partition: 0 }]);
@@ -90,19 +115,19 @@ for (const [what, mutate] of [
     assert.instance((err as KafkaError).cause, Error, 'the cause is kept');
     assert.instance(report.errors?.[2], KafkaError, 'its batch neighbour fails with it');
     assert.is(report.errors?.[1], undefined, 'the other partition is written');
-    assert.equal(sink.values(), ['p1-a']);
+    assert.equal([values(0), values(1)], [[], ['p1-a']]);
     // The sender goes on, and the partition's next batch is written in sequence (no gap left by the failed one).
     const next = await send(engine, [{ value: 'p0-after', partition: 0 }, { value: 'p1-after', partition: 1 }]);
     assert.is(next.errors, null);
-    assert.is(sink.outOfOrder, 0, 'no sequence gap');
-    assert.equal(sink.values().slice(1).sort(), ['p0-after', 'p1-after']);
+    assert.is(outOfOrder(), 0, 'no sequence gap');
+    assert.equal([values(0), values(1)], [['p0-after'], ['p1-a', 'p1-after']]);
     await engine.close();
     assert.is(guard.escaped(), '');
   });
 }
 
 s('close() resolves after an encode failure, and nothing escapes to the process', async () => {
-  const engine = new ProducerEngine({ cluster: new ProduceSink(), lingerMs: 5 });
+  const { engine } = await onFake({ lingerMs: 5 });
   const r: Record<string, unknown> = { value: 'x' };
   const done = send(engine, [r]);
   r.value = 10n;
