@@ -15,7 +15,8 @@
  * ```
  * Speaks ApiVersions, Metadata, CreateTopics, Produce, InitProducerId, Fetch, ListOffsets, OffsetForLeaderEpoch,
  * FindCoordinator,
- * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit and OffsetFetch; a request of any other API closes
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, SaslHandshake and SaslAuthenticate
+ * (PLAIN, handlers-sasl.ts); a request of any other API closes
  * the connection (its version is not advertised). No transactions, no compaction, no retention, no quotas.
  */
 import { Broker } from '../../src/client/broker.js';
