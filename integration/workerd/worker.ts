@@ -1,0 +1,95 @@
+/**
+ * The Worker that integration/workerd.test.ts bundles (esbuild, from the compiled package) and runs under workerd.
+ * POST a JSON {@link RunRequest}: it produces `count` records to `topic` through our client over the Workers
+ * sockets transport (`cloudflare:sockets`), reads every partition back from offset 0 through the same transport, and
+ * answers a {@link RunResult}. Nothing here touches node:net or node:tls: every byte goes through `connect()`.
+ */
+import { Cluster } from '../../src/client/cluster.js';
+import { ProducerEngine } from '../../src/client/producer-engine.js';
+import { Fetcher } from '../../src/client/fetcher.js';
+import { fetchedRecords } from '../../src/client/fetch-buffer.js';
+import { Compression, type CompressionCodec } from '../../src/protocol/compression/index.js';
+import { cloudflareTransport } from '../../src/client/transports/cloudflare.js';
+import type { Transport } from '../../src/client/transport.js';
+
+/** What the test asks for. */
+export interface RunRequest {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  count: number;
+  compression?: keyof typeof Compression;
+  /** Connect with TLS (the runtime checks the broker against workerd's trusted certificates). */
+  tls?: boolean;
+  /** SASL/SCRAM credentials, when the brokers are a SASL listener. */
+  sasl?: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'PLAIN'; username: string; password: string };
+}
+
+/** What the Worker saw. */
+export interface RunResult {
+  produced: Array<{ key: string; partition: number; offset: number }>;
+  consumed: Array<{ key: string; value: string; partition: number; offset: number }>;
+  produceMs: number;
+  consumeMs: number;
+  /** `typeof` of the runtime globals that tell workerd from Node (a run under Node would show 'object' for process.versions.node). */
+  runtime: { navigatorUserAgent: string; nodeVersion: string };
+  /** Connections opened through the Workers sockets transport (the only transport the client was given). */
+  transportConnects: number;
+}
+
+async function run(req: RunRequest): Promise<RunResult> {
+  let transportConnects = 0;
+  const transport: Transport = { connect: (o) => { transportConnects++; return cloudflareTransport.connect(o); } };
+  const cluster = new Cluster({
+    bootstrap: req.brokers, transport, clientId: 'workerd-test',
+    tls: req.tls ? { minVersion: 'TLSv1.2' } : undefined, sasl: req.sasl,
+  });
+  const compression: CompressionCodec = Compression[req.compression ?? 'none'];
+  const engine = new ProducerEngine({ cluster, compression, lingerMs: 5, deliveryTimeoutMs: 30_000 });
+  const fetcher = new Fetcher(cluster, { maxWaitMs: 100 });
+  try {
+    const t0 = Date.now();
+    const produced: RunResult['produced'] = [];
+    await Promise.all(Array.from({ length: req.count }, (_, i) => new Promise<void>((resolve, reject) => {
+      const key = `k-${i}`;
+      engine.send([{ key, value: `workerd-${i}` }], (r) => {
+        if (r.errors) return reject(r.errors.find((e) => e !== undefined));
+        produced.push({ key, partition: r.partitions[0]!, offset: r.offsets[0]! });
+        resolve();
+      }, { topic: req.topic });
+    })));
+    await engine.flush();
+    const t1 = Date.now();
+    fetcher.assign(Array.from({ length: req.partitions }, (_, partition) => ({ topic: req.topic, partition, offset: 0 })));
+    const consumed: RunResult['consumed'] = [];
+    const deadline = AbortSignal.timeout(30_000);
+    while (consumed.length < req.count) {
+      const batch = await fetcher.next(deadline);
+      for (const r of fetchedRecords(batch)) {
+        consumed.push({ key: new TextDecoder().decode(r.key!), value: new TextDecoder().decode(r.value!), partition: batch.partition, offset: r.offset });
+      }
+      fetcher.consumed(batch, batch.nextOffset);
+    }
+    const g = globalThis as { navigator?: { userAgent?: string }; process?: { versions?: { node?: string } } };
+    return {
+      produced, consumed, produceMs: t1 - t0, consumeMs: Date.now() - t1,
+      runtime: { navigatorUserAgent: String(g.navigator?.userAgent), nodeVersion: String(g.process?.versions?.node) },
+      transportConnects,
+    };
+  } finally {
+    await fetcher.close();
+    await engine.close();
+    await cluster.close();
+  }
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    try {
+      return Response.json(await run(await request.json() as RunRequest));
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      return Response.json({ error: `${e.name} ${e.code ?? ''}: ${e.message}`, stack: e.stack }, { status: 500 });
+    }
+  },
+};
