@@ -317,6 +317,7 @@ export class ProducerEngine {
         compression: this.o.compression, baseTimestamp: batch.createdAt,
         producerId: this.o.idempotent ? id.producerId : -1, producerEpoch: this.o.idempotent ? id.epoch : -1,
         baseSequence: this.o.idempotent ? batch.baseSequence : -1, buffers: this.buffers, leadingHeaders: batch.leadingHeaders,
+        isTransactional: this.txn !== undefined,
       });
     } catch (err) {
       // Never sent: give its sequences back (it was the last batch given any), so the next batch leaves no gap.
