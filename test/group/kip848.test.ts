@@ -15,6 +15,9 @@ import { errorCodes } from '../../src/protocol/error-codes.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 import { consumerGroups848 } from '../fake-cluster/consumer-groups-848.js';
 import { FakeGroups } from '../channels/fake-group.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { GroupCoordinator } from '../../src/group/coordinator.js';
+import { OffsetManager } from '../../src/group/offsets.js';
 
 let c: FakeCluster;
 const groups = new FakeGroups(() => c);
@@ -108,9 +111,12 @@ s('FENCED_MEMBER_EPOCH: the member releases its partitions, rejoins with epoch 0
   g.start();
   await eventually('first records', () => got.length === 12, 10_000);
   const before = hb().at(-1)!.body.memberId as string;
+  const fencedAt = hb().length;
   c.fault({ api: 'ConsumerGroupHeartbeat', times: 1, action: 'error', code: errorCodes.FENCED_MEMBER_EPOCH });
-  await eventually('rejoined with epoch 0', () => hb().some((e) => e.body.memberEpoch === 0 && e.fault === undefined && e !== hb()[0]), 5_000);
-  const rejoin = hb().filter((e) => e.body.memberEpoch === 0).at(-1)!;
+  const after = () => hb().slice(fencedAt);
+  await eventually('rejoined with epoch 0', () => after().some((e) => e.body.memberEpoch === 0), 5_000);
+  assert.ok(after()[0]!.fault === 'error' && after()[0]!.body.memberEpoch > 0, 'the fenced heartbeat came first');
+  const rejoin = after().find((e) => e.body.memberEpoch === 0)!;
   assert.is(rejoin.body.memberId, before, 'same member id (KIP-1082)');
   assert.equal(rejoin.body.topicPartitions, [], 'joins owning nothing: its partitions were released first');
   await eventually('a fence reported', () => drainErrors(g).some((e) => e instanceof KafkaError && e.code === 'ERR_KAFKA_MEMBER_FENCED'), 3_000);
@@ -192,8 +198,8 @@ s('UNSUPPORTED_ASSIGNOR and GROUP_MAX_SIZE_REACHED end the session with the caus
   assert.ok(hb().some((e) => e.body.serverAssignor === 'range'), 'the remote assignor is sent');
   fake848().options.maxSize = Infinity;
   await b.close();
-  c.fault({ api: 'ConsumerGroupHeartbeat', times: 1, action: 'error', code: errorCodes.UNSUPPORTED_ASSIGNOR });
-  const d = member();
+  c.fault({ api: 'ConsumerGroupHeartbeat', times: 1, when: (r) => r.header.clientId === 'member-d', action: 'error', code: errorCodes.UNSUPPORTED_ASSIGNOR });
+  const d = member({ clientId: 'member-d' });
   d.start();
   await eventually('UNSUPPORTED_ASSIGNOR', () => drainErrors(d).some((e) => causeCode(e) === errorCodes.UNSUPPORTED_ASSIGNOR), 5_000);
 });
@@ -234,6 +240,25 @@ s('careless configs are refused at the constructor, each problem named', async (
     assert.is(classic.config.groupProtocol, 'classic', 'classic stays the default');
   } finally {
     await Promise.all([ok.close(), classic.close()]);
+  }
+});
+
+s('a commit refused with STALE_MEMBER_EPOCH goes out once more with the member\'s new epoch', async () => {
+  const cluster = new Cluster({ bootstrap: c.bootstrap, retryMinMs: 2, retryMaxMs: 5 });
+  try {
+    let epoch = 4;
+    const om = new OffsetManager(cluster, new GroupCoordinator(cluster, 'g', { retryMinMs: 2, retryMaxMs: 5 }), {
+      groupId: 'g', identitySource: () => ({ generationId: epoch, memberId: 'm', groupInstanceId: null }),
+    });
+    // the epoch moves on while the first commit is on its way; the second is accepted (the fake has no member m)
+    c.fault({ api: 'OffsetCommit', times: 1, action: 'error', code: errorCodes.STALE_MEMBER_EPOCH, when: () => { epoch = 5; return true; } });
+    c.fault({ api: 'OffsetCommit', times: 1, action: 'mutate', mutate: (res) => { for (const t of res.topics as Body[]) for (const p of t.partitions) p.errorCode = 0; } });
+    om.markNext('t', 0, 3);
+    await om.commit();
+    const sent = c.log.entries.filter((e) => e.api === 'OffsetCommit').map((e) => (e.body as Body).generationIdOrMemberEpoch);
+    assert.equal(sent, [4, 5]);
+  } finally {
+    await cluster.close({ timeoutMs: 0 });
   }
 });
 
