@@ -16,10 +16,17 @@ export interface ShareGroupConfig extends Omit<ConsumerGroupConfig, (typeof CONS
   fetchMaxWaitMs?: number;
   /** Records one ShareFetch may acquire (Java's `max.poll.records`): more means fewer requests, and more records under lock at once. Default 500; 1 … 100,000. */
   maxRecords?: number;
+  /**
+   * Where the group starts on partitions it has no state for, set on the group (its `share.auto.offset.reset`
+   * config) at initialisation: 'oldest' = earliest, 'newest' = latest. A group-wide setting: it applies to every
+   * member, Java's too. Default: unset, the group's config stands (Kafka's default is latest, so records written
+   * before the group's first fetch are not delivered).
+   */
+  offset?: 'oldest' | 'newest';
 }
 
-/** Consumer-group settings a share group has no use for (refused, so a copied config does not silently mislead). */
-const CONSUMER_ONLY = ['offset', 'messageConsumeTimeout', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'autoCommitIntervalMs', 'assignors',
+/** Consumer-group settings a share group has no use for ('offset' it takes, with its own meaning: see ShareGroupConfig) (refused, so a copied config does not silently mislead). */
+const CONSUMER_ONLY = ['messageConsumeTimeout', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'autoCommitIntervalMs', 'assignors',
   'groupInstanceId', 'isolationLevel', 'maxPartitionFetchBytes', 'maxPartitionBufferedBytes', 'groupProtocol', 'groupRemoteAssignor'] as const;
 
 /** Share-group defaults for what differs from a consumer group's. */
@@ -28,7 +35,12 @@ export const SHARE_GROUP_DEFAULTS = Object.freeze({ fetchMaxWaitMs: 500, maxReco
 export const MAX_RECORDS_RANGE = Object.freeze({ min: 1, max: 100_000 });
 
 /** A resolved share-group config: the consumer-group fields it shares, resolved by config.ts, plus `maxRecords`. */
-export type ResolvedShareGroupConfig = ResolvedConsumerGroupConfig & { readonly maxRecords: number };
+export type ResolvedShareGroupConfig = Omit<ResolvedConsumerGroupConfig, 'offset'> & {
+  readonly maxRecords: number;
+  readonly offset: 'oldest' | 'newest' | undefined;
+  /** The client and worker settings as config.ts resolved them (what the shared connection and health helpers take). */
+  readonly client: ResolvedConsumerGroupConfig;
+};
 
 /** Validates `config` and fills in the defaults; throws one InvalidArgumentError listing every problem. */
 export function resolveShareGroupConfig(config: ShareGroupConfig): ResolvedShareGroupConfig {
@@ -36,8 +48,9 @@ export function resolveShareGroupConfig(config: ShareGroupConfig): ResolvedShare
   const problems: string[] = [];
   let rest: Record<string, unknown>;
   let maxRecords: unknown;
+  let offset: unknown;
   try {
-    ({ maxRecords, ...rest } = config as unknown as Record<string, unknown>);
+    ({ maxRecords, offset, ...rest } = config as unknown as Record<string, unknown>);
   } catch (err) {
     throw new InvalidArgumentError(`share group config could not be read: ${err instanceof Error ? err.message : describeValue(err)}`, { cause: err });
   }
@@ -46,6 +59,7 @@ export function resolveShareGroupConfig(config: ShareGroupConfig): ResolvedShare
   if (typeof records !== 'number' || !Number.isInteger(records) || records < MAX_RECORDS_RANGE.min || records > MAX_RECORDS_RANGE.max) {
     problems.push(`maxRecords must be an integer in ${MAX_RECORDS_RANGE.min} … ${MAX_RECORDS_RANGE.max}, got ${describeValue(records)}`);
   }
+  if (offset !== undefined && offset !== 'oldest' && offset !== 'newest') problems.push(`offset must be 'oldest' or 'newest', got ${describeValue(offset)}`);
   let resolved: ResolvedConsumerGroupConfig | undefined;
   try {
     resolved = resolveConsumerGroupConfig({ ...rest, fetchMaxWaitMs: rest.fetchMaxWaitMs ?? SHARE_GROUP_DEFAULTS.fetchMaxWaitMs } as unknown as ConsumerGroupConfig);
@@ -54,5 +68,5 @@ export function resolveShareGroupConfig(config: ShareGroupConfig): ResolvedShare
     problems.unshift(err.message.replace(/^invalid consumer group config:?\s*/, ''));
   }
   if (problems.length > 0 || resolved === undefined) throw new InvalidArgumentError(`invalid share group config: ${problems.join('; ')}`);
-  return Object.freeze({ ...resolved, maxRecords: records as number });
+  return Object.freeze({ ...resolved, maxRecords: records as number, offset: offset as 'oldest' | 'newest' | undefined, client: resolved });
 }

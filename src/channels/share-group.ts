@@ -12,6 +12,8 @@
  * `upstream` back (redeliver), waits for running handlers, sends the pending acknowledgements, closes the share
  * sessions and leaves the group.
  *
+ * `offset` ('oldest' / 'newest') sets the group's `share.auto.offset.reset` at initialisation (a group-wide
+ * setting; unset, Kafka's default `latest` means records written before the group's first fetch are skipped).
  * The delivery limit on messages comes from the group's `share.delivery.count.limit` (DescribeConfigs on the
  * group, else the broker's `group.share.delivery.count.limit`), read once at initialisation.
  */
@@ -19,7 +21,7 @@ import type { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { ShareConsumer } from '../group/share/share-consumer.js';
-import { readDeliveryLimit } from '../group/share/delivery-limit.js';
+import { readDeliveryLimit, setAutoOffsetReset } from '../group/share/group-config.js';
 import { untilAborted } from './abort.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { Chan } from './chan.js';
@@ -87,7 +89,7 @@ export class ShareGroup {
       ready: new Chan<never>(), consume: new Chan<boolean>(), closer: new Chan<never>(), closed: new Chan<never>(),
       state: this.machine.channels,
     };
-    this.probe = healthProbeFor(this.config);
+    this.probe = healthProbeFor(this.config.client);
     void this.readConsumeChannel();
     void retryForever(() => this.initialise(), {
       minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
@@ -119,9 +121,17 @@ export class ShareGroup {
   }
 
   private async connect(): Promise<void> {
-    const cluster = await connectForTopic({ ...(await clusterOptionsFor(this.config)), allowAutoTopicCreation: false }, this.topic,
+    const cluster = await connectForTopic({ ...(await clusterOptionsFor(this.config.client)), allowAutoTopicCreation: false }, this.topic,
       this.abort.signal, () => new ClosedError('the share group is closed'));
     this.cluster = cluster;
+    if (this.config.offset !== undefined) {
+      try {
+        await setAutoOffsetReset(cluster, this.groupName, this.config.offset === 'oldest' ? 'earliest' : 'latest', this.config.requestTimeoutMs);
+      } catch (err) {
+        await cluster.close();
+        throw err;
+      }
+    }
     this.deliveryLimit = await readDeliveryLimit(cluster, this.groupName, this.config.requestTimeoutMs).catch((err: unknown) => {
       this.config.logger?.warn('share group: delivery limit unknown', { err: String(err) });
       return undefined;

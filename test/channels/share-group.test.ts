@@ -209,8 +209,9 @@ s('a failing ShareFetch backs off (cyclic backoff, not a tight loop) and is repo
 });
 
 s('config: consumer-group-only settings and a bad maxRecords are refused together; handlers are checked at the call', () => {
-  assert.throws(() => new ShareGroup({ brokerAddrs: ['127.0.0.1:1'], topic: 't', groupName: 'g', offset: 'newest', maxRecords: 0 } as never),
-    (e: unknown) => e instanceof InvalidArgumentError && /offset is a consumer group setting/.test((e as Error).message) && /maxRecords/.test((e as Error).message));
+  assert.throws(() => new ShareGroup({ brokerAddrs: ['127.0.0.1:1'], topic: 't', groupName: 'g', assignors: ['range'], maxRecords: 0, offset: 'sideways' } as never),
+    (e: unknown) => e instanceof InvalidArgumentError && /assignors is a consumer group setting/.test((e as Error).message) && /maxRecords/.test((e as Error).message)
+      && /offset must be 'oldest' or 'newest'/.test((e as Error).message));
   assert.throws(() => new ShareGroup({ brokerAddrs: [], topic: 't', groupName: 'g' }), isArgError);
   const g = new ShareGroup({ brokerAddrs: ['127.0.0.1:1'], topic: 't', groupName: 'g', minBrokersHealthy: 1 });
   made.push(g);
