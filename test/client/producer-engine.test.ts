@@ -219,15 +219,16 @@ s('after the first acknowledgement the partition pipelines again, and after an e
   let held = hold(fake);
   try { // a failed check must not leave requests held (the run would wait for their timeouts)
     first = send(engine, values(30));
-    await sleep(20);
+    await eventually('the first request reached the broker', () => fake.pending('Produce') >= 1);
+    await sleep(20); // time for any request sent beside it to arrive
     assert.is(fake.pending('Produce'), 1, 'one batch in flight before any acknowledgement');
     assert.is(calls().length, 1);
     held.release();
-    await sleep(20);
+    assert.is((await first).errors, null);
     held = hold(fake);
     more = send(engine, values(30));
-    await sleep(20);
-    assert.ok(fake.pending('Produce') >= 2, `pipelined once acknowledged: ${fake.pending('Produce')} requests held`);
+    // Every request held now is one of `more`'s: two or more at once is the pipeline.
+    await eventually('pipelined once acknowledged: two or more requests held at once', () => fake.pending('Produce') >= 2);
   } finally {
     held.release();
   }
