@@ -174,4 +174,9 @@ test('TLS (secureTransport \'on\', the broker checked against the CA workerd tru
   }));
 });
 
+test('the public API: a Producer and a ConsumerGroup (transport option) inside workerd; the group reads and commits every record', async () => {
+  const r = await checkRun('workerd-channels', 300, (node) => ({ brokers: [node.endpoints.plaintext], api: 'channels', compression: 'lz4' }));
+  console.log(`  workerd (channel API): 300 records sent in ${r.produceMs} ms, consumed by the group in ${r.consumeMs} ms`);
+});
+
 s.run();

@@ -11,6 +11,8 @@ import { fetchedRecords } from '../../src/client/fetch-buffer.js';
 import { Compression, type CompressionCodec } from '../../src/protocol/compression/index.js';
 import { cloudflareTransport } from '../../src/client/transports/cloudflare.js';
 import type { Transport } from '../../src/client/transport.js';
+import { Producer } from '../../src/channels/producer.js';
+import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 
 /** What the test asks for. */
 export interface RunRequest {
@@ -23,6 +25,8 @@ export interface RunRequest {
   tls?: boolean;
   /** SASL/SCRAM credentials, when the brokers are a SASL listener. */
   sasl?: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'PLAIN'; username: string; password: string };
+  /** 'client' (default): Cluster, ProducerEngine and Fetcher; 'channels': the public Producer and ConsumerGroup. */
+  api?: 'client' | 'channels';
 }
 
 /** What the Worker saw. */
@@ -37,9 +41,48 @@ export interface RunResult {
   transportConnects: number;
 }
 
+function runtimeInfo(): RunResult['runtime'] {
+  const g = globalThis as { navigator?: { userAgent?: string }; process?: { versions?: { node?: string } } };
+  return { navigatorUserAgent: String(g.navigator?.userAgent), nodeVersion: String(g.process?.versions?.node) };
+}
+
+/** The public API: a Producer sends, a ConsumerGroup reads everything back and commits, both over `transport`. */
+async function runChannels(req: RunRequest, transport: Transport, counted: () => number): Promise<RunResult> {
+  const t0 = Date.now();
+  const producer = new Producer({ brokerAddrs: req.brokers, topic: req.topic, transport, minBrokersHealthy: 1, compression: req.compression ?? 'none' });
+  const errors: string[] = [];
+  try {
+    await producer.initialise();
+    for (let i = 0; i < req.count; i++) await producer.send({ key: `k-${i}`, value: `workerd-${i}` });
+  } finally {
+    await producer.close({ signal: AbortSignal.timeout(30_000) });
+  }
+  for (let e; (e = producer.channels.errors.tryRecv()) !== undefined && !e.done;) errors.push(String(e.value));
+  if (errors.length > 0) throw new Error(`producer errors: ${errors.join('; ')}`);
+  const t1 = Date.now();
+  const group = new ConsumerGroup({ brokerAddrs: req.brokers, topic: req.topic, groupName: `${req.topic}-g`, transport, minBrokersHealthy: 1, offset: 'oldest' });
+  const consumed: RunResult['consumed'] = [];
+  try {
+    group.start();
+    const deadline = AbortSignal.timeout(40_000);
+    while (consumed.length < req.count) {
+      const r = await group.channels.upstream.recv(deadline);
+      if (r.done) throw new Error('upstream closed');
+      const m = r.value;
+      consumed.push({ key: String(m.key), value: String(m.value), partition: m.partition, offset: m.offset });
+      await m.commitAndRelease();
+    }
+  } finally {
+    await group.close({ signal: AbortSignal.timeout(20_000) });
+  }
+  const produced = consumed.map((c) => ({ key: c.key, partition: c.partition, offset: c.offset }));
+  return { produced, consumed, produceMs: t1 - t0, consumeMs: Date.now() - t1, runtime: runtimeInfo(), transportConnects: counted() };
+}
+
 async function run(req: RunRequest): Promise<RunResult> {
   let transportConnects = 0;
   const transport: Transport = { connect: (o) => { transportConnects++; return cloudflareTransport.connect(o); } };
+  if (req.api === 'channels') return runChannels(req, transport, () => transportConnects);
   const cluster = new Cluster({
     bootstrap: req.brokers, transport, clientId: 'workerd-test',
     tls: req.tls ? { minVersion: 'TLSv1.2' } : undefined, sasl: req.sasl,
@@ -70,10 +113,8 @@ async function run(req: RunRequest): Promise<RunResult> {
       }
       fetcher.consumed(batch, batch.nextOffset);
     }
-    const g = globalThis as { navigator?: { userAgent?: string }; process?: { versions?: { node?: string } } };
     return {
-      produced, consumed, produceMs: t1 - t0, consumeMs: Date.now() - t1,
-      runtime: { navigatorUserAgent: String(g.navigator?.userAgent), nodeVersion: String(g.process?.versions?.node) },
+      produced, consumed, produceMs: t1 - t0, consumeMs: Date.now() - t1, runtime: runtimeInfo(),
       transportConnects,
     };
   } finally {
