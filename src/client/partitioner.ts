@@ -46,7 +46,8 @@ export function toPositive(n: number): number {
 }
 
 // Strings are encoded into one reused buffer so hashing a string key allocates nothing (grown when needed).
-let scratch = Buffer.allocUnsafe(256);
+// Empty where the runtime has no Buffer (the package still loads; clients refuse to start there).
+let scratch = typeof Buffer === 'function' ? Buffer.allocUnsafe(256) : (new Uint8Array(0) as Buffer);
 
 /**
  * The partition Kafka's producer picks for a non-null key: `toPositive(murmur2(key)) % numPartitions`.

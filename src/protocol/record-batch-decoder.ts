@@ -165,8 +165,10 @@ export class BatchRecordReader {
  * as with any other Buffer.
  */
 class ViewBuffer extends Uint8Array {}
-Object.setPrototypeOf(ViewBuffer.prototype, Buffer.prototype);
-Object.defineProperty(ViewBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
+if (typeof Buffer === 'function') { // absent only where clients refuse to start (the package still loads)
+  Object.setPrototypeOf(ViewBuffer.prototype, Buffer.prototype);
+  Object.defineProperty(ViewBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
+}
 
 /**
  * A decoded record. Key and value are made into views only when read (creating a typed-array view costs more

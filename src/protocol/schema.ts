@@ -55,7 +55,8 @@ export interface MessageCodec<In = unknown, Out = unknown> {
   decode(r: Reader): Out;
 }
 
-const EMPTY = Buffer.alloc(0);
+// A plain empty view where the runtime has no Buffer: the package still loads there (clients refuse to start).
+const EMPTY = (typeof Buffer === 'function' ? Buffer.alloc(0) : new Uint8Array(0)) as Buffer;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 type Prim = Omit<Codec, 'defaultValue' | 'isDefault'> & { zero: unknown };

@@ -10,7 +10,6 @@
  * one (Consuming → Starting → Consuming). Brokers are healthy unless the test says otherwise
  * (`setBrokerHealth`).
  */
-import { Buffer } from 'node:buffer';
 import { Chan } from '../channels/chan.js';
 import { sleep } from '../client/backoff.js';
 import type { ConsumerGroupConfig } from '../channels/config.js';

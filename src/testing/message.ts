@@ -3,7 +3,6 @@
  * whose session records what the code under test did to it (`isMarked`, `isCommitted`, `isReleased`).
  * Unlike dp-kafka's mock, a second `release()` is harmless, as it is on the real message.
  */
-import { Buffer } from 'node:buffer';
 import { ConsumerMessage, type Message, type MessageHeader, type MessageSession } from '../channels/message.js';
 
 /** Optional record fields of a mock message. */

@@ -7,7 +7,6 @@
  * order, each once. Until initialised, messages wait in `output` (dp-kafka's producer dropped them with an
  * error on `Errors`); they are recorded once it initialises.
  */
-import { Buffer } from 'node:buffer';
 import { Chan } from '../channels/chan.js';
 import { sleep } from '../client/backoff.js';
 import { resolveProducerConfig, type ProducerConfig, type ResolvedProducerConfig } from '../channels/config.js';
