@@ -93,6 +93,12 @@ s(`${MESSAGES} random messages: each accepted or refused with InvalidArgumentErr
   const fake = await FakeCluster.start({ brokers: 1, topics: { fuzz: 3 } });
   try {
   const written = (): number => [0, 1, 2].reduce((n, partition) => n + fake.records('fuzz', partition).length, 0);
+  // A healthy broker refuses nothing: whatever the input, the idempotent sequences stay gap-free.
+  const refused: number[] = [];
+  fake.onAnswer((req, res) => {
+    if (req.api !== 'Produce' || !res) return;
+    for (const t of res.responses as Array<{ partitionResponses: Array<{ errorCode: number }> }>) for (const r of t.partitionResponses) if (r.errorCode !== 0) refused.push(r.errorCode);
+  });
   const p = new Producer({ brokerAddrs: fake.bootstrap, topic: 'fuzz', minBrokersHealthy: 1, minRetryPeriod: 20, maxRetryPeriod: 200, traceHeader: false, lingerMs: 0 });
   await p.channels.ready.wait();
   const engine = (p as unknown as { engine: ProducerEngine }).engine;
@@ -130,6 +136,7 @@ s(`${MESSAGES} random messages: each accepted or refused with InvalidArgumentErr
   console.log(`    fuzz seed ${SEED.toString(16)}: ${counts.accepted} accepted, ${counts.refused} refused (InvalidArgumentError), ${written()} written, ${reported + p.droppedErrors} on errors, RSS delta ${rssDelta.toFixed(1)} MiB`);
   assert.ok(counts.accepted > MESSAGES / 10 && counts.refused > MESSAGES / 10, 'the fuzz exercises both outcomes');
   assert.ok(written() > 0);
+  assert.equal(refused, [], 'no batch refused by the broker (no sequence gap, nothing corrupt)');
   assert.ok(rssDelta < 150, `RSS grew ${rssDelta.toFixed(1)} MiB`);
   assert.is(guard.escaped(), '');
   } finally {
