@@ -71,6 +71,9 @@ s('the entry points load; a Producer takes an in-memory transport and connects t
     const err = await producer.initialise().then(() => undefined, (e) => e);
     out.initialiseError = err && err.code;
     out.calls = [...new Set(calls)].sort();
+    const before = calls.length;
+    out.health = (await producer.checker()).status;
+    out.probeCalls = calls.length - before; // the health checker's probe connects through the transport too
     await producer.close();
     const group = new k.ConsumerGroup({ brokerAddrs: ['kafka-a:9092'], topic: 't', groupName: 'g', transport });
     await group.close();
@@ -81,6 +84,8 @@ s('the entry points load; a Producer takes an in-memory transport and connects t
   assert.is(out.loaded, true);
   assert.is(out.initialiseError, 'ERR_KAFKA_CONNECTION');
   assert.equal(out.calls, ['kafka-a:9092', 'kafka-b:9093']);
+  assert.is(out.health, 'WARNING');
+  assert.ok((out.probeCalls as number) >= 2, `probe connections through the transport: ${out.probeCalls}`);
   assert.is(out.groupConstructed, true);
   assert.match(String(out.badTransport), /^ERR_KAFKA_INVALID_ARGUMENT: .*transport must be an object with a connect/);
 });
@@ -105,6 +110,11 @@ s('SCRAM runs on Web Crypto (RFC 7677 example), gzip on our own coder, diagnosti
     const final = await m.next(Buffer.from('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'));
     out.clientFinal = final.toString();
     out.verified = (await m.next(Buffer.from('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))) === null && m.done;
+    const m1 = new ScramMechanism({ username: 'user', password: 'pencil', hash: 'sha1', nonce: 'fyko+d2lbbFgONRv9qkxdawL' });
+    await m1.start();
+    out.sha1Final = (await m1.next(Buffer.from('r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096'))).toString();
+    out.sha1Verified = (await m1.next(Buffer.from('v=rmF9pqV8S7suAoZWja4dJRkFsKQ='))) === null && m1.done;
+    out.badSignature = await m1.next(Buffer.from('v=x')).then(() => 'accepted', (e) => e.constructor.name);
     const c = await import(${JSON.stringify(new URL('../../src/protocol/compression/index.js', import.meta.url).href)});
     const data = Buffer.from('kafka '.repeat(1000));
     const gz = c.compress(1, data);
@@ -119,6 +129,9 @@ s('SCRAM runs on Web Crypto (RFC 7677 example), gzip on our own coder, diagnosti
   assert.is(out.failed, undefined, String(out.failed));
   assert.is(out.clientFinal, 'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=');
   assert.is(out.verified, true);
+  assert.is(out.sha1Final, 'c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=');
+  assert.is(out.sha1Verified, true);
+  assert.is(out.badSignature, 'AuthenticationError');
   assert.is(out.gzipRoundTrip, true);
   assert.is(out.gzipHeader, '1f8b08');
   assert.is(out.diagnostics, false);
