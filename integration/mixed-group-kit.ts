@@ -88,10 +88,14 @@ export interface JavaMember {
 export function javaConsumer(opts: {
   name: string; bootstrap: string[]; topic: string; group: string; assignorClass: string; sessionMs: number;
   valuePattern: RegExp; props?: string[];
+} | {
+  /** KIP-848 (`group.protocol=consumer`): the broker assigns and owns the session and heartbeat timings. */
+  name: string; bootstrap: string[]; topic: string; group: string; groupProtocol: 'consumer'; valuePattern: RegExp; props?: string[];
 }): JavaMember {
-  const props = [`client.id=${opts.name}`, `partition.assignment.strategy=org.apache.kafka.clients.consumer.${opts.assignorClass}`,
-    `session.timeout.ms=${opts.sessionMs}`, 'heartbeat.interval.ms=1000', 'auto.commit.interval.ms=200', 'auto.offset.reset=earliest',
-    ...(opts.props ?? [])];
+  const classic = 'assignorClass' in opts
+    ? [`partition.assignment.strategy=org.apache.kafka.clients.consumer.${opts.assignorClass}`, `session.timeout.ms=${opts.sessionMs}`, 'heartbeat.interval.ms=1000']
+    : ['group.protocol=consumer'];
+  const props = [`client.id=${opts.name}`, ...classic, 'auto.commit.interval.ms=200', 'auto.offset.reset=earliest', ...(opts.props ?? [])];
   const child: ChildProcess = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dlog4j2.level=warn',
     '-cp', kafkaClasspath(), tools.consoleConsumer, '--bootstrap-server', opts.bootstrap.join(','), '--topic', opts.topic,
     '--group', opts.group, ...props.flatMap((p) => ['--consumer-property', p])], { stdio: ['ignore', 'pipe', 'pipe'] });
