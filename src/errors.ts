@@ -150,6 +150,23 @@ export class TransactionStateError extends KafkaError {
   }
 }
 
+/**
+ * The transaction itself failed (its commit, the offsets, the producer fenced), not the handler: the message is
+ * not committed by the group (`shouldCommit` false), and no later run is attempted, since a later transaction's
+ * offsets would skip this message. The application sees it on `errors` and restarts the pipeline, which resumes
+ * from the last committed transaction.
+ */
+export class TransactionalHandlingError extends KafkaError {
+  constructor(cause: unknown) {
+    super(`the handler's transaction failed; the pipeline stops committing until restarted: ${cause instanceof Error ? cause.message : String(cause)}`,
+      'ERR_KAFKA_TXN_HANDLER', { retriable: false, cause });
+  }
+
+  shouldCommit(): boolean {
+    return false;
+  }
+}
+
 /** The new leader's log ends before our fetch position (KIP-320): records were truncated; reading resumes there. */
 export class LogTruncationError extends KafkaError {
   constructor(readonly topic: string, readonly partition: number, readonly fetchOffset: number, readonly truncatedTo: number) {

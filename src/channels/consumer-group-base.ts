@@ -14,6 +14,8 @@ import type { CloseOptions, ConsumerGroupChannels, IConsumerGroup, RegisterOptio
 import type { Message } from './message.js';
 import { ConsumerStateMachine, type ConsumerState } from './state.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { checkTransactionalOption, transactionalCommit, type TransactionalCommit } from './transactional-handlers.js';
+import type { GroupMetadata } from './producer-transactions.js';
 
 /** A running consume session: `end()` asks it to finish; `done` settles once in-flight messages were released. */
 export interface ConsumeSession {
@@ -131,19 +133,35 @@ export abstract class ConsumerGroupBase implements IConsumerGroup {
 
   registerHandler(handler: Handler, options: RegisterOptions = {}): void {
     checkRegistration('registerHandler', handler, options);
+    checkTransactionalOption('registerHandler', options);
     this.assertNoHandler();
     this.workers = startHandlerWorkers(this.channels.upstream, handler, {
       numWorkers: this.config.numWorkers, signal: this.workerSignal(options.signal), onError: (f) => this.onHandlerFailure(f),
+      transactional: this.transactional(options),
     });
   }
 
   registerBatchHandler(handler: BatchHandler, options: RegisterOptions = {}): void {
     checkRegistration('registerBatchHandler', handler, options);
+    checkTransactionalOption('registerBatchHandler', options);
     this.assertNoHandler();
     this.workers = startBatchWorker(this.channels.upstream, handler, {
       batchSize: this.config.batchSize, batchWaitTime: this.config.batchWaitTime, signal: this.workerSignal(options.signal),
-      onError: (f) => this.onHandlerFailure(f),
+      onError: (f) => this.onHandlerFailure(f), transactional: this.transactional(options),
     });
+  }
+
+  /**
+   * The group's identity for offsets committed in a producer's transaction (KIP-447): the real group gives its
+   * current generation and member id; without one, -1 and '' (the broker then cannot fence a zombie member).
+   */
+  groupMetadata(): GroupMetadata {
+    return { groupId: this.groupName, generationId: -1, memberId: '', groupInstanceId: null };
+  }
+
+  private transactional(options: RegisterOptions): TransactionalCommit | undefined {
+    const p = options.transactionalProducer;
+    return p === undefined ? undefined : transactionalCommit(p, () => this.groupMetadata());
   }
 
   /** dp-kafka's health rules, with the seed's "initialise when every broker is healthy" (see {@link checkHealth}). */

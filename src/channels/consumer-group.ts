@@ -12,6 +12,7 @@
  * set belongs to the group, not to an assignment: a paused partition assigned later (after a rebalance, or a
  * restart with `start()`) starts paused, until `resume`.
  */
+import type { GroupMetadata } from './producer-transactions.js';
 import { requireBuffer } from '../runtime/builtins.js';
 import type { Cluster } from '../client/cluster.js';
 import { retryForever } from '../client/backoff.js';
@@ -152,6 +153,13 @@ export class ConsumerGroup extends ConsumerGroupBase {
       void feeder.done.then(forget, forget);
     }
     return feeder.start();
+  }
+
+  /** The current generation's group id, generation and member id, for `sendOffsetsToTransaction` (KIP-447). */
+  override groupMetadata(): GroupMetadata {
+    const g = this.consumer?.generation;
+    if (g === undefined) return super.groupMetadata();
+    return { groupId: this.groupName, generationId: g.generationId, memberId: g.memberId, groupInstanceId: g.groupInstanceId };
   }
 
   protected async healthView(): Promise<HealthView> {

@@ -21,6 +21,7 @@
  */
 import type { Chan } from './chan.js';
 import type { Message } from './message.js';
+import type { TransactionalCommit } from './transactional-handlers.js';
 
 /**
  * dp-kafka's `Commiter`: an error that decides whether the failed message or batch is committed anyway.
@@ -64,6 +65,8 @@ export interface WorkerOptions {
   /** Stops the loops: no new message is taken; running handlers see it aborted in their context. */
   signal?: AbortSignal;
   onError?: (failure: HandlerFailure) => void;
+  /** Runs each handling in a producer's transaction with its offsets (transactional-handlers.ts), instead of the group's commit. */
+  transactional?: TransactionalCommit;
 }
 
 /** Running worker loops. */
@@ -178,21 +181,23 @@ export function startHandlerWorkers(
     const context: HandlerContext = { workerId: id, signal };
     loops.push((async () => {
       for (let msg = await next(upstream, signal); msg !== undefined; msg = await next(upstream, signal)) {
-        await handleMessage(msg, handler, context, tracker, options.onError);
+        await handleMessage(msg, handler, context, tracker, options.onError, options.transactional);
       }
     })());
   }
   return makeWorkers(tracker, loops);
 }
 
-async function handleMessage(msg: Message, handler: Handler, context: HandlerContext, tracker: BusyTracker, onError: WorkerOptions['onError']): Promise<void> {
+async function handleMessage(msg: Message, handler: Handler, context: HandlerContext, tracker: BusyTracker, onError: WorkerOptions['onError'],
+  transactional: TransactionalCommit | undefined): Promise<void> {
   tracker.begin();
   let failed = false;
   let error: unknown;
   let commit = true;
   try {
     try {
-      await handler(msg, context);
+      if (transactional === undefined) await handler(msg, context);
+      else commit = await committedIn(transactional, [msg], () => handler(msg, context));
     } catch (err) {
       failed = true;
       error = err;
@@ -209,6 +214,12 @@ async function handleMessage(msg: Message, handler: Handler, context: HandlerCon
   if (commit) tracker.endAfter(msg.commit()); // never rejects: failures went to the errors channel already
   else tracker.end();
   if (failed) report(onError, { error, messages: [msg], committed: commit, workerId: context.workerId });
+}
+
+/** Runs `work` in the transaction with the offsets of `messages`: false (the group commits nothing) once it committed. */
+async function committedIn(transactional: TransactionalCommit, messages: readonly Message[], work: () => Promise<void> | void): Promise<boolean> {
+  await transactional.run(messages, work);
+  return false;
 }
 
 /** dp-kafka `Batch.Commit`: mark all but the last message, commit the last (one commit per batch). */
@@ -303,7 +314,9 @@ class BatchLoop {
     let commit = true;
     try {
       try {
-        await this.handler(batch, { signal: this.signal });
+        const t = this.options.transactional;
+        if (t === undefined) await this.handler(batch, { signal: this.signal });
+        else commit = await committedIn(t, batch, () => this.handler(batch, { signal: this.signal }));
       } catch (err) {
         failed = true;
         error = err;

@@ -9,6 +9,7 @@ import type { HealthCheck, HealthStatus } from './health.js';
 import type { Message, ProducerMessage } from './message.js';
 import type { OutputItem } from './producer-input.js';
 import type { ConsumerState, ConsumerStateChannels } from './state.js';
+import type { TransactionalProducer } from './transactional-handlers.js';
 
 /**
  * A consumer group's channels. `ready`, `closer` and `closed` signal by being closed (await `.wait()`); `consume`
@@ -35,6 +36,12 @@ export interface ConsumerGroupChannels {
 export interface RegisterOptions {
   /** Stops the workers (like cancelling dp-kafka's registration context). */
   readonly signal?: AbortSignal;
+  /**
+   * Exactly-once consume-transform-produce (KIP-447): each message (batch) is handled inside a transaction of this
+   * Producer (configured with `transactionalId`), whose records and the consumed offsets commit together instead
+   * of the group's own commit. Runs are serialized. See transactional-handlers.ts.
+   */
+  readonly transactionalProducer?: TransactionalProducer;
 }
 
 /** Options of `close`. */
