@@ -5,7 +5,10 @@
  */
 import * as assert from 'uvu/assert';
 import * as dc from 'node:diagnostics_channel';
-import { UnsupportedRuntimeError } from '../../src/errors.js';
+import { InvalidArgumentError, UnsupportedRuntimeError } from '../../src/errors.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { resolveConsumerGroupConfig, resolveProducerConfig } from '../../src/channels/config.js';
+import type { Transport } from '../../src/client/transport.js';
 import { sleep } from '../../src/client/backoff.js';
 import { forgetBuiltins, loadNodeBuiltin, nodeBuiltin, randomBase64url, randomUuid, requireBuffer, unrefTimer } from '../../src/runtime/builtins.js';
 import { diagnosticsChannel } from '../../src/runtime/diagnostics.js';
@@ -117,6 +120,18 @@ s('requireBuffer names the fix where Buffer is missing; random ids come from Web
   const id = randomBase64url(16);
   assert.match(id, /^[A-Za-z0-9_-]{22}$/);
   assert.is.not(randomBase64url(16), id);
+});
+
+s('the transport option is checked at the boundary (Producer and ConsumerGroup configs, Cluster) and kept as given', () => {
+  const transport: Transport = { connect: () => Promise.reject(new Error('unused')) };
+  assert.is(resolveProducerConfig({ brokerAddrs: ['a:1'], topic: 't', minBrokersHealthy: 1, transport }).transport, transport);
+  assert.is(resolveConsumerGroupConfig({ brokerAddrs: ['a:1'], topic: 't', groupName: 'g', transport }).transport, transport);
+  for (const bad of [1, 'net', null, {}, { connect: 'x' }]) {
+    const isBad = (e: unknown): boolean => e instanceof InvalidArgumentError && /transport must be an object with a connect/.test((e as Error).message);
+    assert.throws(() => resolveProducerConfig({ brokerAddrs: ['a:1'], topic: 't', minBrokersHealthy: 1, transport: bad as unknown as Transport }), isBad, String(bad));
+    assert.throws(() => resolveConsumerGroupConfig({ brokerAddrs: ['a:1'], topic: 't', groupName: 'g', transport: bad as unknown as Transport }), isBad, String(bad));
+    assert.throws(() => new Cluster({ bootstrap: ['a:1'], transport: bad as unknown as Transport }), isBad, String(bad));
+  }
 });
 
 s.run();
