@@ -243,9 +243,11 @@ export class BrokerServer {
     if (action === 'delay') {
       const until = fault!.rule.until;
       await new Promise<void>((resolve) => {
-        const t = until ? undefined : setTimeout(resolve, fault!.rule.ms ?? 0);
-        until?.then(() => resolve(), () => resolve());
-        conn.abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        // The abort listener goes with the wait: a connection answering many delayed requests keeps none behind.
+        const done = (): void => { clearTimeout(t); conn.abort.signal.removeEventListener('abort', done); resolve(); };
+        const t = until ? undefined : setTimeout(done, fault!.rule.ms ?? 0);
+        until?.then(done, done);
+        conn.abort.signal.addEventListener('abort', done, { once: true });
       });
       if (conn.socket.destroyed) return;
     }
