@@ -25,6 +25,8 @@ import { ShareGroupHeartbeat } from './share-group-heartbeat.js';
 import { ShareGroupDescribe } from './share-group-describe.js';
 import { ShareFetch } from './share-fetch.js';
 import { ShareAcknowledge } from './share-acknowledge.js';
+import { DescribeShareGroupOffsets } from './describe-share-group-offsets.js';
+import { AlterShareGroupOffsets } from './alter-share-group-offsets.js';
 import { InitProducerId } from './init-producer-id.js';
 import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
@@ -62,6 +64,8 @@ export { ShareGroupHeartbeat } from './share-group-heartbeat.js';
 export { ShareGroupDescribe } from './share-group-describe.js';
 export { ShareFetch } from './share-fetch.js';
 export { ShareAcknowledge } from './share-acknowledge.js';
+export { DescribeShareGroupOffsets } from './describe-share-group-offsets.js';
+export { AlterShareGroupOffsets } from './alter-share-group-offsets.js';
 export { InitProducerId } from './init-producer-id.js';
 export { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 export { AddOffsetsToTxn } from './add-offsets-to-txn.js';
@@ -101,6 +105,8 @@ export const apis = {
   ShareGroupDescribe,
   ShareFetch,
   ShareAcknowledge,
+  DescribeShareGroupOffsets,
+  AlterShareGroupOffsets,
   InitProducerId,
   AddPartitionsToTxn,
   AddOffsetsToTxn,
