@@ -42,6 +42,7 @@ function findTests(dir: string): string[] {
 (globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
 const { tally } = await import('./kit.js');
 const { NATIVE_ZSTD_TAG, nativeZstdFiles, nativeZstdNode } = await import('./runner/native-zstd.js');
+const { runtimePhase, runRuntimes } = await import('./runner/runtimes.js');
 const NATIVE_ZSTD_FILES = nativeZstdFiles();
 const uvu = await import('uvu') as { exec: (bail?: boolean) => Promise<void> };
 
@@ -156,6 +157,25 @@ function checkSuites(seen: { total: number; passed: number }): void {
   }
 }
 
+/**
+ * Node 20/22/24/26, Bun and Deno (test/runner/runtimes.ts): the unit suite and the runtime suites again under each,
+ * against this run's broker; their counts join the tally, a runtime missing under CI=true is a problem.
+ */
+async function otherRuntimes(kinds: string[]): Promise<void> {
+  stage = 'running the other runtimes';
+  console.log('\nruntimes: the suites again under every other runtime (test/runner/runtimes.ts)');
+  let brokerEnv: string | undefined;
+  if (kinds.includes('integration')) {
+    const { runtimeBroker } = await import('../integration/runtimes/kit.js');
+    brokerEnv = JSON.stringify(await runtimeBroker());
+  }
+  runtimes = await runRuntimes({ repo: join(root, '..'), build: root, runJs: join(here, 'run.js'), kinds, brokerEnv,
+    timeoutMs: 10 * 60_000, log: (line) => console.log(`  ${line}`) });
+  runtimes.problems.forEach(problem);
+  console.log(`runtimes:\n${runtimes.table.map((l) => `  ${l}`).join('\n')}`);
+}
+let runtimes: Awaited<ReturnType<typeof runRuntimes>> | undefined;
+
 async function main(): Promise<void> {
   const kinds = process.argv.slice(2);
   const chosen = chooseFiles(kinds);
@@ -175,12 +195,20 @@ async function main(): Promise<void> {
   let seen: { total: number; passed: number };
   try {
     seen = await runFiles(chosen);
+    if (runtimePhase()) await otherRuntimes(kinds);
   } finally {
     stage = 'stopping the brokers';
     if (stopBrokers) await stopBrokers();
   }
   stage = 'checking the run';
   checkSuites(seen);
+  if (runtimes) {
+    // After checkSuites: uvu here never saw the children's tests.
+    tally.passed += runtimes.passed;
+    tally.failed += runtimes.failed;
+    tally.failures.push(...runtimes.failures);
+    tally.skipped.push(...runtimes.skipped);
+  }
   const { hasNativeZstd } = await import('../src/protocol/compression/index.js');
   const zstdFiles = chosen.filter((f) => NATIVE_ZSTD_FILES.some((n) => relative(root, f).startsWith(n)));
   const native = tally.tagged[NATIVE_ZSTD_TAG] ?? { ran: 0, skipped: 0 };

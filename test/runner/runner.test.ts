@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { onlyIf, suite } from '../kit.js';
 import { hasNativeZstd } from '../../src/protocol/compression/index.js';
 import { nativeZstdNode } from './native-zstd.js';
+import { CHILD_ENV } from './runtimes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const build = join(here, '..', '..');
@@ -20,9 +21,13 @@ interface Outcome { code: number; stdout: string; stderr: string; all: string; s
 /** Runs the runner on fixture files (names without `.fixture.js`), with the given extra environment. */
 function runOn(fixtures: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const files = fixtures.map((f) => `test/runner/fixtures/${f}.fixture.js`).join(',');
-  const childEnv: Record<string, string | undefined> = { ...process.env, TEST_FILES: files, ...env };
+  const childEnv: Record<string, string | undefined> = { ...process.env };
   delete childEnv.TEST_FILTER;
   delete childEnv.TEST_ONLY_FILES;
+  // This file may itself run as a runtime child (test/runner/runtimes.ts), or under CI=true; the fixture runs
+  // choose their own runtimes and CI.
+  for (const k of [CHILD_ENV, 'TEST_RUNTIMES', 'TEST_RUNTIME_FILES', 'CI']) delete childEnv[k];
+  Object.assign(childEnv, { TEST_FILES: files, ...env });
   return new Promise((resolve) => {
     execFile(process.execPath, [runJs], { env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -150,6 +155,47 @@ s('native zstd: with no Node with zstd anywhere, the skip is explicit and counte
   assert.is(r.summary, '1 passed, 0 failed', r.all);
   assert.match(r.stdout, 'skipped: 1 native zstd test(s) of 1 file(s): no Node with zstd found');
   assert.match(r.stdout, '1 skipped on node');
+});
+
+// Runtimes (test/runner/runtimes.ts): the fixtures run again under a "runtime" (here this Node, named node24 through
+// TEST_RUNTIME_NODE24, so no other binary is needed), and their counts join the run's.
+const underRuntime = (fixture: string, binary: string, env: Record<string, string> = {}) => runOn([fixture], {
+  TEST_RUNTIMES: 'node24', TEST_RUNTIME_NODE24: binary, TEST_RUNTIME_FILES: `test/runner/fixtures/${fixture}.fixture.js`, ...env,
+});
+
+s('runtimes: the files run again under each runtime and their counts join the run', async () => {
+  const r = await underRuntime('honest', process.execPath);
+  assert.is(r.summary, '6 passed, 0 failed', r.all);
+  assert.is(r.code, 0, r.all);
+  assert.match(r.stdout, /node24 [\d.]+ honest: 3 passed, 0 failed/);
+});
+
+s('runtimes: failures under a runtime fail the run, each named with the runtime', async () => {
+  const r = await underRuntime('before-throws', process.execPath);
+  assert.is(r.summary, '2 passed, 4 failed', r.all);
+  assert.is(r.code, 1);
+  assert.match(r.stdout, 'node24 before-throws: needs a broker › first test: not run: before hook of needs a broker failed');
+});
+
+s('runtimes: a handle left alive after a runtime suite\'s summary is a failure there (the host only warns)', async () => {
+  const r = await underRuntime('leaks-handle', process.execPath);
+  assert.is(r.summary, '2 passed, 1 failed', r.all);
+  assert.match(r.stdout, 'node24 leaks-handle: a handle kept node24 alive after the summary');
+});
+
+s('runtimes: a runtime missing under CI=true fails the run, saying where it was looked for', async () => {
+  const r = await underRuntime('honest', 'none', { CI: 'true' });
+  assert.is(r.summary, '3 passed, 1 failed', r.all);
+  assert.is(r.code, 1);
+  assert.match(r.stdout, 'node24 not found (TEST_RUNTIME_NODE24=none; .ci/run installs it, or set TEST_RUNTIME_NODE24): under CI=true every runtime must run');
+});
+
+s('runtimes: a runtime missing outside CI is a skip, counted and printed with its reason', async () => {
+  const r = await underRuntime('honest', '/nonexistent/node');
+  assert.is(r.summary, '3 passed, 0 failed', r.all);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, '1 skipped on node');
+  assert.match(r.stdout, '  - node24 honest: node24 not found (TEST_RUNTIME_NODE24=/nonexistent/node;');
 });
 
 s.run();
