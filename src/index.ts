@@ -24,6 +24,8 @@ export type { HeadersObject, OutputItem, SendableMessage } from './channels/prod
 export { ConsumerState, CONSUMER_STATES } from './channels/state.js';
 export type { Handler, BatchHandler, Commiter, HandlerContext } from './channels/handlers.js';
 export { shouldCommit } from './channels/handlers.js';
+export type { GroupMetadata, OffsetToCommit } from './channels/producer-transactions.js';
+export type { TransactionalProducer } from './channels/transactional-handlers.js';
 export type { HealthCheck, HealthStatus, BrokerHealth } from './channels/health.js';
 
 // Share groups (KIP-932): records shared by any number of workers, each acknowledged on its own.
