@@ -49,8 +49,16 @@ export interface TakenAcknowledgements {
 }
 
 /** Acknowledgements waiting to be sent, for the partitions of one topic on one share session. */
+interface PartitionAcks {
+  /** Per-record acknowledgements. */
+  types: Map<number, AcknowledgeTypeCode>;
+  /** Whole ranges with one type (gaps, undecodable ranges), never overlapping the records above. */
+  ranges: { first: number; last: number; type: AcknowledgeTypeCode }[];
+  outcome: Outcome;
+}
+
 export class PendingAcknowledgements {
-  private readonly byPartition = new Map<number, { types: Map<number, AcknowledgeTypeCode>; outcome: Outcome }>();
+  private readonly byPartition = new Map<number, PartitionAcks>();
   private total = 0;
 
   /** Records acknowledged and not yet taken for a request. */
@@ -69,14 +77,28 @@ export class PendingAcknowledgements {
    * for users; the session uses it for gaps only).
    */
   add(partition: number, offset: number, type: AcknowledgeTypeCode): Promise<boolean> {
-    let entry = this.byPartition.get(partition);
-    if (entry === undefined) {
-      entry = { types: new Map(), outcome: new Outcome() };
-      this.byPartition.set(partition, entry);
-    }
+    const entry = this.entry(partition);
     if (!entry.types.has(offset)) this.total++;
     entry.types.set(offset, type);
     return entry.outcome.promise;
+  }
+
+  /**
+   * Acknowledges offsets `first` … `last` with one type (offsets of an acquired range that hold no record, or a
+   * range that could not be decoded): one batch on the wire whatever its length, so a long gap costs nothing.
+   */
+  addRange(partition: number, first: number, last: number, type: AcknowledgeTypeCode): void {
+    this.entry(partition).ranges.push({ first, last, type });
+    this.total += last - first + 1;
+  }
+
+  private entry(partition: number): PartitionAcks {
+    let entry = this.byPartition.get(partition);
+    if (entry === undefined) {
+      entry = { types: new Map(), ranges: [], outcome: new Outcome() };
+      this.byPartition.set(partition, entry);
+    }
+    return entry;
   }
 
   /** Takes (removes) the acknowledgements of `partition` for a request; undefined when there are none. */
@@ -84,9 +106,13 @@ export class PendingAcknowledgements {
     const entry = this.byPartition.get(partition);
     if (entry === undefined) return undefined;
     this.byPartition.delete(partition);
-    this.total -= entry.types.size;
+    const count = entry.types.size + entry.ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
+    this.total -= count;
     const outcome = entry.outcome;
-    return { partition, batches: toBatches(entry.types), count: entry.types.size, settle: (ok) => outcome.settle(ok) };
+    const batches = [...toBatches(entry.types),
+      ...entry.ranges.map((r) => ({ firstOffset: BigInt(r.first), lastOffset: BigInt(r.last), acknowledgeTypes: [r.type as number] }))];
+    batches.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+    return { partition, batches, count, settle: (ok) => outcome.settle(ok) };
   }
 
   /** Every partition's acknowledgements, taken. */

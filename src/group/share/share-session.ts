@@ -75,6 +75,14 @@ export function nextShareEpoch(epoch: number): number {
   return epoch >= 0x7fffffff ? 1 : epoch + 1;
 }
 
+/** Acquired ranges as numbers, sorted; those that are reversed, overlapping, negative or past 2^53, or have a delivery count below 1, dropped. */
+export function saneRanges(ranges: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[]): { first: number; last: number; count: number }[] {
+  const sorted = ranges.filter((r) => r.firstOffset >= 0n && r.firstOffset <= r.lastOffset && r.lastOffset <= BigInt(Number.MAX_SAFE_INTEGER) && r.deliveryCount >= 1)
+    .map((r) => ({ first: Number(r.firstOffset), last: Number(r.lastOffset), count: r.deliveryCount }))
+    .sort((a, b) => a.first - b.first);
+  return sorted.filter((r, i) => i === 0 || r.first > sorted[i - 1]!.last);
+}
+
 export class ShareSession<M extends DeliveredRecord> implements AcknowledgeTarget {
   private epoch = 0;
   /** Partitions the broker has in this session. */
@@ -226,32 +234,49 @@ export class ShareSession<M extends DeliveredRecord> implements AcknowledgeTarge
 
   /**
    * The records of the acquired ranges, as messages with their delivery counts. Offsets of an acquired range that
-   * hold no record (transaction markers, compaction gaps) are acknowledged as gaps at once; a range whose bytes
-   * cannot be decoded is released (its delivery count grows, so a poison batch ends archived at the limit).
+   * hold no record (transaction markers, compaction gaps) are acknowledged as gaps at once, one batch per run;
+   * a range whose bytes cannot be decoded is released (its delivery count grows, so a poison batch ends archived
+   * at the limit). Ranges that make no sense (reversed, overlapping, negative, a count below 1) are reported and
+   * left alone: their locks expire.
    */
   private collect(partition: number, records: Buffer | null, ranges: readonly { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[], out: M[]): void {
-    const spans = ranges.map((r) => ({ first: Number(r.firstOffset), last: Number(r.lastOffset), count: r.deliveryCount }));
-    const seen = new Set<number>();
-    const countFor = (offset: number): number => {
-      for (const s of spans) if (offset >= s.first && offset <= s.last) return s.count;
-      return -1;
-    };
+    const spans = saneRanges(ranges);
+    if (spans.length < ranges.length) {
+      this.options.onError(new KafkaError(`share group ${this.options.groupId}: ShareFetch for ${this.options.topic}-${partition} acquired ${ranges.length - spans.length} ` +
+        'range(s) that make no sense (reversed, overlapping or out of range); left to their lock timeout', 'ERR_KAFKA_SHARE_FETCH', { retriable: true }));
+    }
+    if (spans.length === 0) return;
+    const seen: number[] = [];
+    let j = 0;
+    let failure: unknown;
     try {
       for (const batch of decodeRecordBatches(records ?? Buffer.alloc(0), { maxDecompressedBytes: this.options.maxDecompressedBytes })) {
         if (batch.isControl || batch.lastOffset < spans[0]!.first) continue;
         for (const record of batch.records()) {
-          const count = countFor(record.offset);
-          if (count < 0) continue;
-          seen.add(record.offset);
-          out.push(this.options.make(this, partition, record, count));
+          // Both ascend (records out of order are skipped), so one walk over the spans serves every record.
+          if (seen.length > 0 && record.offset <= seen[seen.length - 1]!) continue;
+          while (j < spans.length && spans[j]!.last < record.offset) j++;
+          if (j === spans.length) break;
+          if (record.offset < spans[j]!.first) continue;
+          seen.push(record.offset);
+          out.push(this.options.make(this, partition, record, spans[j]!.count));
         }
       }
     } catch (err) {
+      failure = err;
       this.options.onError(err);
-      for (const s of spans) for (let o = s.first; o <= s.last; o++) if (!seen.has(o)) void this.acks.add(partition, o, AcknowledgeType.release);
-      return;
     }
-    for (const s of spans) for (let o = s.first; o <= s.last; o++) if (!seen.has(o)) void this.acks.add(partition, o, AcknowledgeType.gap);
+    // What no record covered: gaps, or (after a decode failure) what could not be read, released.
+    const type = failure === undefined ? AcknowledgeType.gap : AcknowledgeType.release;
+    let i = 0;
+    for (const sp of spans) {
+      let next = sp.first;
+      for (; i < seen.length && seen[i]! <= sp.last; i++) {
+        if (seen[i]! > next) this.acks.addRange(partition, next, seen[i]! - 1, type);
+        next = seen[i]! + 1;
+      }
+      if (next <= sp.last) this.acks.addRange(partition, next, sp.last, type);
+    }
   }
 
   /** Hands messages over in order; while waiting for room, sends the acknowledgements that pile up. */
