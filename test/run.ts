@@ -176,9 +176,26 @@ async function otherRuntimes(kinds: string[]): Promise<void> {
 }
 let runtimes: Awaited<ReturnType<typeof runRuntimes>> | undefined;
 
+/**
+ * With only a container engine (testcontainers) and no Java or Kafka jars on the host, the suites that need Kafka's
+ * Java tools or the 3-node cluster (integration/harness/needs.ts) cannot run: each is skipped, counted and named.
+ */
+async function containerOnly(kinds: string[], files: string[]): Promise<string[]> {
+  if (!kinds.includes('integration')) return files;
+  const { containerRuntimeAvailable } = await import('../integration/harness/container-broker.js');
+  if (!(await containerRuntimeAvailable())) return files;
+  const { containerOnlySkips, hostJavaProblem } = await import('../integration/harness/needs.js');
+  const { paths } = await import('../integration/harness/paths.js');
+  const javaProblem = hostJavaProblem(paths.libs);
+  if (javaProblem === undefined) return files;
+  const skips = containerOnlySkips(files, javaProblem);
+  for (const s of skips) tally.skipped.push(`${relative(root, s.file)} (the whole file): ${s.reason}`);
+  return files.filter((f) => !skips.some((s) => s.file === f));
+}
+
 async function main(): Promise<void> {
   const kinds = process.argv.slice(2);
-  const chosen = chooseFiles(kinds);
+  const chosen = await containerOnly(kinds, chooseFiles(kinds));
 
   const watchdog = setTimeout(() => {
     console.error(`\nWATCHDOG: the test run exceeded ${WATCHDOG_MS} ms; still running: ${tally.current || '(between tests)'}`);

@@ -1,7 +1,13 @@
 /**
  * testcontainers path, for machines with a container runtime: one cp-kafka 8.x (Apache Kafka 4.x) container,
  * configured from the same server.properties map as the JVM node, its listeners published on the same host ports
- * so the advertised 127.0.0.1 addresses work from the host.
+ * so the advertised 127.0.0.1 addresses work from the host. `stop()`/`start()` stop and start that same container
+ * (its data and SCRAM users kept, same ports), as the JVM node's do.
+ *
+ * What this path does NOT give (see integration/harness/needs.ts, which the test runner uses to skip, counted and
+ * explained, the suites that need them when only a container engine is here): Kafka's Java tools (they run as
+ * `java -cp .kafka/libs/*` on the host), the 3-node cluster (JVMs from the jars), and the test certificates
+ * (made with the JDK's keytool on the host, integration/harness/tls.ts).
  */
 import type { SingleNode } from './topology.js';
 import { freePorts } from './topology.js';
@@ -12,7 +18,23 @@ export const CONTAINER_IMAGE = process.env.KAFKA_IMAGE ?? 'confluentinc/cp-kafka
 const NO_RUNTIME = 'Could not find a working container runtime strategy';
 
 /** Minimal view of the parts of testcontainers used here (it is a dev dependency loaded on demand). */
-interface StartedContainer { stop(): Promise<unknown>; restart(): Promise<unknown>; exec(cmd: string[]): Promise<{ exitCode: number; output: string }> }
+interface StartedContainer { getId(): string; stop(): Promise<unknown>; restart(): Promise<unknown>; exec(cmd: string[]): Promise<{ exitCode: number; output: string }> }
+
+/** The container client calls used to stop and start the same container (testcontainers' own `stop()` removes it). */
+interface RuntimeClient { container: { getById(id: string): unknown; stop(c: unknown, opts?: { timeout: number /* ms */ }): Promise<void>; start(c: unknown): Promise<void> } }
+
+/** Resolves once the broker in the container answers on its plaintext listener (its own tool, inside), or throws. */
+async function waitForBroker(started: StartedContainer, plaintext: number, timeoutMs = 120_000): Promise<void> {
+  const t0 = Date.now();
+  let last = '';
+  while (Date.now() - t0 < timeoutMs) {
+    const r = await started.exec(['kafka-broker-api-versions', '--bootstrap-server', `127.0.0.1:${plaintext}`]).catch((e: Error) => ({ exitCode: -1, output: e.message }));
+    if (r.exitCode === 0) return;
+    last = r.output;
+    await new Promise((res) => setTimeout(res, 1_000));
+  }
+  throw new Error(`the container's broker did not answer within ${timeoutMs} ms: ${last.slice(-500)}`);
+}
 
 /** True when testcontainers finds a container runtime; false on its "no runtime" error; rethrows anything else. */
 export async function containerRuntimeAvailable(): Promise<boolean> {
@@ -38,7 +60,9 @@ function toEnv(props: Record<string, string>): Record<string, string> {
 
 /** Starts the single node in a container; resolves with the same shape as the JVM topology. */
 export async function startContainerNode(): Promise<{ node: SingleNode; stop: () => Promise<void> }> {
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const tc = await import('testcontainers');
+  const { GenericContainer, Wait } = tc;
+  const client = await tc.getContainerRuntimeClient() as unknown as RuntimeClient;
   const tls = tlsMaterial();
   const [plaintext, controller, saslPlaintext, ssl, saslSsl, mtls] = await freePorts(6);
   const ports: SinglePorts = { plaintext: plaintext!, controller: controller!, saslPlaintext: saslPlaintext!, ssl: ssl!, saslSsl: saslSsl!, mtls: mtls! };
@@ -68,8 +92,12 @@ export async function startContainerNode(): Promise<{ node: SingleNode; stop: ()
     endpoints: { plaintext: at(ports.plaintext), saslPlaintext: at(ports.saslPlaintext), ssl: at(ports.ssl), saslSsl: at(ports.saslSsl), mtls: at(ports.mtls) },
     tls, users,
     restart: async () => { await started.restart(); },
-    stop: async () => { throw new Error('stop/start of the broker needs the JVM harness (KAFKA_HARNESS=jvm)'); },
-    start: async () => { throw new Error('stop/start of the broker needs the JVM harness (KAFKA_HARNESS=jvm)'); },
+    // `docker stop` / `docker start` of the same container: data, users and port bindings stay.
+    stop: async () => { await client.container.stop(client.container.getById(started.getId()), { timeout: 10_000 }); },
+    start: async () => {
+      await client.container.start(client.container.getById(started.getId()));
+      await waitForBroker(started, ports.plaintext);
+    },
     logPaths: [],
   };
   void controller;
