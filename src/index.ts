@@ -33,6 +33,7 @@ export { ShareGroup, type ShareGroupChannels } from './channels/share-group.js';
 export { SHARE_GROUP_DEFAULTS, type ShareGroupConfig } from './channels/share-group-config.js';
 export { RejectRecordError, type ShareMessage, type ShareAcknowledgement } from './channels/share-message.js';
 export type { ShareHandler, ShareBatchHandler } from './channels/share-workers.js';
+export { ShareGroupAdmin, type ShareGroupDescription, type ShareGroupMember, type SharePartitionOffset } from './group/share/share-admin.js';
 
 // Lower layers, for users who want the client without channels.
 export { Cluster, type ClusterOptions } from './client/cluster.js';
