@@ -65,7 +65,8 @@ s('a handler that throws aborts its transaction; a failed transaction stops ever
   g.registerHandler(async (m) => {
     await p.send({ value: `out-${m.partition}-${m.offset}` });
     if (m.partition === 0 && m.offset === 3) throw new Error('bad record');
-    if (++n === 12) c.fault({ api: 'EndTxn', action: 'error', code: errorCodes.INVALID_TXN_STATE, times: 1 });
+    // An abortable failure: the producer goes on, so without the stop later transactions would commit past this message.
+    if (++n === 12) c.fault({ api: 'Produce', topic: 'out', action: 'error', code: errorCodes.TRANSACTION_ABORTABLE, times: 1 });
   }, { transactionalProducer: p });
   (g as unknown as { onHandlerFailure: (f: { error: unknown }) => void }).onHandlerFailure = (f) => failures.push(f.error);
   g.start();
