@@ -174,6 +174,13 @@ test('TLS (secureTransport \'on\', the broker checked against the CA workerd tru
   }));
 });
 
+test('TLS by startTls() on a plain socket, the certificate checked against another name than the host (servername localhost)', async () => {
+  await checkRun('workerd-starttls', 100, (node) => {
+    assert.match(node.endpoints.ssl, /^127\.0\.0\.1:/);
+    return { brokers: [node.endpoints.ssl], tls: true, starttls: true, servername: 'localhost' };
+  });
+});
+
 test('the public API: a Producer and a ConsumerGroup (transport option) inside workerd; the group reads and commits every record', async () => {
   const r = await checkRun('workerd-channels', 300, (node) => ({ brokers: [node.endpoints.plaintext], api: 'channels', compression: 'lz4' }));
   console.log(`  workerd (channel API): 300 records sent in ${r.produceMs} ms, consumed by the group in ${r.consumeMs} ms`);

@@ -9,7 +9,9 @@ import { ProducerEngine } from '../../src/client/producer-engine.js';
 import { Fetcher } from '../../src/client/fetcher.js';
 import { fetchedRecords } from '../../src/client/fetch-buffer.js';
 import { Compression, type CompressionCodec } from '../../src/protocol/compression/index.js';
+import { connect } from 'cloudflare:sockets';
 import { cloudflareTransport } from '../../src/client/transports/cloudflare.js';
+import { workersTransport } from '../../src/client/transports/workers.js';
 import type { Transport } from '../../src/client/transport.js';
 import { Producer } from '../../src/channels/producer.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
@@ -23,6 +25,10 @@ export interface RunRequest {
   compression?: keyof typeof Compression;
   /** Connect with TLS (the runtime checks the broker against workerd's trusted certificates). */
   tls?: boolean;
+  /** TLS set up by `startTls()` on a plain socket instead of `secureTransport: 'on'`. */
+  starttls?: boolean;
+  /** The name the broker's certificate is checked against (tls.servername), when not the host connected to. */
+  servername?: string;
   /** SASL/SCRAM credentials, when the brokers are a SASL listener. */
   sasl?: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'PLAIN'; username: string; password: string };
   /** 'client' (default): Cluster, ProducerEngine and Fetcher; 'channels': the public Producer and ConsumerGroup. */
@@ -81,11 +87,12 @@ async function runChannels(req: RunRequest, transport: Transport, counted: () =>
 
 async function run(req: RunRequest): Promise<RunResult> {
   let transportConnects = 0;
-  const transport: Transport = { connect: (o) => { transportConnects++; return cloudflareTransport.connect(o); } };
+  const inner = req.starttls ? workersTransport(connect, { secureTransport: 'starttls' }) : cloudflareTransport;
+  const transport: Transport = { connect: (o) => { transportConnects++; return inner.connect(o); } };
   if (req.api === 'channels') return runChannels(req, transport, () => transportConnects);
   const cluster = new Cluster({
     bootstrap: req.brokers, transport, clientId: 'workerd-test',
-    tls: req.tls ? { minVersion: 'TLSv1.2' } : undefined, sasl: req.sasl,
+    tls: req.tls ? { minVersion: 'TLSv1.2', servername: req.servername } : undefined, sasl: req.sasl,
   });
   const compression: CompressionCodec = Compression[req.compression ?? 'none'];
   const engine = new ProducerEngine({ cluster, compression, lingerMs: 5, deliveryTimeoutMs: 30_000 });
