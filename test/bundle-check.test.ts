@@ -12,7 +12,7 @@ import { suite } from './kit.js';
 import { bundleCheck, formatReport, type BundleReport } from '../scripts/bundle-check.js';
 
 /** Minified and gzipped budgets for the main entry (measured size + ~10%; README "Bundle size"). */
-export const BUDGET = { minifiedBytes: 383_000, gzippedBytes: 110_000 };
+export const BUDGET = { minifiedBytes: 395_000, gzippedBytes: 113_000 };
 /** Static imports of Node built-ins still on the load path (`importer imports module`). */
 const KNOWN_OFFENDERS: string[] = [];
 /** What stops the bundle from evaluating without Node's globals, or undefined once it loads. */
