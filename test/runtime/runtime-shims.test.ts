@@ -13,6 +13,9 @@ import { sleep } from '../../src/client/backoff.js';
 import { forgetBuiltins, loadNodeBuiltin, nodeBuiltin, randomBase64url, randomUuid, requireBuffer, unrefTimer } from '../../src/runtime/builtins.js';
 import { diagnosticsChannel } from '../../src/runtime/diagnostics.js';
 import { channels } from '../../src/client/connection.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../integration/harness/paths.js';
 import { suite } from '../kit.js';
 
 const s = suite('runtime shims');
@@ -132,6 +135,16 @@ s('the transport option is checked at the boundary (Producer and ConsumerGroup c
     assert.throws(() => resolveConsumerGroupConfig({ brokerAddrs: ['a:1'], topic: 't', groupName: 'g', transport: bad as unknown as Transport }), isBad, String(bad));
     assert.throws(() => new Cluster({ bootstrap: ['a:1'], transport: bad as unknown as Transport }), isBad, String(bad));
   }
+});
+
+s('src/runtime sits below every layer: it imports only errors.ts, its own files and Node types', () => {
+  const dir = join(repoRoot, 'src', 'runtime');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 2, files.join(', '));
+  const bad = files.flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^\s*import\s(type\s)?[^;]*?from\s+'([^']+)'/gm)]
+    .filter((m) => !(m[2] === '../errors.js' || /^\.\/[a-z-]+\.js$/.test(m[2]!) || (m[1] !== undefined && m[2]!.startsWith('node:'))))
+    .map((m) => `${f}: ${m[0].trim()}`));
+  assert.equal(bad, []);
 });
 
 s.run();
