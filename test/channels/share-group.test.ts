@@ -224,10 +224,14 @@ s('a failing ShareFetch backs off (cyclic backoff, not a tight loop) and is repo
 s('a hostile ShareFetch answer (an acquired range of 2^50 offsets, reversed ranges) neither spins nor crashes; the session goes on', async () => {
   await c.append('t', 0, ['a', 'b']);
   const g = group();
-  c.fault({ api: 'ShareFetch', action: 'mutate', times: 1, mutate: (res) => {
+  let mutated = false; // the first answer that acquires something (another broker's session may answer first, empty)
+  c.fault({ api: 'ShareFetch', action: 'mutate', mutate: (res) => {
     const topics = res.responses as { partitions: { acquiredRecords: { firstOffset: bigint; lastOffset: bigint; deliveryCount: number }[] }[] }[];
     for (const t of topics) for (const p of t.partitions) {
-      if (p.acquiredRecords.length > 0) p.acquiredRecords.push({ firstOffset: 5n, lastOffset: 2n ** 50n, deliveryCount: 1 }, { firstOffset: 9n, lastOffset: 3n, deliveryCount: 1 });
+      if (!mutated && p.acquiredRecords.length > 0) {
+        mutated = true;
+        p.acquiredRecords.push({ firstOffset: 5n, lastOffset: 2n ** 50n, deliveryCount: 1 }, { firstOffset: 9n, lastOffset: 3n, deliveryCount: 1 });
+      }
     }
   } });
   g.start();
