@@ -94,14 +94,21 @@ s('acquisition lock expiry: a record held past the lock goes to another member (
   const slow = group({ maxRecords: 1 });
   slow.start();
   const held = (await slow.channels.upstream.recv(AbortSignal.timeout(5_000))).value as ShareMessage;
-  slow.stop(); // stops fetching; `held` is with the application, unacknowledged
+  // The slow member stays in the group with its session open, but its fetches hang: only the lock can free the record.
+  const [slowId] = share.members('sg');
+  let unhold!: () => void;
+  const hold = new Promise<void>((r) => { unhold = r; });
+  c.fault({ api: 'ShareFetch', action: 'delay', until: hold, when: (req) => req.body.memberId === slowId });
   const other = group();
   other.start();
   const m = (await other.channels.upstream.recv(AbortSignal.timeout(5_000))).value as ShareMessage;
   assert.is(m.offset, held.offset);
   assert.is(m.deliveryCount, 2);
   assert.is(await m.accept(), true);
-  assert.is(await held.accept(), false, 'the first member no longer holds the record');
+  const late = held.accept();
+  unhold();
+  assert.is(await late, false, 'the first member no longer holds the record');
+  await eventually('reported', () => errorsOf(slow).some((e) => /INVALID_RECORD_STATE/.test(e.message)), 3_000);
   assert.is(share.record('t', 0, 0).state, 'Acknowledged');
 });
 
