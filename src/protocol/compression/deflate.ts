@@ -4,24 +4,13 @@
  * (incompressible data grows by 5 bytes per 64 KiB only). Every inflater reads it; ratios are below zlib's
  * (no dynamic codes, no lazy matching), which is the honest price of a runtime without zlib. No levels.
  */
+import { DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA, reverseBits } from './inflate.js';
 
 const WINDOW = 32 * 1024;
 const MIN_MATCH = 4;
 const MAX_MATCH = 258;
 const HASH_BITS = 15;
 const STORED_MAX = 65_535;
-
-/** Length symbol (257..285) and extra bits for each match length 3..258. */
-const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-
-function reverse(code: number, len: number): number {
-  let r = 0;
-  for (let i = 0; i < len; i++) r |= ((code >>> i) & 1) << (len - 1 - i);
-  return r;
-}
 
 let tables: { litCode: Int32Array; litLen: Uint8Array; lenSym: Uint16Array; distCode: Int32Array } | undefined;
 
@@ -32,7 +21,7 @@ function fixedCodes(): NonNullable<typeof tables> {
   const litLen = new Uint8Array(288);
   for (let s = 0; s < 288; s++) {
     const [len, code] = s < 144 ? [8, 0x30 + s] : s < 256 ? [9, 0x190 + s - 144] : s < 280 ? [7, s - 256] : [8, 0xc0 + s - 280];
-    litCode[s] = reverse(code, len);
+    litCode[s] = reverseBits(code, len);
     litLen[s] = len;
   }
   const lenSym = new Uint16Array(MAX_MATCH + 1);
@@ -42,7 +31,7 @@ function fixedCodes(): NonNullable<typeof tables> {
   }
   lenSym[MAX_MATCH] = 28;
   const distCode = new Int32Array(30);
-  for (let d = 0; d < 30; d++) distCode[d] = reverse(d, 5);
+  for (let d = 0; d < 30; d++) distCode[d] = reverseBits(d, 5);
   return (tables = { litCode, litLen, lenSym, distCode });
 }
 

@@ -8,12 +8,12 @@
 import { DecodeError } from '../../errors.js';
 import { copyMatch, type ByteSink } from './byte-sink.js';
 
-/** Base lengths and extra bits of length symbols 257..285 (RFC 1951 §3.2.5). */
-const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+/** Base lengths and extra bits of length symbols 257..285 (RFC 1951 §3.2.5); deflate.ts writes with the same tables. */
+export const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+export const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
 /** Base distances and extra bits of distance symbols 0..29. */
-const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+export const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+export const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 /** The order in which a dynamic block lists the code-length code's lengths. */
 const CLEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 const MAX_BITS = 15;
@@ -53,12 +53,18 @@ function buildTable(lengths: ArrayLike<number>, what: string): HuffmanTable {
     const len = lengths[s]!;
     if (len === 0) continue;
     const c = next[len]!++;
-    let rev = 0; // Huffman codes are sent most significant bit first: index the table by the bits as they arrive
-    for (let i = 0; i < len; i++) rev |= ((c >>> i) & 1) << (len - 1 - i);
+    const rev = reverseBits(c, len); // codes are sent most significant bit first: index by the bits as they arrive
     const entry = (s << 4) | len;
     for (let k = rev; k < table.length; k += 1 << len) table[k] = entry;
   }
   return { table, bits };
+}
+
+/** The low `len` bits of `code` in reverse order (Huffman codes go on the wire MSB first, in an LSB-first stream). */
+export function reverseBits(code: number, len: number): number {
+  let r = 0;
+  for (let i = 0; i < len; i++) r |= ((code >>> i) & 1) << (len - 1 - i);
+  return r;
 }
 
 let fixedTables: { lit: HuffmanTable; dist: HuffmanTable } | undefined;
