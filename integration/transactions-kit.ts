@@ -4,7 +4,8 @@
  * broker with the feature downgraded to 1: protocol v1, AddPartitionsToTxn before each partition's first produce):
  * - what our transactional Producer commits is read by Kafka's Java console consumer and by our fetcher with
  *   `read_committed`, and what it aborts never is (read_uncommitted shows it was written);
- * - a zombie with the same transactionalId is fenced, reported on `errors`, and writes nothing more.
+ * - a zombie with the same transactionalId is fenced, reported on `errors`, and writes nothing more;
+ * - Java's transactional producers (integration/java/TxnProducer.java) and ours interleave on one partition.
  */
 import * as assert from 'uvu/assert';
 import { Admin, OffsetSpec } from '../src/client/admin.js';
@@ -14,7 +15,10 @@ import { Producer } from '../src/channels/producer.js';
 import type { ProducerConfig } from '../src/channels/config.js';
 import { ProducerFencedError } from '../src/errors.js';
 import { ApiVersions } from '../src/protocol/apis/api-versions.js';
-import { runKafkaTool, tools } from './harness/index.js';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { kafkaLibsDir, runKafkaTool, tools } from './harness/index.js';
+import { repoRoot } from './harness/paths.js';
 
 const FEATURE_COMMAND = 'org.apache.kafka.tools.FeatureCommand';
 
@@ -134,6 +138,45 @@ export class TxnKit {
     const javaAll = await this.readJava(topic, 'read_uncommitted', 16);
     assert.is(javaAll.length, 16, 'Java console consumer, read_uncommitted');
     console.log(`  ${this.label}: committed ${ours.length}, aborted 6 hidden; Java read_committed ${java.length}, read_uncommitted ${javaAll.length}`);
+  }
+
+  /**
+   * Java's two transactional producers (TxnProducer.java: committed and aborted rounds) and ours write partition 0
+   * at the same time: read_committed (ours and Java's console consumer) shows every committed record of both, in
+   * each producer's order, and no aborted one.
+   */
+  async checkInterleavedWithJava(): Promise<void> {
+    const topic = await this.topic('txn-mixed', 1);
+    const javaDone = new Promise<number>((resolve, reject) => {
+      execFile('java', ['-cp', join(kafkaLibsDir(), '*'), join(repoRoot, 'integration', 'java', 'TxnProducer.java'), this.bootstrap[0]!, topic, '8', '20'],
+        { timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(Number(stdout.trim().split('\n').pop()))));
+    });
+    const p = this.producer(topic, `txn-mixed-${this.label}-${this.stamp}`);
+    const mine: string[] = [];
+    try {
+      for (let r = 0; r < 8; r++) {
+        const abort = r % 3 === 1;
+        await p.beginTransaction();
+        for (let i = 0; i < 20; i++) await p.send({ partition: 0, value: `o-r${r}-${i}-${abort ? 'abort' : 'commit'}` });
+        if (abort) await p.abortTransaction();
+        else {
+          await p.commitTransaction();
+          for (let i = 0; i < 20; i++) mine.push(`o-r${r}-${i}-commit`);
+        }
+        await new Promise((res) => setTimeout(res, 100)); // spread over Java's run
+      }
+    } finally {
+      await p.close();
+    }
+    const javaCommitted = await javaDone;
+    const ours = await this.readOurs(topic, 'read_committed');
+    assert.ok(ours.every((v) => v.endsWith('-commit')), 'no aborted record, ours or Java\'s');
+    assert.equal(ours.filter((v) => v.startsWith('o-')), mine, 'ours: every committed record, in order');
+    assert.is(ours.filter((v) => /^p[12]-/.test(v)).length, javaCommitted, 'Java\'s committed records');
+    const java = await this.readJava(topic, 'read_committed', mine.length + javaCommitted, /^(o|p[12])-/);
+    assert.equal([...java].sort(), [...ours].sort(), 'Java\'s console consumer reads the same');
+    const all = await this.readOurs(topic, 'read_uncommitted');
+    console.log(`  ${this.label}: interleaved with Java: ${mine.length} of ours and ${javaCommitted} of Java's committed; ${all.length - ours.length} aborted records hidden`);
   }
 
   /** Two producers, one transactionalId: the older is fenced, reported, writes nothing more. */

@@ -19,6 +19,7 @@ s.before(async () => {
 s.after(async () => { await kit.close(); });
 
 s('read_committed (Java console consumer and ours) sees the committed transactions only; read_uncommitted shows the aborted one was written', () => kit.checkReadCommitted());
+s('Java\'s transactional producers and ours interleave on one partition; read_committed shows the committed records of both only', () => kit.checkInterleavedWithJava());
 s('a zombie: a second producer with the same transactionalId fences the first, which is reported and writes nothing more', () => kit.checkZombie());
 
 s.run();
