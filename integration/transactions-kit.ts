@@ -119,6 +119,9 @@ export class TxnKit {
     const p = this.producer(topic, `txn-rc-${this.label}-${this.stamp}`);
     try {
       await p.transaction(async (tx) => { for (let i = 0; i < 6; i++) await tx.send({ key: `k${i}`, value: `c-${i}` }); });
+      // The protocol the producer chose from the broker's finalized transaction.version (a look inside, for the evidence).
+      const v2 = (p as unknown as { txns: { managerOf: { v2: boolean } } }).txns.managerOf.v2;
+      assert.is(v2, (await this.transactionVersion()) >= 2, 'protocol v2 exactly when the broker has transaction.version 2');
       const before = await this.endOffsets(topic);
       await p.beginTransaction();
       for (let i = 0; i < 6; i++) await p.send({ key: `k${i}`, value: `a-${i}` });
