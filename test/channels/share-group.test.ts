@@ -256,6 +256,26 @@ s('a hostile ShareFetch answer (an acquired range of 2^50 offsets, reversed rang
   assert.is(await next.accept(), true, 'the session goes on');
 });
 
+s('partition errors on every ShareFetch answer (NOT_LEADER_OR_FOLLOWER, answered at once) back off too, and are reported', async () => {
+  await c.append('t', 0, ['a']);
+  const g = group({ retryBackoffMs: 50 });
+  c.fault({ api: 'ShareFetch', action: 'mutate', mutate: (res) => {
+    const topics = (res.responses ?? []) as { partitions: { errorCode: number; acquiredRecords: unknown[]; records: Buffer }[] }[];
+    for (const t of topics) for (const p of t.partitions) { p.errorCode = errorCodes.NOT_LEADER_OR_FOLLOWER; p.acquiredRecords = []; p.records = Buffer.alloc(0); }
+    // every partition of the session answers, as a broker that lost leadership does
+    if (topics.length === 0) res.responses = [...c.state.topics.get('t')!.partitions.map((p) => ({ topicId: c.topic('t').id, partitions: [{
+      partitionIndex: p.partition, errorCode: errorCodes.NOT_LEADER_OR_FOLLOWER, errorMessage: null, acknowledgeErrorCode: 0, acknowledgeErrorMessage: null,
+      currentLeader: { leaderId: -1, leaderEpoch: -1 }, records: Buffer.alloc(0), acquiredRecords: [] }] }))];
+  } });
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(5_000));
+  const since = Date.now();
+  await new Promise((r) => setTimeout(r, 1_500));
+  const n = c.log.count('ShareFetch', { since });
+  assert.ok(n <= 25, `${n} ShareFetch requests in 1.5 s`);
+  assert.ok(errorsOf(g).some((e) => /NOT_LEADER_OR_FOLLOWER/.test(e.message)), 'reported');
+});
+
 s('config: consumer-group-only settings and a bad maxRecords are refused together; handlers are checked at the call', () => {
   assert.throws(() => new ShareGroup({ brokerAddrs: ['127.0.0.1:1'], topic: 't', groupName: 'g', assignors: ['range'], maxRecords: 0, offset: 'sideways' } as never),
     (e: unknown) => e instanceof InvalidArgumentError && /assignors is a consumer group setting/.test((e as Error).message) && /maxRecords/.test((e as Error).message)

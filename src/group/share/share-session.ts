@@ -141,8 +141,13 @@ export class ShareSession<M extends DeliveredRecord> implements AcknowledgeTarge
     const backoff = new Backoff({ minRetryPeriod: this.options.retryMinMs, maxRetryPeriod: this.options.retryMaxMs });
     while (!this.stop.signal.aborted) {
       try {
-        if (this.wanted.size > 0) await this.fetchOnce();
-        else if (this.epoch > 0 && this.acks.size > 0) await this.acknowledgeNow();
+        if (this.wanted.size > 0) {
+          // An answer that only brought partition errors came back at once (no long poll): pause before the next.
+          if (!(await this.fetchOnce())) {
+            await sleep(backoff.next(), this.stop.signal).catch(() => undefined);
+            continue;
+          }
+        } else if (this.epoch > 0 && this.acks.size > 0) await this.acknowledgeNow();
         else {
           await new Promise<void>((resolve) => { this.wakeIdle = resolve; });
           continue;
@@ -173,7 +178,8 @@ export class ShareSession<M extends DeliveredRecord> implements AcknowledgeTarge
     return brokerError(code, { api, groupId: this.options.groupId, brokerMessage: message ?? undefined });
   }
 
-  private async fetchOnce(): Promise<void> {
+  /** One ShareFetch and the delivery of what it acquired; false when the answer was nothing but partition errors. */
+  private async fetchOnce(): Promise<boolean> {
     const o = this.options;
     const opening = this.epoch === 0;
     const add = [...this.wanted].filter((p) => opening || !this.inSession.has(p));
@@ -205,18 +211,23 @@ export class ShareSession<M extends DeliveredRecord> implements AcknowledgeTarge
     if (res.acquisitionLockTimeoutMs > 0) this.lockTimeoutMs = res.acquisitionLockTimeoutMs;
     const delivered: M[] = [];
     const answered = new Set<number>();
+    let partitionErrors = 0;
     for (const t of res.responses) {
       if (t.topicId !== o.topicId) continue;
       for (const p of t.partitions) {
         answered.add(p.partitionIndex);
         this.settle(byPartition.get(p.partitionIndex), p.acknowledgeErrorCode, p.acknowledgeErrorMessage, 'ShareFetch');
-        if (p.errorCode !== 0) this.partitionError(p.partitionIndex, p.errorCode, p.errorMessage);
+        if (p.errorCode !== 0) {
+          partitionErrors++;
+          this.partitionError(p.partitionIndex, p.errorCode, p.errorMessage);
+        }
         if (p.acquiredRecords.length > 0) this.collect(p.partitionIndex, p.records, p.acquiredRecords, delivered);
       }
     }
     const missing = taken.filter((t) => !answered.has(t.partition));
     if (missing.length > 0) this.failed(missing, new KafkaError('the broker did not answer for the partition', 'ERR_KAFKA_SHARE_ACKNOWLEDGE', { retriable: true }));
     await this.deliverAll(delivered);
+    return partitionErrors === 0 || delivered.length > 0 || taken.length > 0;
   }
 
   /** Settles one partition's acknowledgements from its error code; a refusal is reported. */
