@@ -27,6 +27,8 @@ export const RUNTIME_BROKER_ENV = 'KAFKA_RUNTIME_BROKER';
 export async function runtimeBroker(): Promise<RuntimeBroker> {
   const env = process.env[RUNTIME_BROKER_ENV];
   if (env) return JSON.parse(env) as RuntimeBroker;
+  // A runtime child (test/runner/runtimes.ts) must use its runner's broker, never start one of its own.
+  if (process.env.TEST_RUNTIME_CHILD) throw new Error(`${RUNTIME_BROKER_ENV} is not set in this runtime child (${process.env.TEST_RUNTIME_CHILD}): its runner passes none`);
   const { singleNode } = await import('../harness/index.js');
   const node = await singleNode();
   return { endpoints: node.endpoints, tls: node.tls, users: node.users };
