@@ -36,6 +36,10 @@ function common(): Properties {
     // KIP-848 groups: a member that dies is expelled after 6 s (Kafka's 45 s default, which is also its minimum)
     'group.consumer.min.session.timeout.ms': '1000',
     'group.consumer.session.timeout.ms': '6000',
+    // KIP-932 share groups (on by default since Kafka 4.2): heartbeats every 500 ms rather than 5 s, so a new member
+    // gets its assignment (computed after the join) within a second, as consumer groups above.
+    'group.share.min.heartbeat.interval.ms': '500',
+    'group.share.heartbeat.interval.ms': '500',
   };
 }
 

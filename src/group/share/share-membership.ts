@@ -75,9 +75,11 @@ export class ShareMembership {
     while (!this.stop.signal.aborted) {
       let pause: number;
       try {
-        await this.heartbeat();
+        // A new assignment (an empty one too: the first answer to a join often is) is acknowledged by the next
+        // heartbeat at once, as Kafka's consumers do; the coordinator answers it with the reconciled assignment.
+        const changed = await this.heartbeat();
         backoff.reset();
-        pause = this.epoch === 0 ? 0 : this.intervalMs;
+        pause = this.epoch === 0 || changed ? 0 : this.intervalMs;
       } catch (err) {
         if (this.stop.signal.aborted) return;
         pause = backoff.next();
@@ -91,8 +93,8 @@ export class ShareMembership {
     }
   }
 
-  /** One ShareGroupHeartbeat round trip, applied. */
-  private async heartbeat(): Promise<void> {
+  /** One ShareGroupHeartbeat round trip, applied; true when it carried an assignment. */
+  private async heartbeat(): Promise<boolean> {
     const joining = this.epoch === 0;
     const res = await this.coordinator.call(async (broker) => {
       const r = await broker.request(ShareGroupHeartbeat, {
@@ -107,11 +109,13 @@ export class ShareMembership {
       }
       throw err;
     });
-    if (this.stop.signal.aborted) return;
+    if (this.stop.signal.aborted) return false;
+    const epochBefore = this.epoch;
     this.epoch = res.memberEpoch;
     if (res.heartbeatIntervalMs > 0) this.intervalMs = res.heartbeatIntervalMs;
     if (res.assignment !== null) await this.applyAssignment(res.assignment.topicPartitions);
     this.options.onHeartbeat?.();
+    return res.assignment !== null && res.memberEpoch !== epochBefore;
   }
 
   /** The coordinator no longer knows this member at this epoch: nothing is ours; rejoin at epoch 0 at once. */
