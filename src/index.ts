@@ -38,6 +38,9 @@ export { ShareGroupAdmin, type ShareGroupDescription, type ShareGroupMember, typ
 // Lower layers, for users who want the client without channels.
 export { Cluster, type ClusterOptions } from './client/cluster.js';
 export { Admin, OffsetSpec, ConfigResource, type NewTopic } from './client/admin.js';
+export {
+  GroupAdmin, type GroupType, type ListedGroup, type ListGroupsOptions, type GroupDescription, type GroupMemberDescription,
+} from './group/group-admin.js';
 export { retryDelay, sleep } from './client/backoff.js';
 
 // Runtimes: how connections are opened (the `transport` option of Producer, ConsumerGroup and Cluster). The default
