@@ -202,9 +202,11 @@ function registry(state: ClusterState): Registry {
 }
 
 /** The KIP-848 groups of a fake cluster (`cluster.state`), and their settings (changed in place). */
-export function consumerGroups848(state: ClusterState): { options: ConsumerGroup848Options; group(id: string): ConsumerGroup848 | undefined } {
+export function consumerGroups848(state: ClusterState): {
+  options: ConsumerGroup848Options; group(id: string): ConsumerGroup848 | undefined; ids(): string[]; remove(id: string): boolean;
+} {
   const r = registry(state);
-  return { options: r.options, group: (id) => r.groups.get(id) };
+  return { options: r.options, group: (id) => r.groups.get(id), ids: () => [...r.groups.keys()], remove: (id) => r.groups.delete(id) };
 }
 
 /** The KIP-848 group `groupId`, if one exists (OffsetCommit checks member epochs with it). */

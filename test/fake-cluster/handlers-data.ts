@@ -39,6 +39,7 @@ export const SPOKEN: readonly ApiDef[] = [
   apis.SaslHandshake, apis.SaslAuthenticate,
   apis.AddPartitionsToTxn, apis.AddOffsetsToTxn, apis.EndTxn, apis.TxnOffsetCommit,
   apis.ShareGroupHeartbeat, apis.ShareFetch, apis.ShareAcknowledge,
+  apis.ListGroups, apis.DescribeGroups, apis.ConsumerGroupDescribe, apis.DeleteGroups,
 ];
 
 /** The [min, max] the fake advertises for an API: ours, narrowed by the cluster's `versions` option. */

@@ -19,6 +19,7 @@ import { findCoordinator, heartbeat, joinGroup, leaveGroup, offsetCommit, offset
 import { consumerGroupHeartbeat } from './consumer-groups-848.js';
 import { saslAuthenticate, saslHandshake } from './handlers-sasl.js';
 import { SHARE_HANDLERS } from './share-groups.js';
+import { GROUP_ADMIN_HANDLERS } from './group-admin.js';
 import { transactionHandlers } from './transactions.js';
 import type { ClusterState } from './state.js';
 
@@ -30,6 +31,7 @@ const HANDLERS: Record<number, Handler> = {
   68: consumerGroupHeartbeat,
   17: saslHandshake, 36: saslAuthenticate,
   ...SHARE_HANDLERS,
+  ...GROUP_ADMIN_HANDLERS,
 };
 Object.assign(HANDLERS, transactionHandlers(HANDLERS)); // transactions.ts: KIP-98 / KIP-890
 
