@@ -9,6 +9,7 @@ import { crc32c } from './crc32c.js';
 import { Attributes, CRC_START, ControlType, RECORD_BATCH_HEADER_SIZE } from './record-batch.js';
 import { sizeOfVarint, sizeOfVarlongNumber } from './varint.js';
 import { Writer } from './writer.js';
+import { allocOwned } from './alloc.js';
 
 /** Bytes or text (written as UTF-8). */
 type Data = Uint8Array | string;
@@ -178,7 +179,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Reco
     if (ts > maxTs) maxTs = ts;
   }
   const buffers = options.buffers;
-  const writer = (size: number): Writer => new Writer(buffers === undefined ? size : buffers.take(size));
+  // Exactly sized memory of its own (alloc.ts): the batch lives until acknowledged and must not pin a runtime's slab.
+  const writer = (size: number): Writer => new Writer(buffers === undefined ? allocOwned(size) : buffers.take(size));
   let w: Writer;
   if (codec === 0) {
     const size = RECORD_BATCH_HEADER_SIZE + recordsSize;

@@ -32,4 +32,17 @@ s('small, oversized and slab buffers are never pooled; the bound holds', () => {
   assert.is(pool.pooledBytes, 0);
 });
 
+s('memory the pool did not hand out is never taken back: a view of a 64 KiB slab (Node 24+ small allocations)', () => {
+  // From Node 24 Buffer.poolSize is 64 KiB, a class size: recycling a small batch's slab would give the next batch
+  // the bytes of every other buffer cut from it.
+  const pool = new BufferPool(1 << 20);
+  const slab = Buffer.allocUnsafeSlow(64 * 1024);
+  const neighbour = slab.subarray(5000, 5100).fill(7);
+  pool.give(slab.subarray(0, 5000));
+  pool.give(pool.take(5000));
+  assert.is(pool.pooledBytes, 0);
+  pool.take(64 * 1024).fill(0);
+  assert.ok(neighbour.every((b) => b === 7), 'the neighbour is untouched');
+});
+
 s.run();

@@ -5,6 +5,7 @@
  * says (a declared length, a block maximum), checked against the cap before allocating, never beyond it.
  */
 import { DecodeError } from '../../errors.js';
+import { allocOwned } from '../alloc.js';
 
 /**
  * Default cap on one decompressed batch: 256 MiB. Kafka's own limits (message.max.bytes, fetch.max.bytes) are
@@ -18,6 +19,17 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
  */
 export function plain(data: Uint8Array): Uint8Array {
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/**
+ * The DecodeError for a failure of node:zlib's native decoder (gzip, zstd): running into `maxOutputLength` is
+ * reported as every other path reports its cap (naming the byte limit: the reader's maxDecompressedBytes), not as
+ * node:zlib's "Cannot create a Buffer larger than" RangeError; any other error keeps its message.
+ */
+export function nativeDecodeError(codec: string, err: unknown, maxBytes: number): DecodeError {
+  const tooLarge = (err as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+  const text = tooLarge ? `decompressed data exceeds the ${maxBytes}-byte limit (maxDecompressedBytes)` : (err as Error).message;
+  return new DecodeError(`${codec}: ${text}`, undefined, { cause: err });
 }
 
 /** Past this size a sink grows in place (a resizable ArrayBuffer) instead of into a copy twice as large. */
@@ -47,7 +59,7 @@ export class ByteSink {
 
   constructor(initial: number, max: number) {
     this.max = max;
-    this.backing = Buffer.allocUnsafe(Math.max(64, Math.min(initial, max)));
+    this.backing = allocOwned(Math.max(64, Math.min(initial, max)));
     this.buf = plain(this.backing);
   }
 
@@ -60,7 +72,7 @@ export class ByteSink {
     while (size < need) size *= 2;
     size = Math.min(size, this.max);
     if (canResize && size > GROW_IN_PLACE_FROM) { this.growInPlace(size); return; }
-    const next = Buffer.allocUnsafe(size);
+    const next = allocOwned(size);
     next.set(this.buf.subarray(0, this.pos));
     this.backing = next;
     this.buf = plain(next);
@@ -104,7 +116,7 @@ export class ByteSink {
       this.buf = new Uint8Array(this.resizable, 0, this.pos);
       return this.backing;
     }
-    const out = Buffer.allocUnsafe(this.pos);
+    const out = allocOwned(this.pos);
     out.set(this.buf.subarray(0, this.pos));
     return out;
   }

@@ -8,9 +8,8 @@
  * (any reader accepts it; ratios below zlib's; `level` is ignored there).
  */
 import type * as Zlib from 'node:zlib';
-import { DecodeError } from '../../errors.js';
 import { hasSyncBuiltins, loadNodeBuiltin, nodeBuiltin } from '../../runtime/builtins.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, nativeDecodeError } from './byte-sink.js';
 import { gunzipPure, gzipPure } from './gzip-pure.js';
 
 type ZlibGzip = Pick<typeof Zlib, 'gzipSync' | 'gunzipSync' | 'gzip' | 'gunzip'>;
@@ -45,7 +44,7 @@ export function gzipDecompress(data: Uint8Array, maxBytes = DEFAULT_MAX_DECOMPRE
   try {
     return z.gunzipSync(data, { maxOutputLength: maxBytes });
   } catch (err) {
-    throw new DecodeError(`gzip: ${(err as Error).message}`, undefined, { cause: err });
+    throw nativeDecodeError('gzip', err, maxBytes);
   }
 }
 
@@ -62,6 +61,6 @@ export async function gzipDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_M
   try {
     return await new Promise<Buffer>((resolve, reject) => z.gunzip(data, { maxOutputLength: maxBytes }, (err, out) => (err ? reject(err) : resolve(out))));
   } catch (err) {
-    throw new DecodeError(`gzip: ${(err as Error).message}`, undefined, { cause: err });
+    throw nativeDecodeError('gzip', err, maxBytes);
   }
 }

@@ -10,7 +10,7 @@
  */
 import { DecodeError } from '../../errors.js';
 import { nodeBuiltin } from '../../runtime/builtins.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './byte-sink.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, nativeDecodeError } from './byte-sink.js';
 import { zstdDecompressPure, zstdFrameSpans } from './zstd-decoder.js';
 import { zstdCompressPure } from './zstd-encoder.js';
 import { contextFor, decompressContext, dropDecompressContext, retireContexts } from './zstd-context.js';
@@ -135,7 +135,7 @@ function nativeDecompress(frame: Uint8Array, contentSize: number, maxBytes: numb
   try {
     return native.zstdDecompressSync!(frame, { maxOutputLength: maxBytes });
   } catch (err) {
-    throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
+    throw nativeDecodeError('zstd', err, maxBytes);
   }
 }
 
@@ -151,7 +151,7 @@ export async function zstdDecompressAsync(data: Uint8Array, maxBytes = DEFAULT_M
   try {
     return await callAsync(native.zstdDecompress, data, { maxOutputLength: maxBytes });
   } catch (err) {
-    throw new DecodeError(`zstd: ${(err as Error).message}`, undefined, { cause: err });
+    throw nativeDecodeError('zstd', err, maxBytes);
   }
 }
 
