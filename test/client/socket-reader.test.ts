@@ -77,11 +77,13 @@ s('a node:net socket never given a reader emits data events as usual', async () 
   delayMs = 10;
   const socket = await nodeTransport.connect({ host: '127.0.0.1', port });
   const chunks: Buffer[] = [];
-  socket.on('data', (c) => chunks.push(c));
+  const copies: Buffer[] = [];
+  socket.on('data', (c: Buffer) => { chunks.push(c); copies.push(Buffer.from(c)); });
   await whenClosed(socket);
   assert.ok(Buffer.concat(chunks).equals(payload));
-  // Each chunk is its own memory: the next read must not change one already emitted.
-  assert.ok(new Set(chunks.map((c) => c.buffer)).size === chunks.length || chunks.length === 1);
+  // Each chunk is its own memory: the next read must not change one already emitted. (Whether chunks share an
+  // ArrayBuffer is the runtime's: Node 24+ cuts small reads from one allocation, so the bytes are compared.)
+  chunks.forEach((c, i) => assert.ok(c.equals(copies[i]!), `chunk ${i} of ${chunks.length} changed after it was emitted`));
 });
 
 s('copyToReader splits a chunk over targets smaller than it', () => {

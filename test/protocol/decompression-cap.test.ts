@@ -1,7 +1,8 @@
 /**
  * Decompression bombs: a few KiB that inflate to a GiB must be refused at the cap with a DecodeError, and the
  * memory they take on the way stays within the cap plus a small constant (no doubling copies, no output produced
- * past the cap and then checked). Each bomb runs in a child process so its peak RSS (getrusage maxrss) is its own.
+ * past the cap and then checked). Each bomb runs in a child process so its peak RSS (Linux VmHWM, reset before the
+ * decompression; elsewhere getrusage maxrss) is its own.
  */
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -19,11 +20,18 @@ function peakOf(codec: number, bomb: string): { error: string; bombBytes: number
   const script = `
     import * as c from ${JSON.stringify(compression)};
     import * as zlib from 'node:zlib';
+    import { existsSync, readFileSync, writeFileSync } from 'node:fs';
     const bomb = ${bomb};
+    // Linux: the peak RSS of this process alone (VmHWM), reset to the current RSS (clear_refs 5) just before the
+    // decompression. getrusage's maxRSS will not do there: it carries the parent's peak across fork and exec, so a
+    // child of a 200 MiB test runner reports 200 MiB before it does anything.
+    const proc = existsSync('/proc/self/status');
+    const hwm = () => Number(/VmHWM:\\s*(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024;
+    if (proc) writeFileSync('/proc/self/clear_refs', '5');
     const before = process.memoryUsage().rss;
     let error = 'none';
     try { c.decompress(${codec}, bomb, ${CAP}); } catch (e) { error = e.constructor.name + ': ' + e.message; }
-    const peak = process.resourceUsage().maxRSS * 1024;
+    const peak = proc ? hwm() : process.resourceUsage().maxRSS * 1024;
     console.log(JSON.stringify({ error, bombBytes: bomb.length, growthBytes: peak - before }));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 50_000 });
   return JSON.parse(out.trim().split('\n').pop()!);
