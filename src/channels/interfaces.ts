@@ -12,17 +12,19 @@ import type { ConsumerState, ConsumerStateChannels } from './state.js';
 import type { TransactionalProducer } from './transactional-handlers.js';
 
 /**
- * A consumer group's channels. `ready`, `closer` and `closed` signal by being closed (await `.wait()`); `consume`
- * takes `true` (start) and `false` (stop) as dp-kafka's `Consume` channel does.
+ * A group's channels (consumer or share group), `M` being its messages. `ready`, `closer` and `closed` signal by
+ * being closed (await `.wait()`); `consume` takes `true` (start) and `false` (stop) as dp-kafka's `Consume`
+ * channel does.
  */
-export interface ConsumerGroupChannels {
-  /** Consumed messages; capacity max(numWorkers, batchSize). Closed when the group closes. */
-  readonly upstream: Chan<Message>;
-  /** Asynchronous errors (commit failures, session errors). Bounded; when full, the oldest unread errors are
-   * dropped instead of blocking consumption (dp-kafka blocked). */
+export interface GroupChannels<M> {
+  /** Delivered messages; capacity max(numWorkers, batchSize). Closed when the group closes. */
+  readonly upstream: Chan<M>;
+  /** Asynchronous errors (commit or acknowledgement failures, session errors). Bounded; when full, the oldest
+   * unread errors are dropped instead of blocking consumption (dp-kafka blocked). */
   readonly errors: Chan<Error>;
   /** Closed once initialised (dp-kafka `Initialised`). */
   readonly ready: Chan<never>;
+  /** true starts, false stops. */
   readonly consume: Chan<boolean>;
   /** Closed when closing starts: loops exit. */
   readonly closer: Chan<never>;
@@ -31,6 +33,9 @@ export interface ConsumerGroupChannels {
   /** Per-state signals, each closed while the group is in its state. */
   readonly state: ConsumerStateChannels;
 }
+
+/** A consumer group's channels: consumed messages on `upstream`. */
+export type ConsumerGroupChannels = GroupChannels<Message>;
 
 /** Options of `registerHandler` / `registerBatchHandler`. */
 export interface RegisterOptions {
