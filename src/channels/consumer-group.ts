@@ -15,14 +15,11 @@
 import type { GroupMetadata } from './producer-transactions.js';
 import { requireBuffer } from '../runtime/builtins.js';
 import type { Cluster } from '../client/cluster.js';
-import { retryForever } from '../client/backoff.js';
 import { builtInAssignor } from '../group/assignors/index.js';
 import { GroupConsumer } from '../group/group-consumer.js';
 import { RetryingGroupSession } from '../group/session-retry.js';
 import type { Claim, GroupHandler, GroupSession } from '../group/session.js';
-import { ClosedError, InvalidArgumentError } from '../errors.js';
-import { untilAborted } from './abort.js';
-import { signalProblem } from './producer-input.js';
+import { InvalidArgumentError } from '../errors.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { ClaimFeeder } from './claim-feeder.js';
 import { clusterOptionsFor, connectForTopic } from './cluster-options.js';
@@ -33,8 +30,6 @@ import type { HealthView } from './health.js';
 
 export class ConsumerGroup extends ConsumerGroupBase {
   private cluster: Cluster | undefined;
-  private connecting: Promise<void> | undefined;
-  private readonly abort = new AbortController();
   private readonly probe: BrokerHealthProbe;
   /** Partitions held back by `pause()`. */
   private readonly pausedSet = new Set<number>();
@@ -48,10 +43,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
     requireBuffer('ConsumerGroup');
     super(config);
     this.probe = healthProbeFor(this.config);
-    void retryForever(() => this.initialise(), {
-      minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
-      onRetry: (err, attempt, delay) => this.config.logger?.warn('consumer group not initialised yet; retrying', { err: String(err), attempt, delay }),
-    }).catch(() => undefined);
+    this.initialiseInBackground();
   }
 
   /**
@@ -60,12 +52,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
    * loop also relies on.
    */
   initialise(signal?: AbortSignal): Promise<void> {
-    const bad = signalProblem(signal);
-    if (bad !== undefined) return Promise.reject(bad);
-    if (this.isInitialised()) return Promise.resolve();
-    if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the consumer group is closed'));
-    this.connecting ??= this.connect().finally(() => { this.connecting = undefined; });
-    return untilAborted(this.connecting, signal);
+    return this.connectOnce(() => this.connect(), signal);
   }
 
   /**
@@ -106,7 +93,7 @@ export class ConsumerGroup extends ConsumerGroupBase {
   private async connect(): Promise<void> {
     // close() while connecting ends the attempt at once (see connectForTopic), not at the cluster's lookup deadline.
     const cluster = await connectForTopic({ ...(await clusterOptionsFor(this.config)), allowAutoTopicCreation: false }, this.topic,
-      this.abort.signal, () => new ClosedError('the consumer group is closed'));
+      this.abort.signal, () => this.closedError());
     this.cluster = cluster;
     this.markInitialised();
   }
@@ -171,7 +158,6 @@ export class ConsumerGroup extends ConsumerGroupBase {
   }
 
   protected async shutdown(): Promise<void> {
-    this.abort.abort(new ClosedError('the consumer group is closed'));
     await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
   }
 }

@@ -5,12 +5,14 @@
  * handler registration rules, error reporting and logging, and the close order with its deadline. Subclasses say
  * how a session opens and ends, how the brokers are probed, how their workers start, and what they release last.
  */
+import { retryForever } from '../client/backoff.js';
 import { untilAborted } from './abort.js';
 import { Chan } from './chan.js';
 import { upstreamCapacity, type ResolvedConsumerGroupConfig } from './config.js';
 import { pushError } from './error-channel.js';
 import { checkHealth, type BrokerHealth, type HealthCheck, type HealthStatus } from './health.js';
 import type { CloseOptions, GroupChannels, RegisterOptions } from './interfaces.js';
+import { signalProblem } from './producer-input.js';
 import { ConsumerStateMachine, type ConsumerState } from './state.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 
@@ -34,6 +36,9 @@ export abstract class GroupLifecycle<M, C extends LifecycleConfig = LifecycleCon
   readonly channels: GroupChannels<M>;
   protected readonly machine = new ConsumerStateMachine();
   protected workers: W | undefined;
+  /** Aborted (with a ClosedError) when closing reaches shutdown: ends a connect attempt and the background retries. */
+  protected readonly abort = new AbortController();
+  private connecting: Promise<void> | undefined;
   private readonly workersStop = new AbortController();
   private target: 'Stopped' | 'Starting' = 'Stopped';
   private startWhenStopped = false;
@@ -79,6 +84,32 @@ export abstract class GroupLifecycle<M, C extends LifecycleConfig = LifecycleCon
 
   isInitialised(): boolean {
     return this.channels.ready.closed;
+  }
+
+  /**
+   * `initialise` for a group that connects: `connect` (which calls markInitialised when done) runs once for every
+   * concurrent caller; `signal` ends this caller's wait (rejecting with its reason), not the shared attempt.
+   */
+  protected connectOnce(connect: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+    const bad = signalProblem(signal);
+    if (bad !== undefined) return Promise.reject(bad);
+    if (this.isInitialised()) return Promise.resolve();
+    if (this.abort.signal.aborted) return Promise.reject(this.closedError());
+    this.connecting ??= connect().finally(() => { this.connecting = undefined; });
+    return untilAborted(this.connecting, signal);
+  }
+
+  /** Retries `initialise()` in the background with the backoff (minRetryPeriod..maxRetryPeriod) until it succeeds or closing. */
+  protected initialiseInBackground(): void {
+    void retryForever(() => this.initialise(), {
+      minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
+      onRetry: (err, attempt, delay) => this.config.logger?.warn(`${this.kind} not initialised yet; retrying`, { err: String(err), attempt, delay }),
+    }).catch(() => undefined);
+  }
+
+  /** The error of anything refused because the group is closed. */
+  protected closedError(): ClosedError {
+    return new ClosedError(`the ${this.kind} is closed`);
   }
 
   /** The subclass calls this once connected: Initialising → Stopped, or → Starting if start() came first. */
@@ -210,6 +241,7 @@ export abstract class GroupLifecycle<M, C extends LifecycleConfig = LifecycleCon
     } finally {
       this.workersStop.abort();
       if (!this.channels.upstream.closed) this.channels.upstream.close();
+      this.abort.abort(this.closedError());
       await this.shutdown().catch((err: unknown) => this.config.logger?.warn(`${this.kind} shutdown`, { err: String(err) }));
       this.channels.errors.close();
       this.channels.closed.close();

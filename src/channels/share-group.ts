@@ -18,11 +18,9 @@
  * group, else the broker's `group.share.delivery.count.limit`), read once at initialisation.
  */
 import type { Cluster } from '../client/cluster.js';
-import { retryForever } from '../client/backoff.js';
-import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { ShareConsumer } from '../group/share/share-consumer.js';
 import { readDeliveryLimit, setAutoOffsetReset } from '../group/share/group-config.js';
-import { untilAborted } from './abort.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { clusterOptionsFor, connectForTopic } from './cluster-options.js';
 import { GroupLifecycle } from './group-lifecycle.js';
@@ -45,10 +43,8 @@ interface Session {
 }
 
 export class ShareGroup extends GroupLifecycle<ShareMessage, ResolvedShareGroupConfig, ShareWorkers> {
-  private readonly abort = new AbortController();
   private readonly probe: BrokerHealthProbe;
   private cluster: Cluster | undefined;
-  private connecting: Promise<void> | undefined;
   private session: Session | undefined;
   /** The group's delivery limit, once read (undefined: unknown). */
   deliveryLimit: number | undefined;
@@ -57,25 +53,17 @@ export class ShareGroup extends GroupLifecycle<ShareMessage, ResolvedShareGroupC
   constructor(config: ShareGroupConfig) {
     super(resolveShareGroupConfig(config), 'share group');
     this.probe = healthProbeFor(this.config.client);
-    void retryForever(() => this.initialise(), {
-      minRetryPeriod: this.config.minRetryPeriod, maxRetryPeriod: this.config.maxRetryPeriod, signal: this.abort.signal, unref: true,
-      onRetry: (err, attempt, delay) => this.config.logger?.warn('share group not initialised yet; retrying', { err: String(err), attempt, delay }),
-    }).catch(() => undefined);
+    this.initialiseInBackground();
   }
 
   /** Connects, checks the topic and reads the delivery limit; shared by every caller. `signal` ends this caller's wait only. */
   initialise(signal?: AbortSignal): Promise<void> {
-    const bad = signalProblem(signal);
-    if (bad !== undefined) return Promise.reject(bad);
-    if (this.isInitialised()) return Promise.resolve();
-    if (this.abort.signal.aborted) return Promise.reject(new ClosedError('the share group is closed'));
-    this.connecting ??= this.connect().finally(() => { this.connecting = undefined; });
-    return untilAborted(this.connecting, signal);
+    return this.connectOnce(() => this.connect(), signal);
   }
 
   private async connect(): Promise<void> {
     const cluster = await connectForTopic({ ...(await clusterOptionsFor(this.config.client)), allowAutoTopicCreation: false }, this.topic,
-      this.abort.signal, () => new ClosedError('the share group is closed'));
+      this.abort.signal, () => this.closedError());
     this.cluster = cluster;
     if (this.config.offset !== undefined) {
       try {
@@ -120,7 +108,6 @@ export class ShareGroup extends GroupLifecycle<ShareMessage, ResolvedShareGroupC
 
   /** The session has ended and the workers drained: connections close. */
   protected async shutdown(): Promise<void> {
-    this.abort.abort(new ClosedError('the share group is closed'));
     await Promise.allSettled([this.cluster?.close(), this.probe.close()]);
   }
 
