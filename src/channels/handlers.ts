@@ -79,8 +79,8 @@ export interface Workers {
   idle(signal?: AbortSignal): Promise<void>;
 }
 
-/** Counts running handlers and wakes `idle()` waiters when the count drops to zero. */
-class BusyTracker {
+/** Counts running handlers and wakes `idle()` waiters when the count drops to zero (the share group's workers use it too). */
+export class BusyTracker {
   count = 0;
   private waiters: (() => void)[] = [];
 
@@ -135,7 +135,8 @@ class BusyTracker {
   }
 }
 
-function makeWorkers(tracker: BusyTracker, loops: Promise<void>[]): Workers {
+/** The {@link Workers} view of `loops` counted by `tracker` (the share group's workers use it too). */
+export function makeWorkers(tracker: BusyTracker, loops: Promise<void>[]): Workers {
   return {
     // Done once the loops ended and the commits they started have settled.
     done: Promise.all(loops).then(() => tracker.idle()),
@@ -146,7 +147,8 @@ function makeWorkers(tracker: BusyTracker, loops: Promise<void>[]): Workers {
   };
 }
 
-function report(onError: WorkerOptions['onError'], failure: HandlerFailure): void {
+/** Hands `failure` to the worker's error callback, if any; a failing callback must not kill the worker loop. */
+export function report<F>(onError: ((failure: F) => void) | undefined, failure: F): void {
   if (onError === undefined) return;
   try {
     onError(failure);
@@ -156,7 +158,7 @@ function report(onError: WorkerOptions['onError'], failure: HandlerFailure): voi
 }
 
 /** Receives the next message; undefined when the channel is closed and drained or the signal aborted. */
-async function next(upstream: Chan<Message>, signal: AbortSignal): Promise<Message | undefined> {
+export async function next<M>(upstream: Chan<M>, signal: AbortSignal): Promise<M | undefined> {
   if (signal.aborted) return undefined;
   try {
     const r = await upstream.recv(signal);

@@ -13,7 +13,7 @@
  * `numWorkers`, not the number of partitions.
  */
 import type { Chan } from './chan.js';
-import type { HandlerContext } from './handlers.js';
+import { BusyTracker, makeWorkers, next, report, type HandlerContext, type Workers } from './handlers.js';
 import { RejectRecordError, type ShareAcknowledgement, type ShareMessage } from './share-message.js';
 
 export type ShareHandler = (message: ShareMessage, context: HandlerContext) => void | Promise<void>;
@@ -28,14 +28,8 @@ export interface ShareHandlerFailure {
   readonly workerId: number;
 }
 
-export interface ShareWorkers {
-  /** Resolves when every loop has exited and no handler is running. */
-  readonly done: Promise<void>;
-  /** Handlers running now. */
-  readonly busy: number;
-  /** Resolves when no handler runs (at once if none does); rejects with the signal's reason on abort. */
-  idle(signal?: AbortSignal): Promise<void>;
-}
+/** A share group's running workers: the consumer group's {@link Workers}. */
+export type ShareWorkers = Workers;
 
 interface LoopOptions {
   signal: AbortSignal;
@@ -48,31 +42,8 @@ export function acknowledgementFor(error: unknown, failed: boolean): ShareAcknow
   return error instanceof RejectRecordError ? 'reject' : 'redeliver';
 }
 
-/** Counts running handlers; wakes idle() waiters at zero. */
-class Busy {
-  count = 0;
-  private waiters = new Set<() => void>();
-  begin(): void { this.count++; }
-  end(): void {
-    if (--this.count > 0) return;
-    const w = [...this.waiters];
-    this.waiters.clear();
-    for (const fn of w) fn();
-  }
-  idle(signal?: AbortSignal): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const done = (): void => { signal?.removeEventListener('abort', onAbort); resolve(); };
-      const onAbort = (): void => { this.waiters.delete(done); reject(signal!.reason); };
-      this.waiters.add(done);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
 /** Runs `handle` on `messages` and applies the acknowledgement rule; never throws. */
-async function runAndAcknowledge(messages: readonly ShareMessage[], handle: () => void | Promise<void>, workerId: number, busy: Busy, onError: LoopOptions['onError']): Promise<void> {
+async function runAndAcknowledge(messages: readonly ShareMessage[], handle: () => void | Promise<void>, workerId: number, busy: BusyTracker, onError: LoopOptions['onError']): Promise<void> {
   busy.begin();
   let failed = false;
   let error: unknown;
@@ -88,47 +59,31 @@ async function runAndAcknowledge(messages: readonly ShareMessage[], handle: () =
   } finally {
     busy.end();
   }
-  if (failed) {
-    try {
-      onError({ error, messages, acknowledgement: kind, workerId });
-    } catch {
-      // a failing logger must not end the worker
-    }
-  }
-}
-
-async function take(upstream: Chan<ShareMessage>, signal: AbortSignal): Promise<ShareMessage | undefined> {
-  if (signal.aborted) return undefined;
-  try {
-    const r = await upstream.recv(signal);
-    return r.done ? undefined : r.value;
-  } catch {
-    return undefined;
-  }
+  if (failed) report(onError, { error, messages, acknowledgement: kind, workerId });
 }
 
 /** `numWorkers` loops: take a message, run the handler, acknowledge by the rule above. */
 export function startShareWorkers(upstream: Chan<ShareMessage>, handler: ShareHandler, options: LoopOptions & { numWorkers: number }): ShareWorkers {
-  const busy = new Busy();
+  const busy = new BusyTracker();
   const loops: Promise<void>[] = [];
   for (let id = 1; id <= options.numWorkers; id++) {
     const context: HandlerContext = { workerId: id, signal: options.signal };
     loops.push((async () => {
-      for (let m = await take(upstream, options.signal); m !== undefined; m = await take(upstream, options.signal)) {
+      for (let m = await next(upstream, options.signal); m !== undefined; m = await next(upstream, options.signal)) {
         const msg = m;
         await runAndAcknowledge([msg], () => handler(msg, context), id, busy, options.onError);
       }
     })());
   }
-  return workersOf(busy, loops);
+  return makeWorkers(busy, loops);
 }
 
 /** One loop handing `batchSize` messages at a time (or what came within `batchWaitTime` of the first). */
 export function startShareBatchWorker(upstream: Chan<ShareMessage>, handler: ShareBatchHandler, options: LoopOptions & { batchSize: number; batchWaitTime: number }): ShareWorkers {
-  const busy = new Busy();
+  const busy = new BusyTracker();
   const loop = (async () => {
     for (;;) {
-      const first = await take(upstream, options.signal);
+      const first = await next(upstream, options.signal);
       if (first === undefined) return;
       const batch = [first];
       const wait = AbortSignal.any([options.signal, AbortSignal.timeout(options.batchWaitTime)]);
@@ -139,20 +94,12 @@ export function startShareBatchWorker(upstream: Chan<ShareMessage>, handler: Sha
           batch.push(r.value);
           continue;
         }
-        const m = await take(upstream, wait);
+        const m = await next(upstream, wait);
         if (m === undefined) break;
         batch.push(m);
       }
       await runAndAcknowledge(batch, () => handler(batch, { signal: options.signal }), 1, busy, options.onError);
     }
   })();
-  return workersOf(busy, [loop]);
-}
-
-function workersOf(busy: Busy, loops: Promise<void>[]): ShareWorkers {
-  return {
-    done: Promise.all(loops).then(() => busy.idle()),
-    get busy() { return busy.count; },
-    idle: (signal?: AbortSignal) => busy.idle(signal),
-  };
+  return makeWorkers(busy, [loop]);
 }
