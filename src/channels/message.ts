@@ -24,8 +24,8 @@ export interface MessageHeader {
   readonly value: Buffer | null;
 }
 
-/** A consumed message, as handlers and `upstream` readers get it. */
-export interface Message {
+/** A delivered record as users read it: what a consumer group's {@link Message} and a share group's message share. */
+export interface DeliveredRecord {
   /** The record value; null for a tombstone. */
   readonly value: Buffer | null;
   readonly key: Buffer | null;
@@ -35,10 +35,20 @@ export interface Message {
   readonly offset: number;
   /** Milliseconds since the epoch (create time, or log-append time if the topic says so). */
   readonly timestamp: number;
-  /** True once `release()` ran. */
-  readonly released: boolean;
   /** The first header with this key, as UTF-8 (`''` for a null value); undefined if absent. */
   getHeader(key: string): string | undefined;
+}
+
+/** The first header with `key` among `headers`, as UTF-8 (`''` for a null value); undefined if absent. */
+export function headerValue(headers: readonly MessageHeader[], key: string): string | undefined {
+  for (const h of headers) if (h.key === key) return h.value === null ? '' : h.value.toString('utf8');
+  return undefined;
+}
+
+/** A consumed message, as handlers and `upstream` readers get it. */
+export interface Message extends DeliveredRecord {
+  /** True once `release()` ran. */
+  readonly released: boolean;
   /** Marks the offset as processed; it is committed by the next periodic commit. */
   mark(): void;
   /**
@@ -137,8 +147,7 @@ export class ConsumerMessage implements Message {
   }
 
   getHeader(key: string): string | undefined {
-    for (const h of this.headers) if (h.key === key) return h.value === null ? '' : h.value.toString('utf8');
-    return undefined;
+    return headerValue(this.headers, key);
   }
 
   mark(): void {

@@ -21,21 +21,13 @@ import { InvalidArgumentError, KafkaError } from '../errors.js';
 import type { KafkaRecord } from '../protocol/record-batch.js';
 import { AcknowledgeType, type AcknowledgeTypeCode } from '../group/share/acknowledgements.js';
 import type { AcknowledgeTarget } from '../group/share/share-session.js';
-import type { MessageHeader } from './message.js';
+import { headerValue, type DeliveredRecord, type MessageHeader } from './message.js';
 
 /** How a share message was acknowledged. */
 export type ShareAcknowledgement = 'accept' | 'redeliver' | 'reject';
 
 /** A record delivered by a share group. */
-export interface ShareMessage {
-  readonly value: Buffer | null;
-  readonly key: Buffer | null;
-  readonly headers: readonly MessageHeader[];
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  /** Milliseconds since the epoch. */
-  readonly timestamp: number;
+export interface ShareMessage extends DeliveredRecord {
   /** The broker's delivery count: 1 on the first delivery, one more each time the record came back. */
   readonly deliveryCount: number;
   /**
@@ -48,8 +40,6 @@ export interface ShareMessage {
   readonly isLastDelivery: boolean;
   /** How this message was acknowledged so far (undefined: not yet). */
   readonly acknowledgement: ShareAcknowledgement | undefined;
-  /** The first header with this key, as UTF-8 (`''` for a null value); undefined if absent. */
-  getHeader(key: string): string | undefined;
   /** Processed: the record is done for the whole group. */
   accept(): Promise<boolean>;
   /** Give the record back for another delivery (Kafka's RELEASE); archived instead at the delivery limit. */
@@ -94,8 +84,7 @@ export class AcquiredMessage implements ShareMessage {
   get isLastDelivery(): boolean { return this.deliveryLimit !== undefined && this.deliveryCount >= this.deliveryLimit; }
 
   getHeader(key: string): string | undefined {
-    for (const h of this.headers) if (h.key === key) return h.value === null ? '' : h.value.toString('utf8');
-    return undefined;
+    return headerValue(this.headers, key);
   }
 
   accept(): Promise<boolean> { return this.acknowledge('accept'); }
