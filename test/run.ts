@@ -105,6 +105,16 @@ function chooseFiles(kinds: string[]): string[] {
 
 type SuiteRun = () => Promise<[string | true, number, number, number]>;
 
+/** Time spent in each file's suites, for the list of the slowest files at the end of the run (CI's time budget). */
+const fileMs = new Map<string, number>();
+
+/** The `n` slowest files of the run and their share of it, one per line. */
+function slowest(n: number): string {
+  const all = [...fileMs.values()].reduce((a, b) => a + b, 0);
+  return [...fileMs].sort((a, b) => b[1] - a[1]).slice(0, n)
+    .map(([f, ms]) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${f}`).join('\n') + `\n  ${(all / 1000).toFixed(1).padStart(6)} s  all files`;
+}
+
 /**
  * Imports each file as uvu's own `uvu/run` does (one queue entry per file), wraps every suite run uvu queued to
  * read its own result (passed, skipped, total), then lets uvu execute the queue.
@@ -129,7 +139,9 @@ async function runFiles(files: string[]): Promise<{ total: number; passed: numbe
     for (let i = 1; i < group.length; i++) {
       const run = group[i] as SuiteRun;
       group[i] = async () => {
+        const t0 = performance.now();
         const result = await run();
+        fileMs.set(name, (fileMs.get(name) ?? 0) + performance.now() - t0);
         seen.passed += result[1];
         seen.total += result[3];
         return result;
@@ -212,7 +224,11 @@ async function main(): Promise<void> {
   let seen: { total: number; passed: number };
   try {
     seen = await runFiles(chosen);
-    if (runtimePhase()) await otherRuntimes(kinds);
+    if (runtimePhase()) {
+      const t0 = performance.now();
+      await otherRuntimes(kinds);
+      fileMs.set('(the other runtimes, test/runner/runtimes.ts)', performance.now() - t0);
+    }
   } finally {
     stage = 'stopping the brokers';
     if (stopBrokers) await stopBrokers();
@@ -250,6 +266,7 @@ async function main(): Promise<void> {
     console.log(`\n${tally.skipped.length} skipped on node ${process.version}${rerunUnder ? ` (the native zstd ones ran again under ${rerunUnder}, above)` : ''}, ` +
       `with the reason:\n${tally.skipped.map((t) => `  - ${t}`).join('\n')}`);
   }
+  if (fileMs.size > 0) console.log(`\nslowest:\n${slowest(15)}`);
   if (tally.passed === 0) problem('no test passed');
   const failures = [...tally.failures, ...problems.map((p) => `runner: ${p}`)];
   if (failures.length > 0) console.log(`\nfailures:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
