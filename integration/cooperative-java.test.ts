@@ -20,7 +20,7 @@ import { ConsumerGroup } from '../src/channels/consumer-group.js';
 import { Producer } from '../src/channels/producer.js';
 import type { Message } from '../src/channels/message.js';
 import { brokers } from './harness/index.js';
-import { createTopicAndWait, describe, javaConsumer, waitFor, type GroupView } from './mixed-group-kit.js';
+import { commitsBehind, createTopicAndWait, describe, javaConsumer, type GroupView, waitFor } from './mixed-group-kit.js';
 
 const s = suite('cooperative-sticky with Java, live', { timeoutMs: 300_000 });
 
@@ -121,7 +121,7 @@ for (const sc of SCENARIOS) {
       await produce('joined');
       await expectAll('phase 2 (a third member joined)');
 
-      await new Promise((r) => setTimeout(r, 1000)); // commits land (auto commit every 200 ms on both sides)
+      assert.equal([...await commitsBehind(cl, group, topic, PARTITIONS, 30_000)], [], `commits landed before ${sc.leaver} leaves\n${diag()}`);
       const leaver = members.find((m) => m.name === sc.leaver)!;
       await leaver.leave();
       const stay = members.filter((m) => m !== leaver).map((m) => m.name);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Admin } from '../src/client/admin.js';
+import { OffsetManager, tpKey } from '../src/group/offsets.js';
 import { Cluster } from '../src/client/cluster.js';
 import { GroupCoordinator } from '../src/group/coordinator.js';
 import { decodeAssignment } from '../src/group/consumer-protocol.js';
@@ -50,6 +51,35 @@ export async function createTopicAndWait(bootstrap: string[], topic: string, par
       await fresh.close();
     }
   }, ms, () => seen);
+}
+
+/**
+ * Waits up to `ms` for `group` to commit the log end offset of every partition of `topic` (every record produced so
+ * far read and its commit landed), and returns how many records each partition still lacks then (empty: all
+ * committed). A member reports a record before its commit lands (dp-kafka commits after its handler returns, Java
+ * every 200 ms), so a rebalance started as soon as the last record is seen could hand a record out again: the
+ * mixed-group suites wait here before each planned membership change, and what is still behind afterwards is that
+ * member's own uncommitted window (Sarama drops a mark whose commit a rebalance refused).
+ */
+export async function commitsBehind(cl: Cluster, group: string, topic: string, partitions: number, ms: number): Promise<Map<number, number>> {
+  const all = Array.from({ length: partitions }, (_, i) => i);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const behind = new Map<number, number>();
+    try {
+      const end = await new Admin(cl).listOffsets(topic);
+      const committed = await new OffsetManager(cl, new GroupCoordinator(cl, group), { groupId: group }).fetchCommitted([{ topic, partitions: all }]);
+      for (const p of all) {
+        const lag = Number((end.get(p) ?? 0n) - (committed.get(tpKey(topic, p))?.offset ?? 0n));
+        if (lag !== 0) behind.set(p, lag);
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      behind.set(-1, 0);
+    }
+    if (behind.size === 0 || Date.now() > deadline) return behind;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** A group as DescribeGroups reports it: state, protocol (assignor) name, and partitions held per member client id. */
