@@ -222,6 +222,9 @@ export abstract class GroupLifecycle<M, C extends LifecycleConfig = LifecycleCon
    * reason. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) return Promise.reject(new InvalidArgumentError('close: options must be an object such as { signal }'));
+    const bad = signalProblem(options.signal);
+    if (bad !== undefined) return Promise.reject(bad);
     this.closing ??= this.closeInOrder(options.signal);
     return this.closing;
   }

@@ -18,15 +18,13 @@
  * group, else the broker's `group.share.delivery.count.limit`), read once at initialisation.
  */
 import type { Cluster } from '../client/cluster.js';
-import { InvalidArgumentError } from '../errors.js';
 import { ShareConsumer } from '../group/share/share-consumer.js';
 import { readDeliveryLimit, setAutoOffsetReset } from '../group/share/group-config.js';
 import { healthProbeFor, type BrokerHealthProbe } from './broker-health.js';
 import { clusterOptionsFor, connectForTopic } from './cluster-options.js';
 import { GroupLifecycle } from './group-lifecycle.js';
 import type { BrokerHealth } from './health.js';
-import type { CloseOptions, GroupChannels, RegisterOptions } from './interfaces.js';
-import { signalProblem } from './producer-input.js';
+import type { GroupChannels, RegisterOptions } from './interfaces.js';
 import { resolveShareGroupConfig, type ResolvedShareGroupConfig, type ShareGroupConfig } from './share-group-config.js';
 import { AcquiredMessage, type ShareMessage } from './share-message.js';
 import { startShareBatchWorker, startShareWorkers, type ShareBatchHandler, type ShareHandler, type ShareHandlerFailure, type ShareWorkers } from './share-workers.js';
@@ -94,17 +92,6 @@ export class ShareGroup extends GroupLifecycle<ShareMessage, ResolvedShareGroupC
     }));
   }
 
-  /**
-   * Closing: the session stops (buffered messages redelivered, pending acknowledgements sent, share sessions
-   * closed, membership left), workers drain, connections close. With a signal, what still runs when it aborts is
-   * abandoned (its records return after the lock timeout) and close rejects with its reason. Idempotent.
-   */
-  override close(options: CloseOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) return Promise.reject(new InvalidArgumentError('close: options must be an object such as { signal }'));
-    const bad = signalProblem(options.signal);
-    if (bad !== undefined) return Promise.reject(bad);
-    return super.close(options);
-  }
 
   /** The session has ended and the workers drained: connections close. */
   protected async shutdown(): Promise<void> {

@@ -10,6 +10,7 @@ import { eventually, suite } from '../kit.js';
 import { ConsumerGroup } from '../../src/channels/consumer-group.js';
 import type { ConsumerGroupConfig } from '../../src/channels/config.js';
 import type { Message } from '../../src/channels/message.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { errorCodes } from '../../src/protocol/error-codes.js';
 import { FakeCluster } from '../fake-cluster/fake-cluster.js';
 import { FakeGroups } from './fake-group.js';
@@ -147,6 +148,19 @@ s('close({ signal }) leaves no listener on the caller\'s signal (under Deno a li
   const signal = AbortSignal.timeout(60_000);
   await g.close({ signal });
   assert.is(getEventListeners(signal, 'abort').length, 0);
+});
+
+s('close with careless arguments is refused with InvalidArgumentError and closes nothing; a proper close still works', async () => {
+  const g = group();
+  g.start();
+  await g.stateWait('Consuming', AbortSignal.timeout(10_000));
+  for (const bad of [null, 5, 'soon', { signal: 5 }, { signal: {} }]) {
+    const err = await g.close(bad as never).then(() => undefined, (e: unknown) => e);
+    assert.instance(err, InvalidArgumentError, `close(${JSON.stringify(bad)})`);
+  }
+  assert.is(g.state, 'Consuming', 'nothing closed by a refused call');
+  await g.close({ signal: AbortSignal.timeout(3_000) });
+  assert.ok(g.channels.closed.closed);
 });
 
 s('leaders moving, fetch sessions evicted and a broker stopping: consuming goes on, nothing lost or repeated', async () => {
