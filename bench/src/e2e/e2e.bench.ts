@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from '../harness.js';
 import type { Lib, RunResult, RunSpec } from './spec.js';
+import { runWorker } from './run-worker.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -139,20 +140,6 @@ async function deleteTopic(topic: string): Promise<void> {
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
 }
 
-function runWorker(spec: RunSpec): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, 'worker.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as RunResult);
-      else reject(new Error(`${spec.lib} ${spec.scenario} exited ${code}: ${out.slice(-500)}`));
-    });
-  });
-}
 
 /** Runs a Kafka tool with a JIT and heap a user would give it; returns stdout and the JVM's CPU seconds. */
 function runJava(mainClass: string, toolArgs: string[]): Promise<{ stdout: string; cpuMs: number }> {

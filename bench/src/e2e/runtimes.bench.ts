@@ -9,13 +9,13 @@
  * over one topic filled once by our Node 22 producer (consume); rounds alternate the runtimes; each row is the
  * median with [min..max]. Wall-clock rates: on a shared machine they are indicative only.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../../../src/client/admin.js';
 import { Cluster } from '../../../src/client/cluster.js';
 import type { RunResult, RunSpec } from './spec.js';
+import { runWorker, type WorkerRuntime } from './run-worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..', '..', '..', '..'); // bench/.build/bench/src/e2e → the repository
@@ -25,7 +25,7 @@ const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : QUICK ? 1 :
 const brokersList = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokersList.length === 0) throw new Error('set KAFKA_BROKERS (npm run broker:start in the repository prints it)');
 
-interface Rt { name: string; bin: string; args: string[] }
+type Rt = WorkerRuntime;
 const runtimes: Rt[] = [
   { name: 'node22', bin: process.env.BENCH_NODE22 ?? join(repo, '.kafka/node22/node_modules/.bin/node'), args: [] },
   { name: 'bun', bin: process.env.BENCH_BUN ?? join(repo, '.kafka/runtimes/bun/node_modules/.bin/bun'), args: [] },
@@ -45,20 +45,6 @@ async function freshTopic(what: string): Promise<string> {
   return topic;
 }
 
-function runWorker(rt: Rt, spec: RunSpec): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(rt.bin, [...rt.args, join(here, 'worker.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolvePromise(JSON.parse(line.slice(7)) as RunResult);
-      else reject(new Error(`${rt.name} ${spec.scenario} exited ${code}: ${out.slice(-500)}`));
-    });
-  });
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (r: RunResult) => r.records / (r.wallMs / 1000);
@@ -83,7 +69,7 @@ async function main(): Promise<void> {
   for (let round = -1; round < ROUNDS; round++) {
     for (const rt of round % 2 === 0 ? runtimes : [...runtimes].reverse()) {
       const topic = await freshTopic('produce');
-      const r = await runWorker(rt, { lib: 'ours', scenario: 'produce', brokers: brokersList, topic, ...config, count: round < 0 ? 20_000 : count });
+      const r = await runWorker({ lib: 'ours', scenario: 'produce', brokers: brokersList, topic, ...config, count: round < 0 ? 20_000 : count }, rt);
       await admin.deleteTopics([topic]).catch(() => undefined);
       if (round >= 0) produce.set(rt.name, [...(produce.get(rt.name) ?? []), r]);
     }
@@ -91,11 +77,11 @@ async function main(): Promise<void> {
   report(`produce ${count / 1000}k x 100 B acks=1 none`, produce);
   // Filled once by our producer under Node 22; each consume run reads it from the start under a fresh group.
   const topic = await freshTopic('consume');
-  await runWorker(runtimes[0]!, { lib: 'ours', scenario: 'produce', brokers: brokersList, topic, ...config });
+  await runWorker({ lib: 'ours', scenario: 'produce', brokers: brokersList, topic, ...config }, runtimes[0]!);
   const consume = new Map<string, RunResult[]>();
   for (let round = -1; round < ROUNDS; round++) {
     for (const rt of round % 2 === 0 ? runtimes : [...runtimes].reverse()) {
-      const r = await runWorker(rt, { lib: 'ours', scenario: 'consume', brokers: brokersList, topic, ...config, group: `g-rt-${stamp}-${++seq}` });
+      const r = await runWorker({ lib: 'ours', scenario: 'consume', brokers: brokersList, topic, ...config, group: `g-rt-${stamp}-${++seq}` }, rt);
       if (round >= 0) consume.set(rt.name, [...(consume.get(rt.name) ?? []), r]);
     }
   }
