@@ -37,14 +37,15 @@ const gen = (generationId: number, rebalanceProtocol: 'eager' | 'cooperative' = 
 });
 
 /** A handler whose claims "process" a record every few ms (marking offsets 0, 1, 2, ...) until their signal aborts. */
-function worker(log: string[], options: { ignoreAbort?: boolean; finishMs?: number } = {}): GroupHandler {
+/** `ignoreAbort`: the handler runs on after its claim's signal, until `until` aborts (the test's end) or 5000 marks. */
+function worker(log: string[], options: { ignoreAbort?: boolean; until?: AbortSignal; finishMs?: number } = {}): GroupHandler {
   return {
     setup: (session: GroupSession) => { log.push(`setup g${session.generationId}`); },
     cleanup: (session: GroupSession) => { log.push(`cleanup g${session.generationId} aborted=${session.signal.aborted}`); },
     async consumeClaim(session: GroupSession, claim: Claim): Promise<void> {
       log.push(`consume ${claim.partition}@${claim.initialOffset} g${session.generationId}`);
       let offset = claim.initialOffset;
-      while (!claim.signal.aborted || options.ignoreAbort) {
+      while (!claim.signal.aborted || (options.ignoreAbort && !options.until?.aborted)) {
         await new Promise((r) => setTimeout(r, 2));
         claim.mark({ offset: offset++ });
         if (options.ignoreAbort && offset > claim.initialOffset + 5000) break;
@@ -103,7 +104,8 @@ s('revoke waits for in-flight work, commits what it marked, then ends the sessio
 
 s('a handler that ignores the abort is given up after revokeTimeoutMs; marks so far are committed', async () => {
   const log: string[] = [];
-  const { sm } = setUp(worker(log, { ignoreAbort: true }), 60);
+  const testEnd = new AbortController(); // the ignoring handler would otherwise tick on for 10 s after the test
+  const { sm } = setUp(worker(log, { ignoreAbort: true, until: testEnd.signal }), 60);
   await sm.assign([{ topic: 't', partitions: [0] }], [{ topic: 't', partitions: [0] }], gen(1));
   await sm.started;
   const t0 = Date.now();
@@ -112,6 +114,7 @@ s('a handler that ignores the abort is given up after revokeTimeoutMs; marks so 
   assert.ok(ms >= 55 && ms < 1_000, `revoke took ${ms} ms`);
   assert.ok((committed(0) ?? 0n) > 0n);
   assert.not.ok(log.some((l) => l.startsWith('done 0')));
+  testEnd.abort();
   sm.close();
 });
 
