@@ -12,20 +12,10 @@ import type { Cluster } from '../../client/cluster.js';
 import { KafkaError } from '../../errors.js';
 import { STALL_ROUNDS } from '../coordinator.js';
 import { ShareMembership } from './share-membership.js';
-import { ShareSession, type DeliveredRecord, type ShareDelivery } from './share-session.js';
+import { ShareSession, type DeliveredRecord, type ShareSessionOptions } from './share-session.js';
 
-export interface ShareConsumerOptions<M extends DeliveredRecord> extends ShareDelivery<M> {
-  groupId: string;
-  topic: string;
-  maxWaitMs: number;
-  maxBytes: number;
-  maxRecords: number;
-  requestTimeoutMs: number;
-  retryMinMs: number;
-  retryMaxMs: number;
-  ackLingerMs: number;
-  maxDecompressedBytes: number;
-  onError(err: unknown): void;
+/** What the consumer needs: a share session's options (it fills in the member, topic id and re-routing) and more. */
+export interface ShareConsumerOptions<M extends DeliveredRecord> extends Omit<ShareSessionOptions<M>, 'memberId' | 'topicId' | 'onReroute'> {
   /** After each successful heartbeat (the channel layer moves to Consuming). */
   onHeartbeat?(): void;
 }
